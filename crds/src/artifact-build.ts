@@ -1,0 +1,144 @@
+/** ArtifactBuild: build a container image from a git repository's Dockerfile and push it. */
+import { z } from "zod";
+import { cel, keyValue, listMap, secretRef, statusBase } from "./common.ts";
+import { defineKind } from "./kind.ts";
+
+/** An image reference: [registry[:port]/]path[:tag][@digest]. */
+export const IMAGE_REF =
+  /^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[a-f0-9]{64})?$/;
+
+export const ArtifactBuildSpec = cel(
+  z
+    .object({
+      source: z
+        .object({
+          git: z
+            .object({
+              url: z
+                .string()
+                .max(2048)
+                .regex(/^(https?|ssh|git):\/\/[^\s]+$|^[^\s@]+@[^\s:]+:[^\s]+$/)
+                .describe("Repository URL: https://, ssh://, git:// or scp-like git@host:path."),
+              revision: z
+                .string()
+                .min(1)
+                .max(256)
+                .default("main")
+                .describe("Branch, tag or commit to build."),
+              cloneSecretRef: secretRef("git credentials (basic-auth or ssh-auth)").optional(),
+            })
+            .describe("Git repository holding the build context."),
+          contextDir: cel(
+            z
+              .string()
+              .max(1024)
+              .regex(/^[^/]/)
+              .default(".")
+              .describe("Directory inside the repository used as build context; relative, without '..'."),
+            {
+              rule: "!self.contains('..')",
+              message: "contextDir may not contain '..': it must stay inside the repository",
+            },
+          ),
+          dockerfile: z
+            .string()
+            .min(1)
+            .max(1024)
+            .default("Dockerfile")
+            .describe("Dockerfile path relative to contextDir."),
+        })
+        .describe("Where the build context comes from."),
+      output: z
+        .object({
+          image: z
+            .string()
+            .min(1)
+            .max(512)
+            .regex(IMAGE_REF)
+            .describe("Image to push, e.g. registry.example.com/ml/iris:1.0."),
+          pushSecretRef: secretRef("registry credentials (a dockerconfigjson Secret)").optional(),
+        })
+        .describe("Where the built image goes."),
+      buildArgs: listMap(
+        z.array(keyValue("build argument")).max(64).default([]).describe("Dockerfile ARG values."),
+        "name",
+      ),
+      timeoutSeconds: z
+        .number()
+        .int()
+        .min(60)
+        .max(86400)
+        .default(1800)
+        .describe("Fail the build (reason BuildTimeout) after this many seconds."),
+      ttlSecondsAfterFinished: z
+        .number()
+        .int()
+        .min(0)
+        .max(2592000)
+        .default(86400)
+        .describe("Keep the finished build Job and its logs this long."),
+    })
+    .describe("Desired build: source repository and revision, Dockerfile, output image and limits."),
+  {
+    rule: "self.ttlSecondsAfterFinished >= 60 || self.ttlSecondsAfterFinished == 0",
+    message: "ttlSecondsAfterFinished must be 0 (delete at once) or at least 60 so the outcome can be read",
+    fieldPath: ".ttlSecondsAfterFinished",
+  },
+  {
+    rule: "self == oldSelf",
+    message: "an ArtifactBuild is one execution and cannot be changed: create a new ArtifactBuild",
+  },
+);
+
+export const ArtifactBuildStatus = z
+  .object({
+    phase: z
+      .enum(["Queued", "Running", "Succeeded", "Failed"])
+      .optional()
+      .describe("Queued, Running, Succeeded or Failed (see the Succeeded condition's reason)."),
+    queuePosition: z.number().int().min(0).optional().describe("Builds ahead of this one while Queued."),
+    imageDigest: z.string().optional().describe("Digest of the pushed image (sha256:...)."),
+    commitSha: z.string().optional().describe("Commit that was built."),
+    jobName: z.string().optional().describe("Name of the Job running the build."),
+    startTime: z.string().optional().describe("When the build started (RFC 3339)."),
+    completionTime: z.string().optional().describe("When the build finished (RFC 3339)."),
+    ...statusBase,
+  })
+  .describe("Observed state of the build.");
+
+export const ArtifactBuild = defineKind({
+  kind: "ArtifactBuild",
+  plural: "artifactbuilds",
+  singular: "artifactbuild",
+  shortNames: ["ab"],
+  scope: "Namespaced",
+  description:
+    "ArtifactBuild builds a container image from a git repository's Dockerfile with rootless BuildKit and pushes it; Serves can run the result.",
+  spec: ArtifactBuildSpec,
+  status: ArtifactBuildStatus,
+  maxNameLength: 52, // the build Job appends "-build" and its pods a further suffix
+  printerColumns: [
+    { name: "Image", type: "string", jsonPath: ".spec.output.image", description: "Output image." },
+    { name: "Phase", type: "string", jsonPath: ".status.phase", description: "Phase." },
+    {
+      name: "Queue",
+      type: "integer",
+      jsonPath: ".status.queuePosition",
+      description: "Queue position.",
+      priority: 1,
+    },
+    {
+      name: "Digest",
+      type: "string",
+      jsonPath: ".status.imageDigest",
+      description: "Pushed digest.",
+      priority: 1,
+    },
+    {
+      name: "Age",
+      type: "date",
+      jsonPath: ".metadata.creationTimestamp",
+      description: "Time since creation.",
+    },
+  ],
+});

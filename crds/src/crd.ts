@@ -1,0 +1,63 @@
+/** Renders the CustomResourceDefinition of a Darwin kind from its definition (pure). */
+import { CATEGORY, GROUP, VERSION } from "./common.ts";
+import type { KindDefinition } from "./kind.ts";
+import { type JSONSchemaProps, toStructuralSchema } from "./openapi.ts";
+
+export function renderCrd(def: KindDefinition): JSONSchemaProps {
+  const name: JSONSchemaProps = {
+    type: "string",
+    maxLength: def.maxNameLength,
+    description: "Name of the resource, unique in its namespace.",
+  };
+  if (def.namePattern) name.pattern = def.namePattern.source;
+  return {
+    apiVersion: "apiextensions.k8s.io/v1",
+    kind: "CustomResourceDefinition",
+    metadata: {
+      name: `${def.plural}.${GROUP}`,
+      labels: { "app.kubernetes.io/part-of": "darwin" },
+    },
+    spec: {
+      group: GROUP,
+      names: {
+        kind: def.kind,
+        listKind: `${def.kind}List`,
+        plural: def.plural,
+        singular: def.singular,
+        shortNames: def.shortNames,
+        categories: [CATEGORY],
+      },
+      scope: def.scope,
+      versions: [
+        {
+          name: VERSION,
+          served: true,
+          storage: true,
+          subresources: { status: {} },
+          additionalPrinterColumns: def.printerColumns,
+          schema: {
+            openAPIV3Schema: {
+              type: "object",
+              description: def.description,
+              required: ["spec"],
+              properties: {
+                apiVersion: {
+                  type: "string",
+                  description:
+                    "Versioned schema of this representation of an object: darwin.dreamhorizon.org/v1alpha1.",
+                },
+                kind: { type: "string", description: `Kind of the object: ${def.kind}.` },
+                metadata: { type: "object", properties: { name } },
+                spec: toStructuralSchema(def.spec, "spec"),
+                status: toStructuralSchema(def.status, "status"),
+              },
+            },
+          },
+        },
+      ],
+    },
+  };
+}
+
+/** File name of a kind's CRD, kubebuilder style: <group>_<plural>.yaml. */
+export const crdFileName = (def: KindDefinition): string => `${GROUP}_${def.plural}.yaml`;

@@ -1,0 +1,188 @@
+/** DarwinCluster: a Ray compute cluster (with optional Jupyter), the seed's cluster JSON as a resource. */
+import { z } from "zod";
+import { capacity, cel, cores, dnsLabel, listMap, memory, owner, statusBase, tags } from "./common.ts";
+import { defineKind } from "./kind.ts";
+
+export const HeadNode = z
+  .object({
+    cores: cores("the head node"),
+    memory: memory("the head node"),
+    capacity: capacity("on-demand"),
+  })
+  .describe(
+    "The Ray head node (the seed's head_node_config). It runs the GCS, the dashboard and the driver.",
+  );
+
+export const WorkerGroup = cel(
+  z
+    .object({
+      name: dnsLabel("Name of the worker group", 40),
+      cores: cores("each worker"),
+      memory: memory("each worker"),
+      gpus: z
+        .number()
+        .int()
+        .min(0)
+        .max(16)
+        .default(0)
+        .describe("GPUs per worker; needs a runtime with gpu: true."),
+      minPods: z
+        .number()
+        .int()
+        .min(0)
+        .max(1000)
+        .default(0)
+        .describe("Fewest workers the autoscaler keeps (the seed's min_pods)."),
+      maxPods: z
+        .number()
+        .int()
+        .min(0)
+        .max(1000)
+        .default(1)
+        .describe("Most workers the autoscaler may start (the seed's max_pods)."),
+      capacity: capacity("on-demand"),
+    })
+    .describe("A group of identical Ray workers (the seed's worker_node_configs[])."),
+  {
+    rule: "self.minPods <= self.maxPods",
+    message: "minPods must be less than or equal to maxPods",
+    fieldPath: ".minPods",
+  },
+);
+
+export const DarwinClusterSpec = z
+  .object({
+    runtime: z
+      .string()
+      .min(1)
+      .max(63)
+      .describe("Runtime to run: the displayName (e.g. Ray2.37.0-Py310-CPU) or name of a DarwinRuntime."),
+    owner: owner(),
+    tags: tags(),
+    inactiveTimeMinutes: z
+      .number()
+      .int()
+      .min(0)
+      .max(10080)
+      .default(60)
+      .describe(
+        "Stop the cluster after this many minutes without activity (the seed's inactive_time); 0 never stops it.",
+      ),
+    suspend: z
+      .boolean()
+      .default(false)
+      .describe("true stops the cluster (all pods deleted, spec kept); false starts it again."),
+    head: HeadNode,
+    workerGroups: listMap(
+      z
+        .array(WorkerGroup)
+        .max(16)
+        .default([])
+        .describe("Worker groups; each is autoscaled between minPods and maxPods."),
+      "name",
+    ),
+    packages: z
+      .object({
+        pip: z
+          .array(z.string().min(1).max(256).describe("A pip requirement, e.g. xgboost==2.1.1."))
+          .max(256)
+          .default([])
+          .describe("PyPI packages installed on every node at start."),
+        maven: z
+          .array(
+            z
+              .string()
+              .min(1)
+              .max(256)
+              .regex(/^[^:\s]+:[^:\s]+:[^:\s]+$/)
+              .describe("Maven coordinates group:artifact:version."),
+          )
+          .max(256)
+          .default([])
+          .describe("Maven packages (group:artifact:version) put on the Spark/Java classpath."),
+      })
+      .optional()
+      .describe("Packages installed when the cluster starts."),
+    jupyter: z
+      .object({
+        enabled: z.boolean().default(true).describe("Run a Jupyter server attached to the cluster."),
+      })
+      .default({ enabled: true })
+      .describe("The cluster's Jupyter notebook server."),
+  })
+  .describe("Desired state of a Ray cluster: runtime, head and worker resources, idle policy and packages.");
+
+export const DarwinClusterStatus = z
+  .object({
+    phase: z
+      .enum(["Pending", "Creating", "Ready", "Suspending", "Suspended", "Failed"])
+      .optional()
+      .describe(
+        "Summary of the cluster's lifecycle: Pending, Creating, Ready, Suspending, Suspended or Failed.",
+      ),
+    rayClusterName: z.string().optional().describe("Name of the KubeRay RayCluster that runs this cluster."),
+    dashboardURL: z.string().optional().describe("URL of the Ray dashboard."),
+    jupyterURL: z.string().optional().describe("URL of the Jupyter server, when enabled."),
+    workers: z
+      .object({
+        ready: z.number().int().min(0).describe("Workers running and ready."),
+        desired: z.number().int().min(0).describe("Workers wanted now."),
+      })
+      .optional()
+      .describe("Worker counts across all groups."),
+    estimatedCostPerHour: z
+      .string()
+      .optional()
+      .describe("Estimated cost per hour of the running pods, from the operator's capacity prices."),
+    lastActivityTime: z
+      .string()
+      .optional()
+      .describe("When activity (jobs, notebooks) was last seen (RFC 3339)."),
+    ...statusBase,
+  })
+  .describe("Observed state of the Ray cluster.");
+
+export const DarwinCluster = defineKind({
+  kind: "DarwinCluster",
+  plural: "darwinclusters",
+  singular: "darwincluster",
+  shortNames: ["dc", "dcluster"],
+  scope: "Namespaced",
+  description:
+    "DarwinCluster is a Ray compute cluster with an optional Jupyter server, autoscaled worker groups, spot/on-demand capacity and idle auto-stop.",
+  spec: DarwinClusterSpec,
+  status: DarwinClusterStatus,
+  // The name becomes the RayCluster's name and its pods' ray.io/cluster label value (at most 63).
+  maxNameLength: 63,
+  printerColumns: [
+    { name: "Runtime", type: "string", jsonPath: ".spec.runtime", description: "Runtime the cluster runs." },
+    { name: "Phase", type: "string", jsonPath: ".status.phase", description: "Lifecycle phase." },
+    { name: "Workers", type: "integer", jsonPath: ".status.workers.ready", description: "Ready workers." },
+    {
+      name: "Desired",
+      type: "integer",
+      jsonPath: ".status.workers.desired",
+      description: "Desired workers.",
+    },
+    {
+      name: "Cost/h",
+      type: "string",
+      jsonPath: ".status.estimatedCostPerHour",
+      description: "Estimated hourly cost.",
+    },
+    { name: "Owner", type: "string", jsonPath: ".spec.owner", description: "Owner.", priority: 1 },
+    {
+      name: "Dashboard",
+      type: "string",
+      jsonPath: ".status.dashboardURL",
+      description: "Ray dashboard URL.",
+      priority: 1,
+    },
+    {
+      name: "Age",
+      type: "date",
+      jsonPath: ".metadata.creationTimestamp",
+      description: "Time since creation.",
+    },
+  ],
+});

@@ -1,0 +1,185 @@
+/** FeatureGroup: a versioned set of typed features keyed by entities, served online from Cassandra. */
+import { z } from "zod";
+import { cel, IDENTIFIER, listMap, owner, statusBase, tags } from "./common.ts";
+import { defineKind } from "./kind.ts";
+
+/** Value types a feature can hold; each maps to one Cassandra column type and one JSON shape. */
+export const FEATURE_TYPES = [
+  "bool",
+  "int32",
+  "int64",
+  "float32",
+  "float64",
+  "string",
+  "bytes",
+  "timestamp",
+  "int64_list",
+  "float32_list",
+  "float64_list",
+  "string_list",
+] as const;
+
+/** Types an entity key can have (list and float types make poor keys). */
+export const ENTITY_TYPES = ["int32", "int64", "string", "bytes"] as const;
+
+const columnName = (what: string) =>
+  z
+    .string()
+    .min(1)
+    .max(48)
+    .regex(IDENTIFIER)
+    .describe(
+      `${what}: lower-case letters, digits and '_', starting with a letter or '_' (a Cassandra column name).`,
+    );
+
+export const Entity = z
+  .object({
+    name: columnName("Name of the entity key, e.g. user_id"),
+    type: z.enum(ENTITY_TYPES).describe("Type of the key: int32, int64, string or bytes."),
+    description: z.string().max(1024).optional().describe("What the key identifies."),
+  })
+  .describe("An entity key column; together the entities form the primary key of the group.");
+
+export const Feature = z
+  .object({
+    name: columnName("Name of the feature, e.g. activity_score"),
+    type: z.enum(FEATURE_TYPES).describe(`Value type: one of ${FEATURE_TYPES.join(", ")}.`),
+    description: z.string().max(1024).optional().describe("What the feature means, its unit and source."),
+  })
+  .describe("A typed feature column.");
+
+export const FeatureGroupSpec = cel(
+  z
+    .object({
+      version: z
+        .number()
+        .int()
+        .min(1)
+        .max(100000)
+        .default(1)
+        .describe(
+          "Schema version. Changing an entity or a feature's type needs a higher version; versions never go down.",
+        ),
+      description: z.string().max(1024).optional().describe("What the group holds."),
+      owner: owner().optional(),
+      tags: tags(),
+      entities: listMap(
+        z
+          .array(Entity)
+          .min(1)
+          .max(8)
+          .describe("Entity keys, in primary-key order (e.g. [{name: user_id, type: int64}])."),
+        "name",
+      ),
+      features: listMap(z.array(Feature).min(1).max(500).describe("The features of the group."), "name"),
+      ttlSeconds: z
+        .number()
+        .int()
+        .min(0)
+        .max(31536000)
+        .default(0)
+        .describe(
+          "Values older than this are reported as expired (OUTSIDE_MAX_AGE) on reads; 0 keeps them forever.",
+        ),
+      online: z
+        .object({
+          enabled: z
+            .boolean()
+            .default(true)
+            .describe("Keep the latest values in the online store (Cassandra) for serving."),
+        })
+        .default({ enabled: true })
+        .describe("Online serving settings."),
+      stream: z
+        .object({
+          enabled: z
+            .boolean()
+            .default(false)
+            .describe("Create a Kafka topic whose messages are materialised into the online store."),
+          partitions: z
+            .number()
+            .int()
+            .min(1)
+            .max(1024)
+            .default(3)
+            .describe("Partitions of the feature topic."),
+        })
+        .default({ enabled: false, partitions: 3 })
+        .describe("Streaming ingestion settings."),
+      deletionPolicy: z
+        .enum(["Delete", "Retain"])
+        .default("Retain")
+        .describe("On deletion, Delete drops the Cassandra table and Kafka topic; Retain keeps them."),
+    })
+    .describe(
+      "Desired state of a feature group: its entity keys, typed features, version and serving settings.",
+    ),
+  {
+    rule: "self.features.all(f, !self.entities.exists(e, e.name == f.name))",
+    message: "a feature may not have the same name as an entity key",
+    fieldPath: ".features",
+  },
+  {
+    rule: "self.version >= oldSelf.version",
+    message: "version may not decrease",
+    fieldPath: ".version",
+  },
+  {
+    rule: "self.version != oldSelf.version || self.features.all(f, !oldSelf.features.exists(o, o.name == f.name && o.type != f.type))",
+    message: "changing a feature's type needs a version bump: increase spec.version",
+    fieldPath: ".features",
+  },
+  {
+    rule: "self.version != oldSelf.version || self.entities == oldSelf.entities",
+    message: "changing the entity keys needs a version bump: increase spec.version",
+    fieldPath: ".entities",
+  },
+);
+
+export const FeatureGroupStatus = z
+  .object({
+    table: z.string().optional().describe("Cassandra table holding the online values, as keyspace.table."),
+    topic: z.string().optional().describe("Kafka topic feeding the group, when streaming is enabled."),
+    schemaHash: z
+      .string()
+      .optional()
+      .describe("Hash of the entity and feature schema of the current version."),
+    servedVersion: z.number().int().min(0).optional().describe("Version the feature server reads."),
+    lastWriteTime: z
+      .string()
+      .optional()
+      .describe("Event time of the newest value written (RFC 3339): the group's freshness."),
+    ...statusBase,
+  })
+  .describe("Observed state of the feature group.");
+
+export const FeatureGroup = defineKind({
+  kind: "FeatureGroup",
+  plural: "featuregroups",
+  singular: "featuregroup",
+  shortNames: ["fg"],
+  scope: "Namespaced",
+  description:
+    "FeatureGroup declares a versioned set of typed features keyed by entities; Darwin creates its online table and stream topic and serves it with TTL enforcement.",
+  spec: FeatureGroupSpec,
+  status: FeatureGroupStatus,
+  maxNameLength: 63,
+  printerColumns: [
+    { name: "Version", type: "integer", jsonPath: ".spec.version", description: "Schema version." },
+    { name: "Table", type: "string", jsonPath: ".status.table", description: "Online table." },
+    { name: "Topic", type: "string", jsonPath: ".status.topic", description: "Stream topic.", priority: 1 },
+    { name: "TTL", type: "integer", jsonPath: ".spec.ttlSeconds", description: "Time to live in seconds." },
+    {
+      name: "Ready",
+      type: "string",
+      jsonPath: '.status.conditions[?(@.type=="Ready")].status',
+      description: "Ready condition.",
+    },
+    {
+      name: "Age",
+      type: "date",
+      jsonPath: ".metadata.creationTimestamp",
+      description: "Time since creation.",
+    },
+  ],
+});

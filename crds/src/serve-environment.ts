@@ -1,0 +1,80 @@
+/** ServeEnvironment: where and how Serves of one environment run (hermes create-environment). */
+import { z } from "zod";
+import { capacity, dnsLabel, statusBase } from "./common.ts";
+import { defineKind } from "./kind.ts";
+
+export const ServeEnvironmentSpec = z
+  .object({
+    domainSuffix: z
+      .string()
+      .min(1)
+      .max(200)
+      .regex(/^\.?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/)
+      .describe(
+        "Domain appended to serve hosts, e.g. .local gives iris-classifier.local (hermes --domain-suffix).",
+      ),
+    clusterName: z
+      .string()
+      .min(1)
+      .max(63)
+      .optional()
+      .describe("Name of the Kubernetes cluster, for display and URLs (hermes --cluster-name)."),
+    namespace: dnsLabel("Namespace the environment's Serves live in").default("serve"),
+    ingressClassName: z
+      .string()
+      .min(1)
+      .max(253)
+      .optional()
+      .describe("IngressClass for serve endpoints; no Ingress is made when unset."),
+    defaultCapacity: capacity("on-demand"),
+    mlflowTrackingURI: z
+      .string()
+      .max(2048)
+      .regex(/^https?:\/\//)
+      .optional()
+      .describe(
+        "MLflow tracking server that resolves models:/ and mlflow-artifacts:/ URIs for this environment.",
+      ),
+    featureServerURL: z
+      .string()
+      .max(2048)
+      .regex(/^https?:\/\//)
+      .optional()
+      .describe("Feature server the environment's models read online features from."),
+  })
+  .describe(
+    "Defaults for the Serves of one environment: domain, namespace, ingress, capacity and registries.",
+  );
+
+export const ServeEnvironmentStatus = z
+  .object({ ...statusBase })
+  .describe("Observed state of the environment.");
+
+export const ServeEnvironment = defineKind({
+  kind: "ServeEnvironment",
+  plural: "serveenvironments",
+  singular: "serveenvironment",
+  shortNames: ["senv"],
+  scope: "Cluster",
+  description:
+    "ServeEnvironment holds the defaults of one serving environment (dev, staging, prod): domain suffix, namespace, ingress class, capacity and model registry.",
+  spec: ServeEnvironmentSpec,
+  status: ServeEnvironmentStatus,
+  maxNameLength: 63,
+  printerColumns: [
+    { name: "Domain", type: "string", jsonPath: ".spec.domainSuffix", description: "Domain suffix." },
+    {
+      name: "Namespace",
+      type: "string",
+      jsonPath: ".spec.namespace",
+      description: "Namespace of its Serves.",
+    },
+    { name: "Cluster", type: "string", jsonPath: ".spec.clusterName", description: "Cluster name." },
+    {
+      name: "Age",
+      type: "date",
+      jsonPath: ".metadata.creationTimestamp",
+      description: "Time since creation.",
+    },
+  ],
+});

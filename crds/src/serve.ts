@@ -1,0 +1,200 @@
+/** Serve: a deployed model behind an HTTP endpoint, what `hermes create-serve` + `deploy-model` describe. */
+import { z } from "zod";
+import { capacity, cel, cores, dnsLabel, keyValue, listMap, memory, statusBase } from "./common.ts";
+import { defineKind } from "./kind.ts";
+
+/** Model URIs a Serve resolves through MLflow, or loads directly from S3. */
+export const MODEL_URI = /^(models:\/[^\s]+|mlflow-artifacts:\/[^\s]+|runs:\/[^\s]+|s3:\/\/[^\s]+)$/;
+
+export const ServeSpec = cel(
+  z
+    .object({
+      environment: cel(dnsLabel("Name of the ServeEnvironment to deploy into (hermes --env)"), {
+        rule: "self == oldSelf",
+        message: "environment is immutable: create a new Serve for another environment",
+      }),
+      type: z
+        .enum(["api", "ray-serve"])
+        .default("api")
+        .describe(
+          "Serving backend: api (a FastAPI Deployment with an HPA) or ray-serve (a KubeRay RayService).",
+        ),
+      description: z.string().max(1024).optional().describe("What the model serves (hermes --description)."),
+      model: z
+        .object({
+          uri: z
+            .string()
+            .max(2048)
+            .regex(MODEL_URI)
+            .describe(
+              "Model to serve: models:/<name>@<alias>, models:/<name>/<version>, mlflow-artifacts:/<path>, runs:/<run>/<path> or s3://<bucket>/<key>.",
+            ),
+        })
+        .optional()
+        .describe(
+          "The model to deploy (hermes deploy-model --model-uri). Without it the Serve is defined but not deployed.",
+        ),
+      resources: z
+        .object({
+          cores: cores("each replica").default(1),
+          memory: memory("each replica").default("2Gi"),
+        })
+        .default({ cores: 1, memory: "2Gi" })
+        .describe("Resources per replica (hermes --cores, --memory)."),
+      capacity: capacity("on-demand"),
+      replicas: cel(
+        z
+          .object({
+            min: z
+              .number()
+              .int()
+              .min(0)
+              .max(1000)
+              .default(1)
+              .describe("Fewest replicas (hermes --min-replicas); 0 scales to zero."),
+            max: z
+              .number()
+              .int()
+              .min(1)
+              .max(1000)
+              .default(1)
+              .describe("Most replicas (hermes --max-replicas)."),
+            targetCPUUtilizationPercent: z
+              .number()
+              .int()
+              .min(1)
+              .max(100)
+              .default(70)
+              .describe("Average CPU utilisation the autoscaler aims for."),
+          })
+          .default({ min: 1, max: 1, targetCPUUtilizationPercent: 70 })
+          .describe("Replica bounds for the autoscaler."),
+        {
+          rule: "self.min <= self.max",
+          message: "replicas.min must be less than or equal to replicas.max",
+          fieldPath: ".min",
+        },
+      ),
+      image: z
+        .string()
+        .min(1)
+        .max(512)
+        .optional()
+        .describe(
+          "Serving image to run; by default the environment's runtime image. Exclusive with artifactBuildRef.",
+        ),
+      artifactBuildRef: z
+        .object({ name: dnsLabel("Name of an ArtifactBuild in the same namespace") })
+        .optional()
+        .describe("Use the image produced by this ArtifactBuild. Exclusive with image."),
+      features: listMap(
+        z
+          .array(
+            z
+              .object({
+                featureGroup: dnsLabel("Name of a FeatureGroup in the same namespace"),
+                version: z
+                  .number()
+                  .int()
+                  .min(1)
+                  .optional()
+                  .describe("Version to read; the current one if unset."),
+              })
+              .describe("An online feature group the model reads at inference time."),
+          )
+          .max(32)
+          .default([])
+          .describe("Feature groups the model reads online; their server address is injected into the pods."),
+        "featureGroup",
+      ),
+      env: listMap(
+        z
+          .array(keyValue("environment variable"))
+          .max(128)
+          .default([])
+          .describe("Extra environment variables."),
+        "name",
+      ),
+    })
+    .describe("Desired state of a model serve: environment, backend, model, resources and scaling."),
+  {
+    rule: "!(has(self.image) && has(self.artifactBuildRef))",
+    message: "set either image or artifactBuildRef, not both",
+    fieldPath: ".image",
+  },
+  {
+    rule: "self.type != 'ray-serve' || self.replicas.min >= 1",
+    message: "ray-serve does not scale to zero: replicas.min must be at least 1",
+    fieldPath: ".replicas.min",
+  },
+);
+
+export const ServeStatus = z
+  .object({
+    phase: z
+      .enum(["Undeployed", "Resolving", "Deploying", "Ready", "Failed"])
+      .optional()
+      .describe("Summary: Undeployed (no model), Resolving, Deploying, Ready or Failed."),
+    url: z
+      .string()
+      .optional()
+      .describe("Where the model answers, e.g. http://iris-classifier.serve.local/predict."),
+    resolvedModel: z
+      .object({
+        name: z.string().optional().describe("Registered model name."),
+        version: z.string().optional().describe("Registered model version the alias resolved to."),
+        artifactUri: z.string().optional().describe("Download URI of the model's artifacts."),
+      })
+      .optional()
+      .describe("The concrete model version behind spec.model.uri at the last deployment."),
+    replicas: z
+      .object({
+        ready: z.number().int().min(0).describe("Ready replicas."),
+        desired: z.number().int().min(0).describe("Desired replicas."),
+      })
+      .optional()
+      .describe("Replica counts."),
+    revision: z
+      .number()
+      .int()
+      .min(0)
+      .optional()
+      .describe("Increments on every change that rolls out new pods."),
+    ...statusBase,
+  })
+  .describe("Observed state of the serve.");
+
+export const Serve = defineKind({
+  kind: "Serve",
+  plural: "serves",
+  singular: "serve",
+  shortNames: ["sv"],
+  scope: "Namespaced",
+  description:
+    "Serve deploys a model (from the MLflow registry or S3) behind an HTTP endpoint, as an autoscaled Deployment or a Ray Serve application.",
+  spec: ServeSpec,
+  status: ServeStatus,
+  // The name becomes a Service name and a host label: an RFC 1035 label of at most 63 characters.
+  maxNameLength: 63,
+  namePattern: /^[a-z]([-a-z0-9]*[a-z0-9])?$/,
+  printerColumns: [
+    { name: "Env", type: "string", jsonPath: ".spec.environment", description: "Environment." },
+    { name: "Type", type: "string", jsonPath: ".spec.type", description: "Backend." },
+    { name: "Model", type: "string", jsonPath: ".spec.model.uri", description: "Model URI." },
+    { name: "Phase", type: "string", jsonPath: ".status.phase", description: "Phase." },
+    { name: "URL", type: "string", jsonPath: ".status.url", description: "Endpoint." },
+    {
+      name: "Ready",
+      type: "integer",
+      jsonPath: ".status.replicas.ready",
+      description: "Ready replicas.",
+      priority: 1,
+    },
+    {
+      name: "Age",
+      type: "date",
+      jsonPath: ".metadata.creationTimestamp",
+      description: "Time since creation.",
+    },
+  ],
+});

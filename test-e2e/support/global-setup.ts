@@ -1,0 +1,73 @@
+/**
+ * Brings up the testbed tiers that the selected integration test files need, installs Darwin's CRDs, and
+ * hands the endpoints to the tests through process.env. A test file declares what it needs in a comment
+ * line near its top: `// @testbed control`, `// @testbed cluster`, `// @testbed data` (several allowed).
+ * Files without one get the control plane. The testbed stays up afterwards for fast re-runs; stop it with
+ * `npm run testbed down`.
+ */
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import type { TestProject } from "vitest/node";
+import { loadTestbedEnv } from "./testbed-env.ts";
+
+const REPO = join(import.meta.dirname, "..", "..");
+const TIER_PRAGMA = /^\s*\/\/\s*@testbed\s+([a-z ,]+)$/m;
+
+/** Positional arguments of `vitest run <filters...>`: the file filters the user gave. */
+function cliFilters(): string[] {
+  const args = process.argv.slice(2);
+  const filters: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] ?? "";
+    if (arg === "run" || arg === "watch" || arg === "related") continue;
+    if (arg.startsWith("-")) {
+      // options that take a separate value
+      if (
+        !arg.includes("=") &&
+        /^--(project|reporter|outputFile|testTimeout|config|root|dir|t|testNamePattern)$/.test(arg)
+      )
+        i++;
+      continue;
+    }
+    filters.push(arg);
+  }
+  return filters;
+}
+
+export function tiersFor(files: readonly string[]): string[] {
+  const tiers = new Set<string>();
+  for (const file of files) {
+    const match = TIER_PRAGMA.exec(readFileSync(file, "utf8").slice(0, 4000));
+    for (const tier of match?.[1]?.split(/[ ,]+/).filter(Boolean) ?? ["control"]) tiers.add(tier);
+  }
+  return [...tiers];
+}
+
+export default async function setup(project: TestProject): Promise<void> {
+  const { testFiles } = await project.globTestFiles(cliFilters());
+  if (testFiles.length === 0) return;
+  const tiers = tiersFor(testFiles);
+  execFileSync(join(REPO, "hack", "testbed"), ["up", ...tiers], { cwd: REPO, stdio: "inherit" });
+  const env = loadTestbedEnv();
+  Object.assign(process.env, env);
+  if (env.KUBECONFIG && env.DARWIN_KUBECTL) {
+    execFileSync(
+      env.DARWIN_KUBECTL,
+      ["apply", "--server-side", "--force-conflicts", "-f", join(REPO, "crds")],
+      {
+        cwd: REPO,
+        stdio: "inherit",
+        env: process.env,
+      },
+    );
+    execFileSync(
+      env.DARWIN_KUBECTL,
+      ["wait", "--for=condition=Established", "crd", "-l", "app.kubernetes.io/part-of=darwin"],
+      {
+        stdio: "inherit",
+        env: process.env,
+      },
+    );
+  }
+}
