@@ -26,13 +26,13 @@ const sample = (kind: string): Manifest =>
 
 let ns = "";
 let run = "";
-beforeAll(() => {
-  ns = createNamespace("api");
+beforeAll(async () => {
+  ns = await createNamespace("api");
   run = ns.slice(-6).replace(/[^a-z0-9]/g, "0");
 });
-afterAll(() => {
-  deleteNamespace(ns);
-  kubectl([
+afterAll(async () => {
+  await deleteNamespace(ns);
+  await kubectl([
     "delete",
     "darwinruntime,serveenvironment",
     "-l",
@@ -57,7 +57,7 @@ function forThisRun(manifest: Manifest): Manifest {
 
 describe("testbed apiserver", () => {
   it("reports the Kubernetes version that was built, not v0.0.0", async () => {
-    const version = JSON.parse(kubectlOk(["get", "--raw", "/version"])) as {
+    const version = JSON.parse(await kubectlOk(["get", "--raw", "/version"])) as {
       gitVersion: string;
       major: string;
       minor: string;
@@ -69,8 +69,8 @@ describe("testbed apiserver", () => {
 });
 
 describe("CRDs", () => {
-  it("are all installed and Established", () => {
-    const out = kubectlOk(["get", "crd", "-l", "app.kubernetes.io/part-of=darwin", "-o", "json"]);
+  it("are all installed and Established", async () => {
+    const out = await kubectlOk(["get", "crd", "-l", "app.kubernetes.io/part-of=darwin", "-o", "json"]);
     const crds = (
       JSON.parse(out) as {
         items: { metadata: { name: string }; status: { conditions: { type: string; status: string }[] } }[];
@@ -86,18 +86,18 @@ describe("CRDs", () => {
     }
   });
 
-  it("kubectl explain darwincluster.spec prints our field descriptions", () => {
-    const out = kubectlOk(["explain", "darwincluster.spec"]);
+  it("kubectl explain darwincluster.spec prints our field descriptions", async () => {
+    const out = await kubectlOk(["explain", "darwincluster.spec"]);
     expect(out).toContain("Desired state of a Ray cluster");
     expect(out).toMatch(/inactiveTimeMinutes\s+<integer>/);
     expect(out).toContain("Stop the cluster after this many minutes without activity");
-    const workers = kubectlOk(["explain", "darwincluster.spec.workerGroups.minPods"]);
+    const workers = await kubectlOk(["explain", "darwincluster.spec.workerGroups.minPods"]);
     expect(workers).toContain("Fewest workers the autoscaler keeps");
   });
 
-  it("kubectl explain works for every kind", () => {
+  it("kubectl explain works for every kind", async () => {
     for (const def of KINDS) {
-      expect(kubectlOk(["explain", def.singular])).toContain(def.description.slice(0, 40));
+      expect(await kubectlOk(["explain", def.singular])).toContain(def.description.slice(0, 40));
     }
   });
 });
@@ -105,18 +105,18 @@ describe("CRDs", () => {
 describe("samples", () => {
   const files = readdirSync(samplesDir).filter((f) => f.endsWith(".yaml"));
 
-  it("are all accepted by the apiserver, and kubectl get darwin lists every kind", () => {
+  it("are all accepted by the apiserver, and kubectl get darwin lists every kind", async () => {
     for (const file of files) {
       const manifest = forThisRun(parse(readFileSync(join(samplesDir, file), "utf8")) as Manifest);
-      const out = kubectl(["apply", "--server-side", "-n", ns, "-f", "-"], manifest);
+      const out = await kubectl(["apply", "--server-side", "-n", ns, "-f", "-"], manifest);
       expect(out.stderr, file).toBe("");
       expect(out.code, file).toBe(0);
     }
-    const listed = kubectlOk(["get", "darwin", "-n", ns, "-o", "name"]);
+    const listed = await kubectlOk(["get", "darwin", "-n", ns, "-o", "name"]);
     for (const def of KINDS.filter((k) => k.scope === "Namespaced")) {
       expect(listed, def.kind).toContain(`${def.singular}.darwin.dreamhorizon.org/`);
     }
-    const clusterScoped = kubectlOk([
+    const clusterScoped = await kubectlOk([
       "get",
       "darwin",
       "-l",
@@ -129,14 +129,14 @@ describe("samples", () => {
     }
   });
 
-  it("get schema defaults filled in by the apiserver", () => {
+  it("get schema defaults filled in by the apiserver", async () => {
     const cluster = JSON.parse(
-      kubectlOk(["get", "darwincluster", "housing-project", "-n", ns, "-o", "json"]),
+      await kubectlOk(["get", "darwincluster", "housing-project", "-n", ns, "-o", "json"]),
     ) as Manifest;
     expect(cluster.spec.suspend).toBe(false);
     expect((cluster.spec.head as Record<string, unknown>).capacity).toBe("on-demand");
     const serve = JSON.parse(
-      kubectlOk(["get", "serve", "iris-classifier", "-n", ns, "-o", "json"]),
+      await kubectlOk(["get", "serve", "iris-classifier", "-n", ns, "-o", "json"]),
     ) as Manifest;
     expect((serve.spec.replicas as Record<string, unknown>).targetCPUUtilizationPercent).toBe(70);
   });
@@ -290,10 +290,10 @@ const INVALID: Record<string, Case[]> = {
 describe.each(KINDS.map((k) => [k.kind] as const))("invalid %s", (kind) => {
   const cases = INVALID[kind] ?? [];
   it("has at least five cases", () => expect(cases.length).toBeGreaterThanOrEqual(5));
-  it.each(cases)("%s is rejected naming the field", (_, mutate, field) => {
+  it.each(cases)("%s is rejected naming the field", async (_, mutate, field) => {
     const manifest = forThisRun(structuredClone(sample(kind)));
     mutate(manifest);
-    const out = kubectl(["create", "-n", ns, "-f", "-"], manifest);
+    const out = await kubectl(["create", "-n", ns, "-f", "-"], manifest);
     expect(out.code).not.toBe(0);
     if (typeof field === "string") expect(out.stderr).toContain(field);
     else expect(out.stderr).toMatch(field);
@@ -301,37 +301,37 @@ describe.each(KINDS.map((k) => [k.kind] as const))("invalid %s", (kind) => {
 });
 
 describe("updates that would break users", () => {
-  it("a FeatureGroup's feature type cannot change without a version bump, and can with one", () => {
+  it("a FeatureGroup's feature type cannot change without a version bump, and can with one", async () => {
     const fg = sample("FeatureGroup");
     fg.metadata.name = "fg-evolve";
-    kubectlOk(["apply", "--server-side", "-n", ns, "-f", "-"], fg);
+    await kubectlOk(["apply", "--server-side", "-n", ns, "-f", "-"], fg);
     at(fg, "spec.features.0").type = "int64";
-    const refused = kubectl(["apply", "--server-side", "-n", ns, "-f", "-"], fg);
+    const refused = await kubectl(["apply", "--server-side", "-n", ns, "-f", "-"], fg);
     expect(refused.stderr).toMatch(/spec\.features.*needs a version bump: increase spec\.version/);
     fg.spec.version = 2;
-    expect(kubectl(["apply", "--server-side", "-n", ns, "-f", "-"], fg).code).toBe(0);
+    expect((await kubectl(["apply", "--server-side", "-n", ns, "-f", "-"], fg)).code).toBe(0);
     fg.spec.version = 1;
-    expect(kubectl(["apply", "--server-side", "-n", ns, "-f", "-"], fg).stderr).toMatch(
+    expect((await kubectl(["apply", "--server-side", "-n", ns, "-f", "-"], fg)).stderr).toMatch(
       /spec\.version.*may not decrease/,
     );
   });
 
-  it("a Serve's environment is immutable", () => {
+  it("a Serve's environment is immutable", async () => {
     const serve = sample("Serve");
     serve.metadata.name = "iris-moving";
-    kubectlOk(["apply", "--server-side", "-n", ns, "-f", "-"], serve);
+    await kubectlOk(["apply", "--server-side", "-n", ns, "-f", "-"], serve);
     serve.spec.environment = "prod";
-    expect(kubectl(["apply", "--server-side", "-n", ns, "-f", "-"], serve).stderr).toMatch(
+    expect((await kubectl(["apply", "--server-side", "-n", ns, "-f", "-"], serve)).stderr).toMatch(
       /spec\.environment.*immutable/,
     );
   });
 
-  it("an ArtifactBuild cannot be changed after creation", () => {
+  it("an ArtifactBuild cannot be changed after creation", async () => {
     const build = sample("ArtifactBuild");
     build.metadata.name = "iris-once";
-    kubectlOk(["apply", "--server-side", "-n", ns, "-f", "-"], build);
+    await kubectlOk(["apply", "--server-side", "-n", ns, "-f", "-"], build);
     at(build, "spec.source.git").revision = "v2";
-    expect(kubectl(["apply", "--server-side", "-n", ns, "-f", "-"], build).stderr).toMatch(
+    expect((await kubectl(["apply", "--server-side", "-n", ns, "-f", "-"], build)).stderr).toMatch(
       /spec.*cannot be changed: create a new ArtifactBuild/,
     );
   });

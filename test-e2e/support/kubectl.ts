@@ -1,5 +1,9 @@
-/** Runs the testbed's kubectl the way a user would, returning what they would see. */
-import { spawnSync } from "node:child_process";
+/**
+ * Runs the testbed's kubectl the way a user would, returning what they would see. Asynchronous on purpose:
+ * a test that serves a webhook or an operator from its own process must keep its event loop free while the
+ * apiserver calls back into it.
+ */
+import { spawn } from "node:child_process";
 import { requireEnv } from "./testbed-env.ts";
 
 export interface KubectlResult {
@@ -8,34 +12,44 @@ export interface KubectlResult {
   stderr: string;
 }
 
-export function kubectl(args: readonly string[], input?: string | object): KubectlResult {
+export function kubectl(args: readonly string[], input?: string | object): Promise<KubectlResult> {
   // objects go as JSON: kubectl reads YAML 1.1, where an unquoted yes/no would turn into a boolean
   const stdin = input === undefined ? undefined : typeof input === "string" ? input : JSON.stringify(input);
-  const result = spawnSync(requireEnv("DARWIN_KUBECTL"), args, {
-    input: stdin,
-    encoding: "utf8",
-    env: { ...process.env, KUBECONFIG: requireEnv("KUBECONFIG") },
-    timeout: 60_000,
+  return new Promise((resolve, reject) => {
+    const child = spawn(requireEnv("DARWIN_KUBECTL"), args, {
+      env: { ...process.env, KUBECONFIG: requireEnv("KUBECONFIG") },
+      timeout: 60_000,
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk) => {
+      stdout += chunk;
+    });
+    child.stderr.on("data", (chunk) => {
+      stderr += chunk;
+    });
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    child.stdin.end(stdin);
   });
-  if (result.error) throw result.error;
-  return { code: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
 }
 
 /** kubectl that must succeed; its stdout. */
-export function kubectlOk(args: readonly string[], input?: string | object): string {
-  const result = kubectl(args, input);
+export async function kubectlOk(args: readonly string[], input?: string | object): Promise<string> {
+  const result = await kubectl(args, input);
   if (result.code !== 0)
     throw new Error(`kubectl ${args.join(" ")} failed (${result.code}): ${result.stderr}`);
   return result.stdout;
 }
 
-/** A namespace of its own for one test file, deleted afterwards without waiting. */
-export function createNamespace(prefix: string): string {
+/** A namespace of its own for one test file. */
+export async function createNamespace(prefix: string, labels: Record<string, string> = {}): Promise<string> {
   const name = `${prefix}-${Date.now().toString(36)}-${Math.floor(Math.random() * 1e4)}`;
-  kubectlOk(["create", "namespace", name]);
+  await kubectlOk(["apply", "-f", "-"], { apiVersion: "v1", kind: "Namespace", metadata: { name, labels } });
   return name;
 }
 
-export function deleteNamespace(name: string): void {
-  kubectl(["delete", "namespace", name, "--wait=false", "--ignore-not-found"]);
+/** Deletes a test namespace without waiting for its finalizers. */
+export async function deleteNamespace(name: string): Promise<void> {
+  await kubectl(["delete", "namespace", name, "--wait=false", "--ignore-not-found"]);
 }

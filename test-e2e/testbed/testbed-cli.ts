@@ -1,0 +1,56 @@
+/** Drives hack/testbed from a test (crash and restart of a component) and waits for conditions. */
+import { execFileSync } from "node:child_process";
+import { join } from "node:path";
+
+const REPO = join(import.meta.dirname, "..", "..");
+
+/** Runs `hack/testbed <args>` from the repository root; its log lines are returned, or thrown on failure. */
+export function testbed(...args: string[]): string {
+  try {
+    return execFileSync(join(REPO, "hack", "testbed"), args, {
+      cwd: REPO,
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "pipe"],
+      timeout: 300_000,
+    });
+  } catch (error) {
+    const e = error as { stderr?: string; stdout?: string; message: string };
+    throw new Error(
+      `hack/testbed ${args.join(" ")} failed: ${e.message}\n${e.stdout ?? ""}${e.stderr ?? ""}`,
+    );
+  }
+}
+
+/** A name no earlier run has used: tests never depend on what a previous run left behind. */
+export function uniqueName(prefix: string): string {
+  return `${prefix}_${Date.now().toString(36)}_${Math.floor(Math.random() * 1e6).toString(36)}`;
+}
+
+/**
+ * Polls `probe` until it returns a value other than undefined (or stops throwing), up to `timeoutMs`;
+ * the last error is reported on timeout.
+ */
+export async function eventually<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  timeoutMs = 60_000,
+  intervalMs = 250,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+      last = undefined;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() >= deadline) {
+      const reason =
+        last instanceof Error ? last.message : last === undefined ? "condition not met" : String(last);
+      throw new Error(`${what}: not after ${timeoutMs} ms (${reason})`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
