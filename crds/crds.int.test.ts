@@ -31,6 +31,8 @@ beforeAll(async () => {
   run = ns.slice(-6).replace(/[^a-z0-9]/g, "0");
 });
 afterAll(async () => {
+  // the control tier runs no namespace controller: delete the objects, not just their namespace
+  await kubectl(["delete", "darwin", "--all", "-n", ns, "--wait=false"]);
   await deleteNamespace(ns);
   await kubectl([
     "delete",

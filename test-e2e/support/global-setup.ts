@@ -48,7 +48,12 @@ export default async function setup(project: TestProject): Promise<void> {
   const { testFiles } = await project.globTestFiles(cliFilters());
   if (testFiles.length === 0) return;
   const tiers = tiersFor(testFiles);
-  execFileSync(join(REPO, "hack", "testbed"), ["up", ...tiers], { cwd: REPO, stdio: "inherit" });
+  const testbed = (...args: string[]) =>
+    execFileSync(join(REPO, "hack", "testbed"), args, { cwd: REPO, stdio: "inherit" });
+  // Tests start the operators and webhooks they need; the one hack/up leaves running would judge their
+  // objects with its own webhooks, so it stops (and takes its webhook configuration with it).
+  testbed("stop", "darwin_operator");
+  testbed("up", ...tiers);
   const env = loadTestbedEnv();
   Object.assign(process.env, env);
   if (env.KUBECONFIG && env.DARWIN_KUBECTL) {

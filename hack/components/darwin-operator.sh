@@ -1,0 +1,37 @@
+# The Darwin operator itself, run from this checkout against the testbed apiserver (tier `platform`).
+# Configuration: hack/operator-local.yaml (webhook on 127.0.0.1, self-managed certificates).
+
+DARWIN_OPERATOR_HTTP=${DARWIN_OPERATOR_HTTP:-127.0.0.1:28480}
+
+darwin_operator_build() {
+  [[ -x $REPO_DIR/node_modules/.bin/node ]] || (cd "$REPO_DIR" && npm ci --no-audit --no-fund)
+}
+
+darwin_operator_start() {
+  local kubectl="$KUBE_BIN/kubectl"
+  "$kubectl" --kubeconfig "$DARWIN_RUN/kubeconfig" create namespace darwin-system --dry-run=client -o yaml |
+    "$kubectl" --kubeconfig "$DARWIN_RUN/kubeconfig" apply -f - >/dev/null
+  tb_spawn darwin_operator env KUBECONFIG="$DARWIN_RUN/kubeconfig" \
+    "$REPO_DIR/node_modules/.bin/node" "$REPO_DIR/operator/main.ts" --config "$HACK_DIR/operator-local.yaml"
+}
+
+darwin_operator_ready() {
+  curl -sf "http://$DARWIN_OPERATOR_HTTP/readyz" >/dev/null
+}
+
+darwin_operator_timeout() { echo 60; }
+
+darwin_operator_env() {
+  echo "DARWIN_OPERATOR_METRICS=http://$DARWIN_OPERATOR_HTTP/metrics"
+}
+
+# Stopping the local operator also removes its webhook configuration: with failurePolicy Fail, a
+# configuration pointing at a stopped local process would refuse every create on the testbed.
+darwin_operator_stop() {
+  if [[ $1 == kill ]]; then tb_kill9 darwin_operator; else tb_stop darwin_operator; fi
+  local kubectl="$KUBE_BIN/kubectl"
+  if kube_apiserver_ready 2>/dev/null; then
+    "$kubectl" --kubeconfig "$DARWIN_RUN/kubeconfig" delete validatingwebhookconfiguration darwin-validating-webhook \
+      --ignore-not-found >/dev/null || true
+  fi
+}

@@ -1,0 +1,85 @@
+/**
+ * The registration API controllers plug into. A controller declares the kind it reconciles, the child
+ * kinds it owns and a level-based reconcile function; the manager builds the informers, the work queue
+ * and the workers, adds and removes the finalizer around `finalize`, and turns errors into retries,
+ * conditions and Events:
+ *
+ *   export const featureGroupController: ControllerDefinition = {
+ *     name: "featuregroup",
+ *     for: darwinResource(FeatureGroup),
+ *     owns: [CONFIG_MAPS],
+ *     async reconcile(ctx) { ...; return { requeueAfterMs: 60_000 }; },
+ *     async finalize(ctx) { ... drop the table ... },
+ *   };
+ */
+import type { Logger } from "pino";
+import type { ApplyResult } from "./apply.ts";
+import type { EventInput } from "./events.ts";
+import type { JsonObject } from "./json.ts";
+import type { KubeClient } from "./kube-client.ts";
+import type { KubeObject, ResourceType } from "./resource.ts";
+
+/**
+ * An error retrying cannot fix (an invalid spec, a missing referenced object the user must create). It is
+ * not retried: it sets Ready=False with its reason and message, and records a Warning Event. The next
+ * change to the object (or one of its children) reconciles it again.
+ */
+export class TerminalError extends Error {
+  /** CamelCase reason for the condition and the Event, e.g. InvalidSpec. */
+  readonly reason: string;
+
+  constructor(reason: string, message: string) {
+    super(message);
+    this.name = "TerminalError";
+    this.reason = reason;
+  }
+}
+
+export interface ReconcileResult {
+  /** Reconcile again after this long even without a change (polling something outside Kubernetes). */
+  requeueAfterMs?: number;
+}
+
+/** What a reconcile gets: the object, and operations bound to it. */
+export interface ReconcileContext {
+  /** A private copy of the object as cached; after updateStatus() it is the written version. */
+  readonly object: KubeObject;
+  /** Logger with kind, namespace and name. */
+  readonly log: Logger;
+  /** Aborted when the operator stops or loses leadership: stop and return (or throw) soon. */
+  readonly signal: AbortSignal;
+  readonly client: KubeClient;
+  now(): Date;
+  /**
+   * Server-side applies a child controlled by the object (namespace defaults to the object's). Sends
+   * nothing when the live child already carries exactly these fields.
+   */
+  apply(type: ResourceType, desired: KubeObject): Promise<ApplyResult>;
+  /** Writes `status` to the /status subresource when it differs from the live status; true when written. */
+  updateStatus(status: JsonObject): Promise<boolean>;
+  /** Records an Event about the object (events.k8s.io/v1; repeats are folded into a series). */
+  event(input: EventInput): void;
+  /** A cached object of a kind this controller watches (its own kind or an owned kind). */
+  cached(type: ResourceType, namespace: string | undefined, name: string): KubeObject | undefined;
+}
+
+export interface ControllerDefinition {
+  /** Unique, lower-case; labels metrics and logs and names the finalizer. */
+  name: string;
+  /** The kind reconciled; its events enqueue the object itself. */
+  for: ResourceType;
+  /** Child kinds created with ctx.apply(); their events enqueue the owner named by their controller reference. */
+  owns?: ResourceType[];
+  /** Concurrent reconciles (of different objects); the operator config's `workers` by default. */
+  workers?: number;
+  /** Brings the world in line with the object; idempotent, acting on what it reads now. */
+  reconcile(ctx: ReconcileContext): Promise<ReconcileResult | undefined>;
+  /**
+   * Cleans up what lives outside Kubernetes. When present, the manager adds the finalizer before the first
+   * reconcile and, once the object is being deleted, calls this and removes the finalizer only after it
+   * succeeded. A failure keeps the finalizer, sets Ready=False (CleanupFailed) and records a Warning Event.
+   */
+  finalize?(ctx: ReconcileContext): Promise<void>;
+  /** Default: darwin.dreamhorizon.org/<name>. */
+  finalizerName?: string;
+}

@@ -1,0 +1,202 @@
+/**
+ * A thin HTTP client for the Kubernetes API. @kubernetes/client-node's KubeConfig resolves where the server
+ * is and how to authenticate (kubeconfig file, in-cluster service account, exec and token-file plugins);
+ * requests go through node:https with one keep-alive agent, so the operator controls content types (apply
+ * patches), streaming watches and timeouts, and every request can be observed (metrics, tests counting
+ * writes).
+ */
+import http from "node:http";
+import https from "node:https";
+import { KubeConfig } from "@kubernetes/client-node";
+import { ApiError } from "./api-error.ts";
+import { type KubeObject, kubeObject } from "./resource.ts";
+
+export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+
+export interface KubeRequest {
+  method: HttpMethod;
+  /** Path below the server URL, e.g. /api/v1/namespaces/x/configmaps. */
+  path: string;
+  query?: Record<string, string | number | boolean | undefined>;
+  /** Sent as JSON (which is also valid YAML for apply patches). */
+  body?: unknown;
+  /** Content type of the body; application/json by default. */
+  contentType?: string;
+  signal?: AbortSignal;
+  /** Whole-request timeout; ignored for streams. Default 30 s. */
+  timeoutMs?: number;
+}
+
+/** One finished request, as observers see it. */
+export interface RequestRecord {
+  method: HttpMethod;
+  path: string;
+  /** HTTP status, or 0 when no response arrived (connection refused, reset, timeout). */
+  code: number;
+  seconds: number;
+  watch: boolean;
+}
+
+export type RequestObserver = (record: RequestRecord) => void;
+
+export interface KubeClientOptions {
+  /** Path of a kubeconfig file; without it: $KUBECONFIG, ~/.kube/config, then the in-cluster config. */
+  kubeconfig?: string | undefined;
+  userAgent?: string;
+}
+
+const DEFAULT_TIMEOUT_MS = 30_000;
+
+export class KubeClient {
+  /** Base URL of the apiserver. */
+  readonly server: string;
+  /** Where the server and credentials came from (for code built on client-node's generated APIs). */
+  readonly kubeConfig: KubeConfig;
+  private readonly userAgent: string;
+  private readonly observers = new Set<RequestObserver>();
+  private agent: http.Agent | undefined;
+
+  constructor(config: KubeConfig, userAgent = "darwin-operator") {
+    const cluster = config.getCurrentCluster();
+    if (!cluster) throw new Error("kubeconfig has no current cluster");
+    this.kubeConfig = config;
+    this.server = cluster.server.replace(/\/+$/, "");
+    this.userAgent = userAgent;
+  }
+
+  /** A client from a kubeconfig file, $KUBECONFIG, ~/.kube/config or the in-cluster service account. */
+  static load(options: KubeClientOptions = {}): KubeClient {
+    const config = new KubeConfig();
+    if (options.kubeconfig) config.loadFromFile(options.kubeconfig);
+    else config.loadFromDefault();
+    return new KubeClient(config, options.userAgent);
+  }
+
+  /** Calls `observer` after every request; returns a function that stops it. */
+  observe(observer: RequestObserver): () => void {
+    this.observers.add(observer);
+    return () => this.observers.delete(observer);
+  }
+
+  /** Sends a request and returns the parsed JSON body; throws ApiError on a non-2xx answer. */
+  async request(req: KubeRequest): Promise<unknown> {
+    const started = performance.now();
+    let code = 0;
+    try {
+      const res = await this.send(req, false);
+      code = res.statusCode ?? 0;
+      const text = await readBody(res);
+      if (code < 200 || code >= 300) throw ApiError.fromResponse(code, text, `${req.method} ${req.path}`);
+      return text.length > 0 ? JSON.parse(text) : undefined;
+    } finally {
+      this.notify({
+        method: req.method,
+        path: req.path,
+        code,
+        seconds: (performance.now() - started) / 1000,
+        watch: false,
+      });
+    }
+  }
+
+  /** Like request(), for answers that are one object. */
+  async requestObject(req: KubeRequest): Promise<KubeObject> {
+    return kubeObject.parse(await this.request(req));
+  }
+
+  /**
+   * Opens a streaming request (a watch) and returns the response once its headers say 200; the caller
+   * reads and eventually destroys it. A non-200 answer is read and thrown as ApiError.
+   */
+  async stream(req: KubeRequest): Promise<http.IncomingMessage> {
+    const started = performance.now();
+    let code = 0;
+    try {
+      const res = await this.send(req, true);
+      code = res.statusCode ?? 0;
+      if (code !== 200) throw ApiError.fromResponse(code, await readBody(res), `${req.method} ${req.path}`);
+      return res;
+    } finally {
+      this.notify({
+        method: req.method,
+        path: req.path,
+        code,
+        seconds: (performance.now() - started) / 1000,
+        watch: true,
+      });
+    }
+  }
+
+  private notify(record: RequestRecord): void {
+    for (const observer of this.observers) observer(record);
+  }
+
+  private async send(req: KubeRequest, streaming: boolean): Promise<http.IncomingMessage> {
+    const url = new URL(this.server + req.path);
+    for (const [name, value] of Object.entries(req.query ?? {})) {
+      if (value !== undefined) url.searchParams.set(name, String(value));
+    }
+    // Asked per request: token-file and exec credentials rotate.
+    const auth: https.RequestOptions = {};
+    await this.kubeConfig.applyToHTTPSOptions(auth);
+    const headers: Record<string, string> = { Accept: "application/json", "User-Agent": this.userAgent };
+    for (const [name, value] of Object.entries(auth.headers ?? {})) {
+      if (value !== undefined) headers[name] = String(value);
+    }
+    const body = req.body === undefined ? undefined : Buffer.from(JSON.stringify(req.body));
+    if (body) {
+      headers["Content-Type"] = req.contentType ?? "application/json";
+      headers["Content-Length"] = String(body.length);
+    }
+    const secure = url.protocol === "https:";
+    const agent = this.agentFor(auth, secure);
+    return new Promise((resolve, reject) => {
+      const options: https.RequestOptions = { method: req.method, headers, agent };
+      if (auth.auth) options.auth = auth.auth;
+      if (req.signal) options.signal = req.signal;
+      const request = (secure ? https : http).request(url, options, resolve);
+      request.on("error", reject);
+      if (!streaming) {
+        request.setTimeout(req.timeoutMs ?? DEFAULT_TIMEOUT_MS, () =>
+          request.destroy(new Error(`${req.method} ${req.path} timed out`)),
+        );
+      }
+      request.end(body);
+    });
+  }
+
+  private agentFor(tls: https.RequestOptions, secure: boolean): http.Agent {
+    if (!this.agent) {
+      const common = { keepAlive: true, keepAliveMsecs: 30_000 };
+      this.agent = secure
+        ? new https.Agent({
+            ...common,
+            ca: tls.ca,
+            cert: tls.cert,
+            key: tls.key,
+            pfx: tls.pfx,
+            passphrase: tls.passphrase,
+            ...(tls.rejectUnauthorized === undefined ? {} : { rejectUnauthorized: tls.rejectUnauthorized }),
+            ...(tls.servername === undefined ? {} : { servername: tls.servername }),
+          })
+        : new http.Agent(common);
+    }
+    return this.agent;
+  }
+
+  /** Closes idle keep-alive connections (streams close when their readers destroy them). */
+  close(): void {
+    this.agent?.destroy();
+    this.agent = undefined;
+  }
+}
+
+function readBody(res: http.IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    res.on("data", (chunk: Buffer) => chunks.push(chunk));
+    res.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    res.on("error", reject);
+    res.on("aborted", () => reject(new Error("response aborted")));
+  });
+}

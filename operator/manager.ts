@@ -1,0 +1,245 @@
+/**
+ * The manager wires registered controllers to the cluster: one shared informer per watched kind and
+ * namespace (the controller's own kind and its owned kinds), events mapped to work-queue keys (a child's
+ * to its controlling owner), leader election deciding when workers run, and an orderly shutdown.
+ *
+ * Informers run on every replica, so a standby has warm caches and takes over quickly; only the leader
+ * reconciles. Losing the Lease stops reconciling at once and reports it (run.ts then exits, as
+ * controller-runtime does, and the Deployment restarts the pod as a fresh candidate).
+ */
+import type { Logger } from "pino";
+import type { OperatorConfig } from "./config.ts";
+import type { ControllerDefinition } from "./controller.ts";
+import { type CacheIndex, ControllerRunner } from "./controller-runner.ts";
+import { EventRecorder } from "./events.ts";
+import { Informer, type InformerEvent } from "./informer.ts";
+import { jsonEqual } from "./json.ts";
+import type { KubeClient } from "./kube-client.ts";
+import { LeaderElector } from "./leader-election.ts";
+import type { OperatorMetrics } from "./metrics.ts";
+import { controllerOwnerKey } from "./owner-references.ts";
+import { type KubeObject, objectKey, type ResourceType, typeId } from "./resource.ts";
+
+export interface ManagerOptions {
+  client: KubeClient;
+  config: OperatorConfig;
+  log: Logger;
+  metrics: OperatorMetrics;
+  /** Leader-election identity and Event reportingInstance: the pod name, or hostname and pid. */
+  identity: string;
+  /** Called when leadership is lost (not on a normal stop). */
+  onLeadershipLost?: () => void;
+}
+
+export class Manager implements CacheIndex {
+  private readonly options: ManagerOptions;
+  private readonly log: Logger;
+  private readonly informers = new Map<string, Informer>();
+  private readonly runners: ControllerRunner[] = [];
+  private readonly events: EventRecorder;
+  private readonly stopper = new AbortController();
+  private elector: LeaderElector | undefined;
+  private election: Promise<void> | undefined;
+  private started = false;
+  private stopped = false;
+  private leading = false;
+  private stopClientMetrics: (() => void) | undefined;
+
+  constructor(options: ManagerOptions) {
+    this.options = options;
+    this.log = options.log;
+    this.events = new EventRecorder(options.client, {
+      controller: "darwin-operator",
+      instance: options.identity,
+      log: options.log,
+    });
+  }
+
+  /** Adds a controller; only before start(). */
+  register(definition: ControllerDefinition): ControllerRunner {
+    if (this.started) throw new Error(`controller ${definition.name} registered after the manager started`);
+    if (this.runners.some((r) => r.definition.name === definition.name)) {
+      throw new Error(`controller ${definition.name} is registered twice`);
+    }
+    const { config } = this.options;
+    const runner = new ControllerRunner(definition, {
+      client: this.options.client,
+      metrics: this.options.metrics,
+      log: this.log,
+      events: this.events,
+      caches: this,
+      workers: config.workers,
+      queueBackoff: { baseMs: config.queue.baseBackoffMs, maxMs: config.queue.maxBackoffSeconds * 1000 },
+    });
+    this.runners.push(runner);
+    for (const informer of this.informersFor(definition.for)) {
+      informer.on((event) => {
+        if (!onlyStatusChanged(event)) runner.enqueue(objectKey(event.object.metadata));
+      });
+    }
+    for (const owned of definition.owns ?? []) {
+      for (const informer of this.informersFor(owned)) {
+        informer.on((event) => enqueueOwners(event, definition.for, runner));
+      }
+    }
+    return runner;
+  }
+
+  /** The informer caching `type` in `namespace` (or cluster-wide), when one runs. */
+  informer(type: ResourceType, namespace: string | undefined): Informer | undefined {
+    const namespaces = this.options.config.namespaces;
+    const scope = !type.namespaced || namespaces.length === 0 ? "*" : (namespace ?? "");
+    return this.informers.get(`${typeId(type)}@${scope}`);
+  }
+
+  /** The registered controllers' runners (their queues show pending and in-flight work). */
+  get controllers(): readonly ControllerRunner[] {
+    return this.runners;
+  }
+
+  /** Requests a reconcile of `key` by the named controller (tests, and future triggers from outside). */
+  enqueue(controller: string, key: string): void {
+    const runner = this.runners.find((r) => r.definition.name === controller);
+    if (!runner) throw new Error(`no controller named ${controller}`);
+    runner.enqueue(key);
+  }
+
+  get isLeader(): boolean {
+    return this.leading;
+  }
+
+  /** True once every informer has listed its kind. */
+  get synced(): boolean {
+    return [...this.informers.values()].every((i) => i.hasSynced);
+  }
+
+  /** What is not synced yet, for /readyz. */
+  unsyncedInformers(): string[] {
+    return [...this.informers.entries()].filter(([, i]) => !i.hasSynced).map(([id]) => id);
+  }
+
+  /**
+   * Starts informers, waits until they have listed, then campaigns for leadership (or, with leader
+   * election off, starts the controllers). Resolves once the caches are synced.
+   */
+  async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    this.stopClientMetrics = this.options.metrics.observeClient(this.options.client);
+    for (const informer of this.informers.values()) informer.start();
+    await Promise.all([...this.informers.values()].map((i) => i.waitForSync()));
+    if (this.stopped) return;
+    this.log.info({ informers: this.informers.size, controllers: this.runners.length }, "Synced caches");
+    const election = this.options.config.leaderElection;
+    if (!election.enabled) {
+      this.startLeading();
+      return;
+    }
+    const leaseName = election.leaseName;
+    this.elector = new LeaderElector(this.options.client, {
+      namespace: election.namespace,
+      name: leaseName,
+      identity: this.options.identity,
+      leaseDurationMs: election.leaseDurationSeconds * 1000,
+      renewDeadlineMs: election.renewDeadlineSeconds * 1000,
+      retryPeriodMs: election.retryPeriodSeconds * 1000,
+      log: this.log,
+      onStartedLeading: () => this.startLeading(),
+      onStoppedLeading: (reason) => {
+        if (reason === "lost") this.lostLeadership();
+      },
+      onLeadership: (leading) => this.options.metrics.leaderStatus.set({ name: leaseName }, leading ? 1 : 0),
+    });
+    this.options.metrics.leaderStatus.set({ name: leaseName }, 0);
+    this.election = this.elector.run(this.stopper.signal);
+  }
+
+  /**
+   * Graceful stop: no new reconciles, in-flight ones finish (up to the shutdown timeout), pending Events
+   * are written, the Lease is released, informers stop.
+   */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    const timeoutMs = this.options.config.shutdownTimeoutSeconds * 1000;
+    await Promise.all(this.runners.map((r) => r.stop(timeoutMs)));
+    await this.events.flush();
+    this.stopper.abort();
+    await this.election;
+    await Promise.all([...this.informers.values()].map((i) => i.stop()));
+    this.stopClientMetrics?.();
+    this.leading = false;
+    this.log.info("Stopped manager");
+  }
+
+  private startLeading(): void {
+    if (this.stopped) return;
+    this.leading = true;
+    for (const runner of this.runners) runner.start();
+  }
+
+  private lostLeadership(): void {
+    this.leading = false;
+    for (const runner of this.runners) runner.abort();
+    this.options.onLeadershipLost?.();
+  }
+
+  /** The informers for a kind: one cluster-wide, or one per configured namespace. Shared between controllers. */
+  private informersFor(type: ResourceType): Informer[] {
+    const { config } = this.options;
+    const scopes = !type.namespaced || config.namespaces.length === 0 ? ["*"] : config.namespaces;
+    return scopes.map((scope) => {
+      const id = `${typeId(type)}@${scope}`;
+      let informer = this.informers.get(id);
+      if (!informer) {
+        informer = new Informer(this.options.client, type, {
+          namespace: scope === "*" ? undefined : scope,
+          resyncPeriodMs: config.resyncPeriodSeconds * 1000,
+          silenceTimeoutMs: config.watch.silenceTimeoutSeconds * 1000,
+          watchTimeoutSeconds: config.watch.timeoutSeconds,
+          backoff: { baseMs: 200, maxMs: config.watch.maxBackoffSeconds * 1000 },
+          log: this.log,
+          observer: this.options.metrics.informerObserver(),
+        });
+        this.informers.set(id, informer);
+      }
+      return informer;
+    });
+  }
+}
+
+/**
+ * An update of the reconciled object that changed only its status (and resourceVersion, managedFields):
+ * the result of a reconcile, ours or another writer's counters, not a reason to reconcile. Generation
+ * (spec), labels, annotations, finalizers, owners and deletion do wake it; so does the periodic resync.
+ */
+export function onlyStatusChanged(event: InformerEvent): boolean {
+  if (event.type !== "updated" || !event.previous) return false;
+  const { metadata: now } = event.object;
+  const { metadata: before } = event.previous;
+  return (
+    now.generation === before.generation &&
+    now.deletionTimestamp === before.deletionTimestamp &&
+    jsonEqual(now.labels, before.labels) &&
+    jsonEqual(now.annotations, before.annotations) &&
+    jsonEqual(now.finalizers, before.finalizers) &&
+    jsonEqual(now.ownerReferences, before.ownerReferences) &&
+    jsonEqual(specOf(event.object), specOf(event.previous))
+  );
+}
+
+/** Everything but metadata and status: for kinds without a status subresource, a change here is a change. */
+function specOf(object: KubeObject): unknown {
+  const { metadata: _m, status: _s, ...rest } = object;
+  return rest;
+}
+
+/** A child's event wakes its controlling owner (also the previous one, if the reference changed). */
+function enqueueOwners(event: InformerEvent, ownerType: ResourceType, runner: ControllerRunner): void {
+  const key = controllerOwnerKey(event.object, ownerType);
+  if (key) runner.enqueue(key);
+  if (event.previous) {
+    const previous = controllerOwnerKey(event.previous, ownerType);
+    if (previous && previous !== key) runner.enqueue(previous);
+  }
+}

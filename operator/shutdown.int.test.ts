@@ -1,0 +1,69 @@
+// @testbed control
+/** Against the testbed apiserver: a graceful stop waits for the reconcile in flight to finish its writes. */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { KubeClient } from "./kube-client.ts";
+import { createMirrorController, isMirrored } from "./testing/mirror-controller.ts";
+import {
+  CHRONOS,
+  chronosTransformer,
+  createNamespace,
+  createObject,
+  deleteNamespace,
+  getObject,
+  installCrds,
+  recordRequests,
+  startManager,
+  testbedClient,
+  testConfig,
+  waitFor,
+} from "./testing/testbed.ts";
+
+let client: KubeClient;
+let namespace: string;
+
+beforeAll(async () => {
+  client = testbedClient();
+  await installCrds(client);
+  namespace = await createNamespace(client, "op-shutdown");
+});
+
+afterAll(async () => {
+  if (namespace) await deleteNamespace(client, namespace);
+  client?.close();
+});
+
+describe("graceful shutdown", () => {
+  it("drains the reconcile in flight before stopping", async () => {
+    let entered = false;
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const controller = createMirrorController({
+      finalize: false,
+      onReconcile: async () => {
+        entered = true;
+        await gate;
+      },
+    });
+    const operator = await startManager([controller], testConfig(namespace, { shutdownTimeoutSeconds: 30 }));
+    const requests = recordRequests(operator.client);
+    await createObject(client, CHRONOS, chronosTransformer(namespace, "slow"));
+    await waitFor("reconcile in flight", () => entered);
+
+    let stoppedAt = 0;
+    const stopping = operator.stop().then(() => {
+      stoppedAt = performance.now();
+    });
+    // The stop is waiting on the reconcile: release it only once the stop has begun.
+    await waitFor("queue shut down", () => operator.manager.controllers[0]?.queue.isShuttingDown);
+    release();
+    await stopping;
+
+    const statusWrite = requests.records.find((r) => r.method === "PATCH" && r.path.endsWith("/slow/status"));
+    expect(statusWrite?.code).toBe(200);
+    const object = await getObject(client, CHRONOS, namespace, "slow");
+    expect(object && isMirrored(object)).toBe(true);
+    expect(stoppedAt).toBeGreaterThan(0);
+  });
+});

@@ -1,0 +1,326 @@
+/**
+ * Helpers for the operator's integration tests against the testbed apiserver: a client, the Darwin CRDs,
+ * a namespace per test, polling for conditions, counting the operator's requests, and an in-process
+ * manager.
+ */
+import { execFileSync } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Logger } from "pino";
+import { parse as parseYaml } from "yaml";
+import { ChronosTransformer } from "../../crds/src/index.ts";
+import { loadTestbedEnv } from "../../test-e2e/support/testbed-env.ts";
+import { isNotFound } from "../api-error.ts";
+import { applyObject } from "../apply.ts";
+import { findCondition } from "../conditions.ts";
+import { type OperatorConfig, parseConfig } from "../config.ts";
+import type { ControllerDefinition } from "../controller.ts";
+import { KubeClient, type RequestRecord } from "../kube-client.ts";
+import { createLogger, silentLogger } from "../logger.ts";
+import { Manager } from "../manager.ts";
+import { OperatorMetrics } from "../metrics.ts";
+import { darwinResource, type KubeObject, type ResourceType, resourcePath } from "../resource.ts";
+import { waitFor } from "./wait.ts";
+
+export { waitFor } from "./wait.ts";
+
+export const REPO = join(import.meta.dirname, "..", "..");
+export const CHRONOS = darwinResource(ChronosTransformer);
+export const CONFIG_MAPS: ResourceType = {
+  apiVersion: "v1",
+  kind: "ConfigMap",
+  plural: "configmaps",
+  namespaced: true,
+};
+export const NAMESPACES: ResourceType = {
+  apiVersion: "v1",
+  kind: "Namespace",
+  plural: "namespaces",
+  namespaced: false,
+};
+const CRDS: ResourceType = {
+  apiVersion: "apiextensions.k8s.io/v1",
+  kind: "CustomResourceDefinition",
+  plural: "customresourcedefinitions",
+  namespaced: false,
+};
+
+/** Puts the testbed's endpoints (KUBECONFIG...) into process.env when the global setup did not. */
+export function testbedEnv(): void {
+  for (const [name, value] of Object.entries(loadTestbedEnv())) process.env[name] ??= value;
+  if (!process.env.KUBECONFIG) throw new Error("the testbed is not up: run hack/testbed up control");
+}
+
+export function testbedClient(userAgent = "darwin-operator-test"): KubeClient {
+  testbedEnv();
+  return KubeClient.load({ kubeconfig: process.env.KUBECONFIG, userAgent });
+}
+
+/** Logs of the code under test: silent unless DARWIN_TEST_LOG names a level. */
+export function testLogger(): Logger {
+  const level = process.env.DARWIN_TEST_LOG;
+  return level ? createLogger(level as "debug") : silentLogger();
+}
+
+/** Installs (server-side applies) Darwin CRDs (by plural) and waits until they are Established. */
+export async function installCrds(client: KubeClient, plurals: string[] = [CHRONOS.plural]): Promise<void> {
+  const dir = join(REPO, "crds");
+  const names: string[] = [];
+  const wanted = (file: string) => plurals.some((p) => file === `darwin.dreamhorizon.org_${p}.yaml`);
+  for (const file of readdirSync(dir).filter(wanted)) {
+    const crd = parseYaml(readFileSync(join(dir, file), "utf8")) as KubeObject;
+    names.push(crd.metadata.name);
+    await applyObject(client, CRDS, crd, { fieldManager: "darwin-test" });
+  }
+  for (const name of names) {
+    await waitFor(`CRD ${name} Established`, async () => {
+      const crd = (await client.request({ method: "GET", path: resourcePath(CRDS, undefined, name) })) as {
+        status?: { conditions?: Array<{ type: string; status: string }> };
+      };
+      return crd.status?.conditions?.some((c) => c.type === "Established" && c.status === "True");
+    });
+  }
+}
+
+export async function createNamespace(client: KubeClient, prefix: string): Promise<string> {
+  const name = `${prefix}-${Date.now().toString(36)}-${Math.floor(Math.random() * 1e4)}`;
+  await client.request({
+    method: "POST",
+    path: resourcePath(NAMESPACES),
+    body: {
+      apiVersion: "v1",
+      kind: "Namespace",
+      metadata: { name, labels: { "darwin.dreamhorizon.org/test": "operator" } },
+    },
+  });
+  return name;
+}
+
+/**
+ * Deletes a namespace's test objects (removing finalizers so nothing waits on a stopped operator) and the
+ * namespace itself. The control tier has no namespace controller, so the namespace stays Terminating;
+ * its name is unique, so that harms nothing.
+ */
+export async function deleteNamespace(client: KubeClient, namespace: string): Promise<void> {
+  const list = (await client.request({ method: "GET", path: resourcePath(CHRONOS, namespace) })) as {
+    items: KubeObject[];
+  };
+  for (const item of list.items) {
+    const path = resourcePath(CHRONOS, namespace, item.metadata.name);
+    await client
+      .request({
+        method: "PATCH",
+        path,
+        contentType: "application/merge-patch+json",
+        body: { metadata: { finalizers: null } },
+      })
+      .catch(() => undefined);
+    await client.request({ method: "DELETE", path }).catch(() => undefined);
+  }
+  await client
+    .request({ method: "DELETE", path: resourcePath(NAMESPACES, undefined, namespace) })
+    .catch(() => undefined);
+}
+
+export async function getObject(
+  client: KubeClient,
+  type: ResourceType,
+  namespace: string,
+  name: string,
+): Promise<KubeObject | undefined> {
+  try {
+    return await client.requestObject({ method: "GET", path: resourcePath(type, namespace, name) });
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  }
+}
+
+/** A ChronosTransformer for tests. */
+export function chronosTransformer(
+  namespace: string,
+  name: string,
+  source = "test-source",
+  annotations: Record<string, string> = {},
+): KubeObject {
+  return {
+    apiVersion: CHRONOS.apiVersion,
+    kind: CHRONOS.kind,
+    metadata: { name, namespace, annotations },
+    spec: { source, transform: '{"entities": []}' },
+  };
+}
+
+export async function createObject(
+  client: KubeClient,
+  type: ResourceType,
+  object: KubeObject,
+): Promise<KubeObject> {
+  return client.requestObject({
+    method: "POST",
+    path: resourcePath(type, object.metadata.namespace),
+    body: object,
+  });
+}
+
+/** Merge-patches an object as a user (or another controller) would. */
+export async function mergePatch(
+  client: KubeClient,
+  type: ResourceType,
+  namespace: string,
+  name: string,
+  patch: unknown,
+  subresource?: string,
+) {
+  return client.requestObject({
+    method: "PATCH",
+    path: resourcePath(type, namespace, name, subresource),
+    contentType: "application/merge-patch+json",
+    body: patch,
+  });
+}
+
+/** Records every request a client makes, to count the operator's writes. */
+export function recordRequests(client: KubeClient): {
+  records: RequestRecord[];
+  writes: () => RequestRecord[];
+  stop: () => void;
+} {
+  const records: RequestRecord[] = [];
+  const stop = client.observe((r) => records.push(r));
+  return { records, writes: () => records.filter((r) => r.method !== "GET"), stop };
+}
+
+/** Config for tests: everything fast, watching one namespace, no leader election unless asked. */
+export function testConfig(namespace: string, overrides: Record<string, unknown> = {}): OperatorConfig {
+  return parseConfig({
+    namespaces: [namespace],
+    workers: 2,
+    shutdownTimeoutSeconds: 5,
+    leaderElection: { enabled: false },
+    http: { port: 0, host: "127.0.0.1" },
+    webhook: { enabled: false },
+    watch: { maxBackoffSeconds: 1 },
+    ...overrides,
+  });
+}
+
+export interface TestManager {
+  manager: Manager;
+  client: KubeClient;
+  metrics: OperatorMetrics;
+  stop(): Promise<void>;
+}
+
+/** A manager running `controllers` in this process, against the testbed. */
+export async function startManager(
+  controllers: ControllerDefinition[],
+  config: OperatorConfig,
+): Promise<TestManager> {
+  const client = testbedClient("darwin-operator");
+  const metrics = new OperatorMetrics({ processMetrics: false });
+  const manager = new Manager({
+    client,
+    config,
+    log: testLogger(),
+    metrics,
+    identity: `test_${process.pid}`,
+  });
+  for (const controller of controllers) manager.register(controller);
+  await manager.start();
+  return {
+    manager,
+    client,
+    metrics,
+    stop: async () => {
+      await manager.stop();
+      client.close();
+    },
+  };
+}
+
+/** Runs hack/testbed with arguments (stop, kill, up...). */
+export function testbed(...args: string[]): void {
+  execFileSync(join(REPO, "hack", "testbed"), args, {
+    cwd: REPO,
+    stdio: ["ignore", "ignore", "inherit"],
+    timeout: 300_000,
+  });
+}
+
+/** The value of a metric sample in Prometheus text, summed over samples matching all `labels`. */
+export function metricValue(text: string, name: string, labels: Record<string, string> = {}): number {
+  let sum = 0;
+  for (const line of text.split("\n")) {
+    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
+    if (!Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`))) continue;
+    sum += Number(line.slice(line.lastIndexOf(" ") + 1));
+  }
+  return sum;
+}
+
+/** Total reconciles (any result) the manager's controllers finished. */
+export async function reconcileCount(metrics: OperatorMetrics, controller = "mirror"): Promise<number> {
+  return metricValue(await metrics.registry.metrics(), "controller_runtime_reconcile_total", { controller });
+}
+
+/** Whether no controller has work queued or in flight. */
+export function idle(manager: Manager): boolean {
+  return manager.controllers.every((c) => c.queue.length === 0 && c.queue.inFlight === 0);
+}
+
+/**
+ * Waits until the operator's cache holds `object`'s current version (or a newer one) and no reconcile is
+ * queued or running: everything the change causes has happened.
+ */
+export async function settled(
+  tm: TestManager,
+  type: ResourceType,
+  namespace: string,
+  name: string,
+): Promise<void> {
+  const client = testbedClient();
+  const live = await getObject(client, type, namespace, name);
+  client.close();
+  await waitFor(`${type.kind} ${namespace}/${name} settled`, () => {
+    const cached = tm.manager.informer(type, namespace)?.get(namespace, name);
+    const caughtUp = live
+      ? cached !== undefined &&
+        Number(cached.metadata.resourceVersion) >= Number(live.metadata.resourceVersion)
+      : cached === undefined;
+    return caughtUp && idle(tm.manager);
+  });
+}
+
+export interface TestEvent {
+  type: string;
+  reason: string;
+  note: string;
+  action: string;
+  reportingController: string;
+  regarding: { name: string };
+  series?: { count: number };
+}
+
+/** The events.k8s.io/v1 Events about an object. */
+export async function eventsAbout(client: KubeClient, namespace: string, name: string): Promise<TestEvent[]> {
+  const list = (await client.request({
+    method: "GET",
+    path: `/apis/events.k8s.io/v1/namespaces/${namespace}/events`,
+  })) as {
+    items: TestEvent[];
+  };
+  return list.items.filter((e) => e.regarding.name === name);
+}
+
+/** The Ready condition of an object as the server has it. */
+export async function readyCondition(
+  client: KubeClient,
+  type: ResourceType,
+  namespace: string,
+  name: string,
+) {
+  const object = await getObject(client, type, namespace, name);
+  const status = object?.status as { conditions?: Parameters<typeof findCondition>[0] } | undefined;
+  return findCondition(status?.conditions, "Ready");
+}
