@@ -134,11 +134,5 @@ export const ArtifactBuild = defineKind({
       description: "Pushed digest.",
       priority: 1,
     },
-    {
-      name: "Age",
-      type: "date",
-      jsonPath: ".metadata.creationTimestamp",
-      description: "Time since creation.",
-    },
   ],
 });

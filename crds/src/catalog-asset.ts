@@ -82,11 +82,5 @@ export const CatalogAsset = defineKind({
       description: "Schema version.",
       priority: 1,
     },
-    {
-      name: "Age",
-      type: "date",
-      jsonPath: ".metadata.creationTimestamp",
-      description: "Time since creation.",
-    },
   ],
 });

@@ -61,17 +61,5 @@ export const ChronosTransformer = defineKind({
     { name: "Source", type: "string", jsonPath: ".spec.source", description: "Event source." },
     { name: "Processed", type: "integer", jsonPath: ".status.processed", description: "Events transformed." },
     { name: "Failed", type: "integer", jsonPath: ".status.failed", description: "Failures." },
-    {
-      name: "Ready",
-      type: "string",
-      jsonPath: '.status.conditions[?(@.type=="Ready")].status',
-      description: "Ready condition.",
-    },
-    {
-      name: "Age",
-      type: "date",
-      jsonPath: ".metadata.creationTimestamp",
-      description: "Time since creation.",
-    },
   ],
 });

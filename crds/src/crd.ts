@@ -1,7 +1,18 @@
 /** Renders the CustomResourceDefinition of a Darwin kind from its definition (pure). */
 import { CATEGORY, GROUP, VERSION } from "./common.ts";
-import type { KindDefinition } from "./kind.ts";
+import type { KindDefinition, PrinterColumn } from "./kind.ts";
 import { type JSONSchemaProps, toStructuralSchema } from "./openapi.ts";
+
+/** Columns every kind shows last, after its own: the Ready condition and the age. */
+const COMMON_COLUMNS: PrinterColumn[] = [
+  {
+    name: "Ready",
+    type: "string",
+    jsonPath: '.status.conditions[?(@.type=="Ready")].status',
+    description: "Status of the Ready condition.",
+  },
+  { name: "Age", type: "date", jsonPath: ".metadata.creationTimestamp", description: "Time since creation." },
+];
 
 export function renderCrd(def: KindDefinition): JSONSchemaProps {
   const name: JSONSchemaProps = {
@@ -34,7 +45,7 @@ export function renderCrd(def: KindDefinition): JSONSchemaProps {
           served: true,
           storage: true,
           subresources: { status: {} },
-          additionalPrinterColumns: def.printerColumns,
+          additionalPrinterColumns: [...def.printerColumns, ...COMMON_COLUMNS],
           schema: {
             openAPIV3Schema: {
               type: "object",

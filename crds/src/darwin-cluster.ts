@@ -178,11 +178,5 @@ export const DarwinCluster = defineKind({
       description: "Ray dashboard URL.",
       priority: 1,
     },
-    {
-      name: "Age",
-      type: "date",
-      jsonPath: ".metadata.creationTimestamp",
-      description: "Time since creation.",
-    },
   ],
 });

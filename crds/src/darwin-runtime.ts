@@ -72,11 +72,5 @@ export const DarwinRuntime = defineKind({
     { name: "Ray", type: "string", jsonPath: ".spec.rayVersion", description: "Ray version." },
     { name: "Python", type: "string", jsonPath: ".spec.pythonVersion", description: "Python version." },
     { name: "GPU", type: "boolean", jsonPath: ".spec.gpu", description: "Whether the image supports GPUs." },
-    {
-      name: "Age",
-      type: "date",
-      jsonPath: ".metadata.creationTimestamp",
-      description: "Time since creation.",
-    },
   ],
 });

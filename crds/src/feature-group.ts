@@ -169,17 +169,5 @@ export const FeatureGroup = defineKind({
     { name: "Table", type: "string", jsonPath: ".status.table", description: "Online table." },
     { name: "Topic", type: "string", jsonPath: ".status.topic", description: "Stream topic.", priority: 1 },
     { name: "TTL", type: "integer", jsonPath: ".spec.ttlSeconds", description: "Time to live in seconds." },
-    {
-      name: "Ready",
-      type: "string",
-      jsonPath: '.status.conditions[?(@.type=="Ready")].status',
-      description: "Ready condition.",
-    },
-    {
-      name: "Age",
-      type: "date",
-      jsonPath: ".metadata.creationTimestamp",
-      description: "Time since creation.",
-    },
   ],
 });

@@ -20,6 +20,7 @@ export interface KindDefinition<Spec extends z.ZodType = z.ZodType, Status exten
   description: string;
   spec: Spec;
   status: Status;
+  /** The kind's own columns; Ready and Age follow them in every kind. */
   printerColumns: PrinterColumn[];
   /** Longest metadata.name this kind accepts (its children derive their names and labels from it). */
   maxNameLength: number;

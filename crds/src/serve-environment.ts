@@ -70,11 +70,5 @@ export const ServeEnvironment = defineKind({
       description: "Namespace of its Serves.",
     },
     { name: "Cluster", type: "string", jsonPath: ".spec.clusterName", description: "Cluster name." },
-    {
-      name: "Age",
-      type: "date",
-      jsonPath: ".metadata.creationTimestamp",
-      description: "Time since creation.",
-    },
   ],
 });

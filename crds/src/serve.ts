@@ -184,17 +184,11 @@ export const Serve = defineKind({
     { name: "Phase", type: "string", jsonPath: ".status.phase", description: "Phase." },
     { name: "URL", type: "string", jsonPath: ".status.url", description: "Endpoint." },
     {
-      name: "Ready",
+      name: "Replicas",
       type: "integer",
       jsonPath: ".status.replicas.ready",
       description: "Ready replicas.",
       priority: 1,
-    },
-    {
-      name: "Age",
-      type: "date",
-      jsonPath: ".metadata.creationTimestamp",
-      description: "Time since creation.",
     },
   ],
 });
