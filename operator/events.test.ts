@@ -1,10 +1,10 @@
 import { afterEach, describe, expect, it } from "vitest";
+import { waitFor } from "../test-e2e/support/wait.ts";
 import { EventRecorder, microTime } from "./events.ts";
 import type { KubeClient } from "./kube-client.ts";
 import { silentLogger } from "./logger.ts";
 import type { KubeObject } from "./resource.ts";
 import { ScriptedApiserver } from "./testing/scripted-apiserver.ts";
-import { waitFor } from "./testing/wait.ts";
 
 const regarding: KubeObject = {
   apiVersion: "darwin.dreamhorizon.org/v1alpha1",

@@ -1,10 +1,10 @@
 import { afterEach, describe, expect, it } from "vitest";
+import { waitFor } from "../test-e2e/support/wait.ts";
 import { Informer, type InformerEvent } from "./informer.ts";
 import type { KubeClient } from "./kube-client.ts";
 import { silentLogger } from "./logger.ts";
 import type { ResourceType } from "./resource.ts";
 import { ScriptedApiserver, scriptedObject } from "./testing/scripted-apiserver.ts";
-import { waitFor } from "./testing/wait.ts";
 
 const CONFIG_MAPS: ResourceType = {
   apiVersion: "v1",

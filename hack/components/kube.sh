@@ -18,7 +18,8 @@ kube_build() {
   local mod staging ver=${KUBE_VERSION#v} major minor stamp ldflags body
   # k8s.io/kubernetes requires its staging modules at v0.0.0 and maps them to ./staging with replaces that
   # only apply inside its own repository; a wrapper must map each to its published v0.<minor>.<patch>.
-  mod=$(cd /tmp && go mod download -json "k8s.io/kubernetes@$KUBE_VERSION" | sed -n 's/.*"GoMod": "\(.*\)",*/\1/p')
+  mod=$(cd "$DARWIN_CACHE" && go list -m -f '{{.GoMod}}' "k8s.io/kubernetes@$KUBE_VERSION") ||
+    tb_die "cannot get k8s.io/kubernetes@$KUBE_VERSION from the Go module proxy"
   [[ -f $mod ]] || tb_die "go mod download k8s.io/kubernetes@$KUBE_VERSION gave no go.mod"
   staging=$(sed -n 's#^[[:space:]]*\(k8s\.io/[a-z0-9-]*\) => \./staging/.*#\1#p' "$mod")
   [[ -n $staging ]] || tb_die "no staging replaces found in $mod"

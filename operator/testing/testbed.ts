@@ -10,6 +10,7 @@ import type { Logger } from "pino";
 import { parse as parseYaml } from "yaml";
 import { ChronosTransformer } from "../../crds/src/index.ts";
 import { loadTestbedEnv } from "../../test-e2e/support/testbed-env.ts";
+import { waitFor } from "../../test-e2e/support/wait.ts";
 import { isNotFound } from "../api-error.ts";
 import { applyObject } from "../apply.ts";
 import { findCondition } from "../conditions.ts";
@@ -20,9 +21,8 @@ import { createLogger, silentLogger } from "../logger.ts";
 import { Manager } from "../manager.ts";
 import { OperatorMetrics } from "../metrics.ts";
 import { darwinResource, type KubeObject, type ResourceType, resourcePath } from "../resource.ts";
-import { waitFor } from "./wait.ts";
 
-export { waitFor } from "./wait.ts";
+export { waitFor } from "../../test-e2e/support/wait.ts";
 
 export const REPO = join(import.meta.dirname, "..", "..");
 export const CHRONOS = darwinResource(ChronosTransformer);

@@ -17,8 +17,9 @@ import {
 import { Client as CassandraClient } from "cassandra-driver";
 import mysql from "mysql2/promise";
 import { describe, expect, test } from "vitest";
+import { waitFor } from "../support/wait.ts";
 import { cassandraEndpoint, kafkaEndpoint, mysqlEndpoint } from "./env.ts";
-import { eventually, testbed, uniqueName } from "./testbed-cli.ts";
+import { testbed, uniqueName } from "./testbed-cli.ts";
 
 /** SIGKILL a component, check that it is down, and bring it back up (waits for its readiness check). */
 function crashAndRestart(component: string): void {
@@ -53,7 +54,7 @@ describe("restart durability", () => {
 
     const reader = new CassandraClient({ contactPoints: [contactPoint], localDataCenter });
     try {
-      await eventually("Cassandra accepts connections after the restart", async () => {
+      await waitFor("Cassandra accepts connections after the restart", async () => {
         await reader.connect();
         return true;
       });
@@ -123,7 +124,7 @@ describe("restart durability", () => {
     });
     try {
       // the group coordinator reloads __consumer_offsets after the restart
-      const committed = await eventually("the committed offset is readable after the restart", async () => {
+      const committed = await waitFor("the committed offset is readable after the restart", async () => {
         const [group] = await admin2.listConsumerGroupOffsets({ groups: [groupId] });
         return group?.topics.find((t) => t.name === topic)?.partitions[0]?.committedOffset;
       });
@@ -168,7 +169,7 @@ describe("restart durability", () => {
 
     crashAndRestart("mariadb");
 
-    const reader = await eventually("MariaDB accepts connections after the restart", () =>
+    const reader = await waitFor("MariaDB accepts connections after the restart", () =>
       mysql.createConnection(endpoint.url),
     );
     try {

@@ -25,32 +25,3 @@ export function testbed(...args: string[]): string {
 export function uniqueName(prefix: string): string {
   return `${prefix}_${Date.now().toString(36)}_${Math.floor(Math.random() * 1e6).toString(36)}`;
 }
-
-/**
- * Polls `probe` until it returns a value other than undefined (or stops throwing), up to `timeoutMs`;
- * the last error is reported on timeout.
- */
-export async function eventually<T>(
-  what: string,
-  probe: () => Promise<T | undefined>,
-  timeoutMs = 60_000,
-  intervalMs = 250,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-      last = undefined;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() >= deadline) {
-      const reason =
-        last instanceof Error ? last.message : last === undefined ? "condition not met" : String(last);
-      throw new Error(`${what}: not after ${timeoutMs} ms (${reason})`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
-  }
-}
