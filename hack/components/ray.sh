@@ -12,7 +12,7 @@ ray_build() {
 
 ray_start() {
   mkdir -p "$RAY_TMP"
-  # Every port is fixed (28001-28009, workers 28200-28299, clear of KWOK's 28100), so the head does not
+  # Every port is fixed (28001-28009, workers 28300-28399, clear of KWOK's 28100), so the head does not
   # scatter over random ports.
   # Ray turns --node-ip-address=127.0.0.1 into the machine's outward address unless it believes it runs on a
   # single-node platform: RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0 keeps every address it advertises and binds
@@ -24,7 +24,7 @@ ray_start() {
     --include-dashboard=true --dashboard-host=127.0.0.1 --dashboard-port="$RAY_DASHBOARD_PORT" \
     --ray-client-server-port=28001 --node-manager-port=28002 --object-manager-port=28003 \
     --dashboard-agent-listen-port=28004 --dashboard-agent-grpc-port=28005 --metrics-export-port=28006 \
-    --runtime-env-agent-port=28007 --min-worker-port=28200 --max-worker-port=28299 \
+    --runtime-env-agent-port=28007 --min-worker-port=28300 --max-worker-port=28399 \
     --num-cpus=1 --num-gpus=0 --object-store-memory=200000000 \
     --temp-dir="$RAY_TMP" --disable-usage-stats
 }

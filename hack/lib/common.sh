@@ -86,14 +86,30 @@ tb_kill9() {
   rm -f "$f"
 }
 
-# tb_wait <timeout-seconds> <what> <cmd...>: poll a readiness check until it succeeds.
+# tb_exited <component>: true when a process the component started has exited (it records pids under its
+# name or <name>_<suffix>); components that start no process never count as exited.
+tb_exited() {
+  local f
+  for f in "$DARWIN_RUN"/pids/"$1".pid "$DARWIN_RUN"/pids/"$1"_*.pid; do
+    [[ -e $f ]] || continue
+    tb_running "$(basename "$f" .pid)" || return 0
+  done
+  return 1
+}
+
+# tb_wait <timeout-seconds> <component> <cmd...>: poll a readiness check until it succeeds; fail at once,
+# with the end of its log, when the component's process exits meanwhile.
 tb_wait() {
   local timeout=$1 what=$2
   shift 2
   local deadline=$((SECONDS + timeout))
   until "$@" >/dev/null 2>&1; do
+    if tb_exited "$what"; then
+      tail -n 20 "$DARWIN_RUN"/logs/"$what"*.log >&2 2>/dev/null || true
+      tb_die "$what exited before it was ready (logs in $DARWIN_RUN/logs/)"
+    fi
     if ((SECONDS >= deadline)); then
-      tb_die "$what not ready after ${timeout}s"
+      tb_die "$what not ready after ${timeout}s (logs in $DARWIN_RUN/logs/)"
     fi
     sleep 0.5
   done
