@@ -37,7 +37,8 @@ export type StartWebhooks = (deps: WebhookDependencies) => Promise<RunningWebhoo
 
 export interface RunOptions {
   argv: string[];
-  controllers: ControllerDefinition[];
+  /** The controllers to run, made from the loaded configuration (prices, namespaces...). */
+  controllers: (config: OperatorConfig) => ControllerDefinition[];
   /** Starts the admission webhooks when config.webhook.enabled. */
   startWebhooks?: StartWebhooks | undefined;
 }
@@ -99,7 +100,8 @@ export async function runOperator(options: RunOptions): Promise<void> {
       void shutdown("leadership lost", 1);
     },
   });
-  for (const controller of options.controllers) manager.register(controller);
+  const controllers = options.controllers(config);
+  for (const controller of controllers) manager.register(controller);
 
   const server = createHttpServer({
     registry: metrics.registry,
@@ -164,7 +166,7 @@ export async function runOperator(options: RunOptions): Promise<void> {
 
   await manager.start();
   log.info(
-    { controllers: options.controllers.map((c) => c.name), leaderElection: config.leaderElection.enabled },
+    { controllers: controllers.map((c) => c.name), leaderElection: config.leaderElection.enabled },
     "Started operator",
   );
 }

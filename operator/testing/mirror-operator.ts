@@ -5,4 +5,4 @@
 import { runOperator } from "../run.ts";
 import { createMirrorController } from "./mirror-controller.ts";
 
-await runOperator({ argv: process.argv.slice(2), controllers: [createMirrorController()] });
+await runOperator({ argv: process.argv.slice(2), controllers: () => [createMirrorController()] });

@@ -1,0 +1,33 @@
+/** DarwinClusters and runtimes for the unit tests of the render and status functions. */
+import { DarwinCluster } from "../../crds/src/index.ts";
+import { type DarwinRuntimeSpec, runtimeRecords } from "../../webhooks/index.ts";
+import type { ClusterInput } from "./render/ray-cluster.ts";
+
+export const RUNTIME: DarwinRuntimeSpec = runtimeRecords([
+  {
+    metadata: { name: "ray2.37.0-py310-cpu" },
+    spec: {
+      displayName: "Ray2.37.0-Py310-CPU",
+      rayVersion: "2.37.0",
+      pythonVersion: "3.10",
+      image: "rayproject/ray:2.37.0-py310",
+    },
+  },
+])[0]?.spec as DarwinRuntimeSpec;
+
+/** A cluster as the API returns it (schema defaults applied), with `spec` fields overridden. */
+export function cluster(
+  spec: Record<string, unknown> = {},
+  metadata: { name?: string; namespace?: string; generation?: number } = {},
+): ClusterInput & { metadata: { generation?: number } } {
+  return {
+    metadata: { name: "housing-project", namespace: "team-a", generation: 1, ...metadata },
+    spec: DarwinCluster.spec.parse({
+      runtime: "Ray2.37.0-Py310-CPU",
+      owner: "ana@example.com",
+      head: { cores: 4, memory: "8Gi" },
+      workerGroups: [{ name: "default", cores: 2, memory: 4, minPods: 1, maxPods: 2, capacity: "spot" }],
+      ...spec,
+    }),
+  };
+}

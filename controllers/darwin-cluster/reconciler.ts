@@ -1,0 +1,216 @@
+/**
+ * The DarwinCluster controller: resolves the runtime, validates the spec with the webhook's rules, applies
+ * the KubeRay RayCluster and the Jupyter Deployment and Service, and reports phase, URLs, workers and cost.
+ */
+import { DarwinCluster } from "../../crds/src/index.ts";
+import { isNotFound } from "../../operator/api-error.ts";
+import { operatorConfig } from "../../operator/config.ts";
+import {
+  type ControllerDefinition,
+  type ReconcileContext,
+  TerminalError,
+} from "../../operator/controller.ts";
+import { isPlainObject, type JsonObject } from "../../operator/json.ts";
+import { darwinResource, type KubeObject, type ResourceType, resourcePath } from "../../operator/resource.ts";
+import {
+  formatFieldErrors,
+  lookupsFrom,
+  type RuntimeRecord,
+  resolveRuntime,
+  runtimeRecords,
+  validateDarwinCluster,
+} from "../../webhooks/index.ts";
+import { DEPLOYMENTS, RAY_CLUSTERS, SERVICES } from "../shared/resource-types.ts";
+import { jupyterName, renderJupyterDeployment, renderJupyterService } from "./render/jupyter.ts";
+import { type ClusterInput, rayClusterName, renderRayCluster } from "./render/ray-cluster.ts";
+import { type Blocker, type CapacityPrices, computeDarwinClusterStatus, type Phase } from "./status.ts";
+
+export const DARWIN_CLUSTERS = darwinResource(DarwinCluster);
+const DARWIN_RUNTIMES: ResourceType = {
+  apiVersion: DARWIN_CLUSTERS.apiVersion,
+  kind: "DarwinRuntime",
+  plural: "darwinruntimes",
+  namespaced: false,
+};
+
+/** How soon a cluster waiting for its runtime looks again (runtimes are not watched). */
+export const RUNTIME_RETRY_MS = 30_000;
+
+export interface DarwinClusterControllerOptions {
+  /**
+   * Hourly prices per capacity class, for status.estimatedCostPerHour.
+   * @default the operator configuration's defaults (capacityClasses)
+   */
+  prices?: CapacityPrices;
+}
+
+export function createDarwinClusterController(
+  options: DarwinClusterControllerOptions = {},
+): ControllerDefinition {
+  const prices = options.prices ?? operatorConfig.parse({}).capacityClasses;
+  return {
+    name: "darwincluster",
+    for: DARWIN_CLUSTERS,
+    owns: [RAY_CLUSTERS, DEPLOYMENTS, SERVICES],
+    reconcile: (ctx) => reconcileDarwinCluster(ctx, prices),
+  };
+}
+
+/** One reconcile: runtime, validation, RayCluster, Jupyter, status. */
+async function reconcileDarwinCluster(ctx: ReconcileContext, prices: CapacityPrices) {
+  const object = ctx.object;
+  const namespace = object.metadata.namespace;
+  const runtimes = await listRuntimes(ctx);
+
+  const parsed = DarwinCluster.spec.safeParse(object.spec);
+  if (!parsed.success) return invalidSpec(ctx, prices, validationErrors(object, runtimes));
+  const cluster: ClusterInput & { status?: unknown } = {
+    metadata: { ...object.metadata, namespace },
+    spec: parsed.data,
+    status: object.status,
+  };
+  const rayName = rayClusterName(object.metadata.name);
+  const liveRayCluster = ctx.cached(RAY_CLUSTERS, namespace, rayName);
+
+  const runtime = resolveRuntime(runtimes, parsed.data.runtime);
+  if (!runtime) {
+    const available = runtimes.filter((r) => !r.spec.deprecated).map((r) => r.spec.displayName);
+    const blocker: Blocker = {
+      reason: "RuntimeNotFound",
+      message: `DarwinRuntime "${parsed.data.runtime}" does not exist; set spec.runtime to the displayName or name of one of: ${available.sort().join(", ") || "(none installed: kubectl get darwinruntimes)"}.`,
+    };
+    await writeStatus(ctx, cluster, liveRayCluster, undefined, prices, blocker);
+    ctx.event({ type: "Warning", reason: blocker.reason, action: "ResolveRuntime", note: blocker.message });
+    return { requeueAfterMs: RUNTIME_RETRY_MS };
+  }
+  const errors = validationErrors(object, runtimes);
+  if (errors.length > 0) return invalidSpec(ctx, prices, errors);
+
+  const rayCluster = await ctx.apply(
+    RAY_CLUSTERS,
+    renderRayCluster(cluster, runtime.spec, { liveReplicas: workerReplicas(liveRayCluster) }),
+  );
+  const jupyter = await reconcileJupyter(ctx, cluster, runtime);
+  await writeStatus(ctx, cluster, rayCluster.object, jupyter, prices);
+  return undefined;
+}
+
+/** The cluster's DarwinRuntimes; read on every reconcile, since no informer watches them. */
+async function listRuntimes(ctx: ReconcileContext): Promise<RuntimeRecord[]> {
+  const list = (await ctx.client.request({
+    method: "GET",
+    path: resourcePath(DARWIN_RUNTIMES),
+    signal: ctx.signal,
+  })) as { items?: unknown[] };
+  return runtimeRecords(list.items ?? []);
+}
+
+/**
+ * The webhook's rules, run on the stored object. The runtime choice is the reconcile's to judge (a missing
+ * one is RuntimeNotFound, retried; a deprecated one keeps running clusters working), so it is passed as
+ * unchanged; every worker group counts as new, so the GPU rule still applies.
+ */
+function validationErrors(object: KubeObject, runtimes: RuntimeRecord[]) {
+  const spec = isPlainObject(object.spec) ? object.spec : {};
+  const old = { ...object, spec: { ...spec, workerGroups: [] } };
+  return validateDarwinCluster(object, old, { lookups: lookupsFrom({ runtimes }) });
+}
+
+async function invalidSpec(
+  ctx: ReconcileContext,
+  prices: CapacityPrices,
+  errors: Parameters<typeof formatFieldErrors>[0],
+): Promise<never> {
+  const message = formatFieldErrors(errors) || "the spec is not a valid DarwinCluster spec";
+  const object = ctx.object;
+  // Phase Failed as well as Ready=False: what the terminal error itself records is only the condition.
+  const parsed = DarwinCluster.spec.safeParse(object.spec);
+  if (parsed.success) {
+    const cluster = { metadata: object.metadata, spec: parsed.data, status: object.status };
+    await writeStatus(ctx, cluster, undefined, undefined, prices, { reason: "InvalidSpec", message });
+  }
+  throw new TerminalError("InvalidSpec", message);
+}
+
+/** Replicas per worker group of the live RayCluster: the autoscaler's, to be kept. */
+function workerReplicas(rayCluster: KubeObject | undefined): Record<string, number> {
+  const spec = rayCluster?.spec;
+  const groups = isPlainObject(spec) && Array.isArray(spec.workerGroupSpecs) ? spec.workerGroupSpecs : [];
+  const replicas: Record<string, number> = {};
+  for (const group of groups) {
+    if (isPlainObject(group) && typeof group.groupName === "string" && typeof group.replicas === "number")
+      replicas[group.groupName] = group.replicas;
+  }
+  return replicas;
+}
+
+/** Applies the Jupyter Deployment and Service, or deletes them when Jupyter is disabled. */
+async function reconcileJupyter(
+  ctx: ReconcileContext,
+  cluster: ClusterInput,
+  runtime: RuntimeRecord,
+): Promise<KubeObject | undefined> {
+  if (!cluster.spec.jupyter.enabled) {
+    const name = jupyterName(cluster.metadata.name);
+    await deleteOwned(ctx, DEPLOYMENTS, name);
+    await deleteOwned(ctx, SERVICES, name);
+    return undefined;
+  }
+  const deployment = await ctx.apply(DEPLOYMENTS, renderJupyterDeployment(cluster, runtime.spec));
+  await ctx.apply(SERVICES, renderJupyterService(cluster));
+  return deployment.object;
+}
+
+/** Deletes a child this object controls, if there is one. */
+async function deleteOwned(ctx: ReconcileContext, type: ResourceType, name: string): Promise<void> {
+  const namespace = ctx.object.metadata.namespace;
+  const child = ctx.cached(type, namespace, name);
+  const controlled = child?.metadata.ownerReferences?.some(
+    (r) => r.controller === true && r.uid === ctx.object.metadata.uid,
+  );
+  if (!child || !controlled) return;
+  try {
+    await ctx.client.request({
+      method: "DELETE",
+      path: resourcePath(type, namespace, name),
+      body: { propagationPolicy: "Background", preconditions: { uid: child.metadata.uid } },
+      signal: ctx.signal,
+    });
+    ctx.log.info({ child: { kind: type.kind, namespace, name } }, `Deleted ${type.kind}`);
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+  }
+}
+
+const PHASE_EVENTS: Partial<Record<Phase, string>> = {
+  Creating: "The Ray cluster is starting.",
+  Ready: "The Ray cluster is ready.",
+  Suspending: "The Ray cluster is stopping.",
+  Suspended: "The Ray cluster is stopped; its spec is kept.",
+  Failed: "The Ray cluster failed; see the Ready condition.",
+};
+
+/** Writes the computed status; a phase change becomes an Event. */
+async function writeStatus(
+  ctx: ReconcileContext,
+  cluster: ClusterInput & { status?: unknown },
+  rayCluster: KubeObject | undefined,
+  jupyter: KubeObject | undefined,
+  prices: CapacityPrices,
+  blocker?: Blocker,
+): Promise<void> {
+  const before = isPlainObject(cluster.status) ? cluster.status.phase : undefined;
+  const input = { ...cluster, metadata: { ...cluster.metadata, generation: ctx.object.metadata.generation } };
+  const status = computeDarwinClusterStatus(input, rayCluster, jupyter, prices, ctx.now(), blocker);
+  await ctx.updateStatus(status as JsonObject);
+  const note = status.phase && PHASE_EVENTS[status.phase];
+  if (status.phase !== before && note && !blocker) {
+    const ready = status.conditions?.find((c) => c.type === "Ready");
+    ctx.event({
+      type: status.phase === "Failed" ? "Warning" : "Normal",
+      reason: status.phase ?? "Unknown",
+      action: "Reconcile",
+      note: status.phase === "Failed" && ready ? `${note} ${ready.message}` : note,
+    });
+  }
+}

@@ -1,0 +1,105 @@
+/**
+ * The Jupyter server of a DarwinCluster: a Deployment (one replica; none while the cluster is suspended)
+ * and a ClusterIP Service, on on-demand capacity so a notebook is not reclaimed with a spot node. The
+ * notebook reaches Ray through the Ray client port of the head Service. Pure.
+ */
+import type { KubeObject } from "../../../operator/resource.ts";
+import type { DarwinRuntimeSpec } from "../../../webhooks/index.ts";
+import { dns1035Name } from "../../shared/names.ts";
+import { DEPLOYMENTS, SERVICES } from "../../shared/resource-types.ts";
+import {
+  type ClusterInput,
+  clusterAnnotations,
+  clusterLabels,
+  HEAD_PORTS,
+  headServiceName,
+  packageEnv,
+  placement,
+  podLabels,
+} from "./ray-cluster.ts";
+
+export const JUPYTER_PORT = 8888;
+
+/** Name of the Jupyter Deployment and Service (a Service name is an RFC 1035 label: at most 63). */
+export const jupyterName = (clusterName: string): string => dns1035Name(clusterName, 63, "-jupyter");
+
+/** Labels that select the Jupyter pod: the cluster's and the component's. */
+function selector(cluster: ClusterInput): Record<string, string> {
+  return {
+    "app.kubernetes.io/name": "jupyter",
+    "app.kubernetes.io/instance": jupyterName(cluster.metadata.name),
+  };
+}
+
+export interface JupyterOptions {
+  /**
+   * Requests and limits of the Jupyter container; the notebook's heavy work runs on the Ray cluster.
+   * @default { cpu: "500m", memory: "1Gi" }
+   */
+  resources?: { cpu: string; memory: string };
+}
+
+export function renderJupyterDeployment(
+  cluster: ClusterInput,
+  runtime: DarwinRuntimeSpec,
+  options: JupyterOptions = {},
+): KubeObject {
+  const name = jupyterName(cluster.metadata.name);
+  const labels = { ...clusterLabels(cluster), ...selector(cluster) };
+  const annotations = clusterAnnotations(cluster);
+  const amounts = options.resources ?? { cpu: "500m", memory: "1Gi" };
+  const rayAddress = `ray://${headServiceName(cluster.metadata.name)}:${HEAD_PORTS.client}`;
+  return {
+    apiVersion: DEPLOYMENTS.apiVersion,
+    kind: DEPLOYMENTS.kind,
+    metadata: {
+      name,
+      ...(cluster.metadata.namespace !== undefined && { namespace: cluster.metadata.namespace }),
+      labels,
+      ...(Object.keys(annotations).length > 0 && { annotations }),
+    },
+    spec: {
+      // Suspending the cluster stops the notebook too; its spec stays for the next start.
+      replicas: cluster.spec.suspend ? 0 : 1,
+      selector: { matchLabels: selector(cluster) },
+      template: {
+        metadata: { labels: { ...podLabels(cluster), ...selector(cluster) } },
+        spec: {
+          containers: [
+            {
+              name: "jupyter",
+              image: runtime.jupyterImage ?? runtime.image,
+              command: ["jupyter", "lab"],
+              args: ["--ip=0.0.0.0", `--port=${JUPYTER_PORT}`, "--no-browser"],
+              ports: [{ name: "http", containerPort: JUPYTER_PORT, protocol: "TCP" }],
+              env: [{ name: "RAY_ADDRESS", value: rayAddress }, ...packageEnv(cluster.spec)],
+              resources: { requests: { ...amounts }, limits: { ...amounts } },
+            },
+          ],
+          ...placement("on-demand"),
+        },
+      },
+    },
+  };
+}
+
+export function renderJupyterService(cluster: ClusterInput): KubeObject {
+  return {
+    apiVersion: SERVICES.apiVersion,
+    kind: SERVICES.kind,
+    metadata: {
+      name: jupyterName(cluster.metadata.name),
+      ...(cluster.metadata.namespace !== undefined && { namespace: cluster.metadata.namespace }),
+      labels: { ...clusterLabels(cluster), ...selector(cluster) },
+    },
+    spec: {
+      type: "ClusterIP",
+      selector: selector(cluster),
+      ports: [{ name: "http", port: JUPYTER_PORT, targetPort: "http", protocol: "TCP" }],
+    },
+  };
+}
+
+/** Where the notebook is served, inside the cluster. */
+export const jupyterURL = (cluster: ClusterInput): string =>
+  `http://${jupyterName(cluster.metadata.name)}.${cluster.metadata.namespace ?? "default"}.svc:${JUPYTER_PORT}`;
