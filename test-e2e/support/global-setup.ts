@@ -50,10 +50,11 @@ export default async function setup(project: TestProject): Promise<void> {
   const tiers = tiersFor(testFiles);
   const testbed = (...args: string[]) =>
     execFileSync(join(REPO, "hack", "testbed"), args, { cwd: REPO, stdio: "inherit" });
-  // Tests start the operators and webhooks they need; the one hack/up leaves running would judge their
-  // objects with its own webhooks, so it stops (and takes its webhook configuration with it).
-  testbed("stop", "darwin_operator");
   testbed("up", ...tiers);
+  // Tests start the operators and webhooks they need; the one hack/up leaves running would judge their
+  // objects with its own webhooks, so it stops, and its webhook configuration goes with it (the apiserver
+  // is up by now, which removing the configuration needs).
+  testbed("stop", "darwin_operator");
   const env = loadTestbedEnv();
   Object.assign(process.env, env);
   if (env.KUBECONFIG && env.DARWIN_KUBECTL) {
