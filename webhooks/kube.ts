@@ -27,15 +27,40 @@ export function apiStatus(error: unknown): number | undefined {
 export function apiLookupSource(kubeConfig: KubeConfig): LookupSource {
   const api = kubeConfig.makeApiClient(CustomObjectsApi);
   const list = async (plural: string): Promise<unknown[]> => {
-    const result = (await api.listClusterCustomObject({ group: GROUP, version: VERSION, plural })) as {
-      items?: unknown[];
-    };
+    const result = (await retryingBusy(() =>
+      api.listClusterCustomObject({ group: GROUP, version: VERSION, plural }),
+    )) as { items?: unknown[] };
     return result.items ?? [];
   };
   return {
     runtimes: async () => runtimeRecords(await list(DarwinRuntime.plural)),
     serveEnvironments: async () => serveEnvironmentRecords(await list(ServeEnvironment.plural)),
   };
+}
+
+/**
+ * Calls `request` again when the apiserver answers 429 or 503 with a Retry-After, as it does while the
+ * watch cache of a resource (re)initializes, e.g. just after its CRD changed. Waits as told (at most
+ * `maxDelayMs` each time) and gives up after `attempts`, so the whole stays well inside the webhook's
+ * timeout.
+ */
+export async function retryingBusy<T>(
+  request: () => Promise<T>,
+  attempts = 4,
+  maxDelayMs = 1500,
+): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await request();
+    } catch (error) {
+      const { code, headers } = error as { code?: number; headers?: Record<string, string> };
+      if (attempt >= attempts || (code !== 429 && code !== 503)) throw error;
+      const retryAfterSeconds = Number(headers?.["retry-after"]);
+      const delayMs =
+        Number.isFinite(retryAfterSeconds) && retryAfterSeconds >= 0 ? retryAfterSeconds * 1000 : 500;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(delayMs, maxDelayMs)));
+    }
+  }
 }
 
 /** The certificates of the self-managed mode, as one Secret holds them. */
