@@ -4,21 +4,13 @@
  * `hack/testbed kill`, starts it again with `hack/testbed up`, and reads the data back with a new client.
  * (S3 is moto, which keeps its data in memory, so it has no such test.)
  */
-import {
-  Admin,
-  Consumer,
-  MessagesStreamFallbackModes,
-  MessagesStreamModes,
-  ProduceAcks,
-  Producer,
-  stringDeserializers,
-  stringSerializers,
-} from "@platformatic/kafka";
+import { MessagesStreamFallbackModes, MessagesStreamModes, ProduceAcks } from "@platformatic/kafka";
 import { Client as CassandraClient } from "cassandra-driver";
 import mysql from "mysql2/promise";
 import { describe, expect, test } from "vitest";
 import { waitFor } from "../support/wait.ts";
-import { cassandraEndpoint, kafkaEndpoint, mysqlEndpoint } from "./env.ts";
+import { cassandraEndpoint, mysqlEndpoint } from "./env.ts";
+import { kafkaAdmin, kafkaConsumer, kafkaProducer } from "./kafka.ts";
 import { testbed, uniqueName } from "./testbed-cli.ts";
 
 /** SIGKILL a component, check that it is down, and bring it back up (waits for its readiness check). */
@@ -70,24 +62,13 @@ describe("restart durability", () => {
   });
 
   test("Kafka keeps records and committed group offsets across SIGKILL", { timeout: 300_000 }, async () => {
-    const { brokers } = kafkaEndpoint();
     const topic = uniqueName("tb-restart");
     const groupId = uniqueName("tb-restart-group");
     const values = Array.from({ length: 10 }, (_, i) => `record-${i}`);
 
-    const admin = new Admin({ clientId: "testbed-restart", bootstrapBrokers: brokers });
-    const producer = new Producer({
-      clientId: "testbed-restart",
-      bootstrapBrokers: brokers,
-      serializers: stringSerializers,
-    });
-    const consumer = new Consumer({
-      clientId: "testbed-restart",
-      groupId,
-      bootstrapBrokers: brokers,
-      deserializers: stringDeserializers,
-      maxWaitTime: 500,
-    });
+    const admin = kafkaAdmin("testbed-restart");
+    const producer = kafkaProducer("testbed-restart");
+    const consumer = kafkaConsumer("testbed-restart", groupId);
     try {
       await admin.createTopics({ topics: [topic], partitions: 1, replicas: 1 });
       await producer.send({ messages: values.map((value) => ({ topic, value })), acks: ProduceAcks.ALL });
@@ -114,14 +95,8 @@ describe("restart durability", () => {
 
     crashAndRestart("kafka");
 
-    const admin2 = new Admin({ clientId: "testbed-restart-2", bootstrapBrokers: brokers });
-    const consumer2 = new Consumer({
-      clientId: "testbed-restart-2",
-      groupId,
-      bootstrapBrokers: brokers,
-      deserializers: stringDeserializers,
-      maxWaitTime: 500,
-    });
+    const admin2 = kafkaAdmin("testbed-restart-2");
+    const consumer2 = kafkaConsumer("testbed-restart-2", groupId);
     try {
       // the group coordinator reloads __consumer_offsets after the restart
       const committed = await waitFor("the committed offset is readable after the restart", async () => {

@@ -12,27 +12,12 @@ import {
   PutObjectCommand,
   S3Client,
 } from "@aws-sdk/client-s3";
-import {
-  Admin,
-  Consumer,
-  MessagesStreamFallbackModes,
-  MessagesStreamModes,
-  ProduceAcks,
-  Producer,
-  stringDeserializers,
-  stringSerializers,
-} from "@platformatic/kafka";
+import { MessagesStreamFallbackModes, MessagesStreamModes, ProduceAcks } from "@platformatic/kafka";
 import { Client as CassandraClient } from "cassandra-driver";
 import mysql from "mysql2/promise";
 import { describe, expect, test } from "vitest";
-import {
-  cassandraEndpoint,
-  kafkaEndpoint,
-  mlflowUrl,
-  mysqlEndpoint,
-  rayDashboardUrl,
-  s3Endpoint,
-} from "./env.ts";
+import { cassandraEndpoint, mlflowUrl, mysqlEndpoint, rayDashboardUrl, s3Endpoint } from "./env.ts";
+import { kafkaAdmin, kafkaConsumer, kafkaProducer } from "./kafka.ts";
 import { uniqueName } from "./testbed-cli.ts";
 
 describe("Cassandra", () => {
@@ -72,22 +57,11 @@ describe("Kafka 4", () => {
   test("produces, consumes in a consumer group and commits offsets the admin API reports", {
     timeout: 120_000,
   }, async () => {
-    const { brokers } = kafkaEndpoint();
     const topic = uniqueName("tb-events");
     const groupId = uniqueName("tb-group");
-    const admin = new Admin({ clientId: "testbed-admin", bootstrapBrokers: brokers });
-    const producer = new Producer({
-      clientId: "testbed-producer",
-      bootstrapBrokers: brokers,
-      serializers: stringSerializers,
-    });
-    const consumer = new Consumer({
-      clientId: "testbed-consumer",
-      groupId,
-      bootstrapBrokers: brokers,
-      deserializers: stringDeserializers,
-      maxWaitTime: 500,
-    });
+    const admin = kafkaAdmin("testbed-admin");
+    const producer = kafkaProducer("testbed-producer");
+    const consumer = kafkaConsumer("testbed-consumer", groupId);
     try {
       await admin.createTopics({ topics: [topic], partitions: 1, replicas: 1 });
       const sent = ["a", "b", "c"];
