@@ -4,11 +4,12 @@
  */
 import type { Logger } from "pino";
 import { GROUP } from "../crds/src/index.ts";
-import { isConflict } from "./api-error.ts";
+import { isConflict, isNotFound } from "./api-error.ts";
 import { applyObject } from "./apply.ts";
 import type { BackoffOptions } from "./backoff.ts";
 import { setCondition } from "./conditions.ts";
 import {
+  type CacheReader,
   type ControllerDefinition,
   type ReconcileContext,
   type ReconcileResult,
@@ -20,13 +21,22 @@ import type { Informer } from "./informer.ts";
 import type { JsonObject } from "./json.ts";
 import type { KubeClient } from "./kube-client.ts";
 import type { OperatorMetrics } from "./metrics.ts";
-import { type KubeObject, objectLogFields, parseKey, type ResourceType } from "./resource.ts";
+import {
+  type KubeObject,
+  objectLogFields,
+  parseKey,
+  type ResourceType,
+  resourcePath,
+  typeId,
+} from "./resource.ts";
 import { liveStatus, patchStatus } from "./status.ts";
 import { WorkQueue } from "./workqueue.ts";
 
 /** Finds the informer that caches a type in a namespace. */
-export interface CacheIndex {
+export interface CacheIndex extends CacheReader {
   informer(type: ResourceType, namespace: string | undefined): Informer | undefined;
+  /** Whether any informer caches the type. */
+  caches(type: ResourceType): boolean;
 }
 
 export interface ControllerRunnerOptions {
@@ -335,6 +345,31 @@ export class ControllerRunner {
       cached: (type, namespace, name) => {
         const found = caches.informer(type, namespace)?.get(namespace, name);
         return found ? structuredClone(found) : undefined;
+      },
+      list: (type, namespace) => {
+        if (!caches.caches(type)) {
+          throw new Error(
+            `controller ${def.name} lists ${typeId(type)}, which it does not cache: add it to owns or watches`,
+          );
+        }
+        return caches.list(type, namespace).map((object) => structuredClone(object));
+      },
+      async delete(type, namespace, name, uid) {
+        const scope = type.namespaced ? namespace : undefined;
+        try {
+          await client.request({
+            method: "DELETE",
+            path: resourcePath(type, scope, name),
+            body: { propagationPolicy: "Background", ...(uid && { preconditions: { uid } }) },
+            signal,
+          });
+        } catch (err) {
+          if (isNotFound(err)) return false;
+          throw err;
+        }
+        state.writes += 1;
+        log.info({ child: { kind: type.kind, namespace: scope, name } }, `Deleted ${type.kind}`);
+        return true;
       },
     };
   }

@@ -59,8 +59,35 @@ export interface ReconcileContext {
   updateStatus(status: JsonObject): Promise<boolean>;
   /** Records an Event about the object (events.k8s.io/v1; repeats are folded into a series). */
   event(input: EventInput): void;
-  /** A cached object of a kind this controller watches (its own kind or an owned kind). */
+  /** A cached object of a kind this controller watches (its own kind, an owned kind or a watched kind). */
   cached(type: ResourceType, namespace: string | undefined, name: string): KubeObject | undefined;
+  /**
+   * Cached objects of a kind this controller watches, in one namespace or all; copies. No request: a kind
+   * that is not cached (not `for`, `owns` or `watches`) is a programming error and throws.
+   */
+  list(type: ResourceType, namespace?: string): KubeObject[];
+  /**
+   * Deletes an object (background propagation), with the uid as precondition when given, so a newer
+   * object of the same name is never removed. False when it was already gone.
+   */
+  delete(type: ResourceType, namespace: string | undefined, name: string, uid?: string): Promise<boolean>;
+}
+
+/**
+ * A relation that is not ownership: an event of `type` wakes the objects `map` names (work-queue keys,
+ * "namespace/name" or "name"). For example a DarwinRuntime wakes the clusters that use it, a
+ * ServeEnvironment its Serves. `map` gets the object as cached (for a deletion its last known state; for
+ * an update it is called with the previous state too) and can read the caches, e.g. the reconciled kind's.
+ */
+export interface Watch {
+  type: ResourceType;
+  map(object: KubeObject, cache: CacheReader): string[];
+}
+
+/** Read access to the manager's caches (copies are not made: do not change what it returns). */
+export interface CacheReader {
+  /** Cached objects of a type, in one namespace or all; empty when the type is not cached. */
+  list(type: ResourceType, namespace?: string): readonly KubeObject[];
 }
 
 export interface ControllerDefinition {
@@ -70,6 +97,8 @@ export interface ControllerDefinition {
   for: ResourceType;
   /** Child kinds created with ctx.apply(); their events enqueue the owner named by their controller reference. */
   owns?: ResourceType[];
+  /** Other kinds whose changes wake objects of this kind (not ownership; see Watch). */
+  watches?: Watch[];
   /** Concurrent reconciles (of different objects); the operator config's `workers` by default. */
   workers?: number;
   /** Brings the world in line with the object; idempotent, acting on what it reads now. */

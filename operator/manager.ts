@@ -9,7 +9,7 @@
  */
 import type { Logger } from "pino";
 import type { OperatorConfig } from "./config.ts";
-import type { ControllerDefinition } from "./controller.ts";
+import type { CacheReader, ControllerDefinition } from "./controller.ts";
 import { type CacheIndex, ControllerRunner } from "./controller-runner.ts";
 import { EventRecorder } from "./events.ts";
 import { Informer, type InformerEvent } from "./informer.ts";
@@ -31,7 +31,7 @@ export interface ManagerOptions {
   onLeadershipLost?: () => void;
 }
 
-export class Manager implements CacheIndex {
+export class Manager implements CacheIndex, CacheReader {
   private readonly options: ManagerOptions;
   private readonly log: Logger;
   private readonly informers = new Map<string, Informer>();
@@ -82,6 +82,15 @@ export class Manager implements CacheIndex {
         informer.on((event) => enqueueOwners(event, definition.for, runner));
       }
     }
+    for (const watch of definition.watches ?? []) {
+      for (const informer of this.informersFor(watch.type)) {
+        informer.on((event) => {
+          const keys = new Set(watch.map(event.object, this));
+          if (event.previous) for (const key of watch.map(event.previous, this)) keys.add(key);
+          for (const key of keys) runner.enqueue(key);
+        });
+      }
+    }
     return runner;
   }
 
@@ -90,6 +99,20 @@ export class Manager implements CacheIndex {
     const namespaces = this.options.config.namespaces;
     const scope = !type.namespaced || namespaces.length === 0 ? "*" : (namespace ?? "");
     return this.informers.get(`${typeId(type)}@${scope}`);
+  }
+
+  caches(type: ResourceType): boolean {
+    const prefix = `${typeId(type)}@`;
+    return [...this.informers.keys()].some((id) => id.startsWith(prefix));
+  }
+
+  /** CacheReader: cached objects of a type, in one namespace or all. */
+  list(type: ResourceType, namespace?: string): readonly KubeObject[] {
+    const scope = type.namespaced ? namespace : undefined;
+    if (scope === undefined && type.namespaced && this.options.config.namespaces.length > 0) {
+      return this.options.config.namespaces.flatMap((ns) => this.informer(type, ns)?.list(ns) ?? []);
+    }
+    return this.informer(type, scope)?.list(scope) ?? [];
   }
 
   /** The registered controllers' runners (their queues show pending and in-flight work). */

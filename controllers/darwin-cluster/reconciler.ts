@@ -2,16 +2,16 @@
  * The DarwinCluster controller: resolves the runtime, validates the spec with the webhook's rules, applies
  * the KubeRay RayCluster and the Jupyter Deployment and Service, and reports phase, URLs, workers and cost.
  */
-import { DarwinCluster } from "../../crds/src/index.ts";
-import { isNotFound } from "../../operator/api-error.ts";
+import { DarwinCluster, DarwinRuntime } from "../../crds/src/index.ts";
 import { operatorConfig } from "../../operator/config.ts";
 import {
+  type CacheReader,
   type ControllerDefinition,
   type ReconcileContext,
   TerminalError,
 } from "../../operator/controller.ts";
 import { isPlainObject, type JsonObject } from "../../operator/json.ts";
-import { darwinResource, type KubeObject, type ResourceType, resourcePath } from "../../operator/resource.ts";
+import { darwinResource, type KubeObject, objectKey, type ResourceType } from "../../operator/resource.ts";
 import {
   formatFieldErrors,
   lookupsFrom,
@@ -26,15 +26,7 @@ import { type ClusterInput, rayClusterName, renderRayCluster } from "./render/ra
 import { type Blocker, type CapacityPrices, computeDarwinClusterStatus, type Phase } from "./status.ts";
 
 export const DARWIN_CLUSTERS = darwinResource(DarwinCluster);
-const DARWIN_RUNTIMES: ResourceType = {
-  apiVersion: DARWIN_CLUSTERS.apiVersion,
-  kind: "DarwinRuntime",
-  plural: "darwinruntimes",
-  namespaced: false,
-};
-
-/** How soon a cluster waiting for its runtime looks again (runtimes are not watched). */
-export const RUNTIME_RETRY_MS = 30_000;
+export const DARWIN_RUNTIMES = darwinResource(DarwinRuntime);
 
 export interface DarwinClusterControllerOptions {
   /**
@@ -52,6 +44,8 @@ export function createDarwinClusterController(
     name: "darwincluster",
     for: DARWIN_CLUSTERS,
     owns: [RAY_CLUSTERS, DEPLOYMENTS, SERVICES],
+    // A runtime created, changed or removed re-reconciles the clusters that name it.
+    watches: [{ type: DARWIN_RUNTIMES, map: clustersUsingRuntime }],
     reconcile: (ctx) => reconcileDarwinCluster(ctx, prices),
   };
 }
@@ -60,7 +54,7 @@ export function createDarwinClusterController(
 async function reconcileDarwinCluster(ctx: ReconcileContext, prices: CapacityPrices) {
   const object = ctx.object;
   const namespace = object.metadata.namespace;
-  const runtimes = await listRuntimes(ctx);
+  const runtimes = runtimeRecords(ctx.list(DARWIN_RUNTIMES));
 
   const parsed = DarwinCluster.spec.safeParse(object.spec);
   if (!parsed.success) return invalidSpec(ctx, prices, validationErrors(object, runtimes));
@@ -81,7 +75,7 @@ async function reconcileDarwinCluster(ctx: ReconcileContext, prices: CapacityPri
     };
     await writeStatus(ctx, cluster, liveRayCluster, undefined, prices, blocker);
     ctx.event({ type: "Warning", reason: blocker.reason, action: "ResolveRuntime", note: blocker.message });
-    return { requeueAfterMs: RUNTIME_RETRY_MS };
+    return undefined;
   }
   const errors = validationErrors(object, runtimes);
   if (errors.length > 0) return invalidSpec(ctx, prices, errors);
@@ -95,14 +89,14 @@ async function reconcileDarwinCluster(ctx: ReconcileContext, prices: CapacityPri
   return undefined;
 }
 
-/** The cluster's DarwinRuntimes; read on every reconcile, since no informer watches them. */
-async function listRuntimes(ctx: ReconcileContext): Promise<RuntimeRecord[]> {
-  const list = (await ctx.client.request({
-    method: "GET",
-    path: resourcePath(DARWIN_RUNTIMES),
-    signal: ctx.signal,
-  })) as { items?: unknown[] };
-  return runtimeRecords(list.items ?? []);
+/** The clusters whose spec.runtime names this runtime (by displayName or by name). */
+export function clustersUsingRuntime(runtime: KubeObject, cache: CacheReader): string[] {
+  const spec = isPlainObject(runtime.spec) ? runtime.spec : {};
+  const refs = new Set([runtime.metadata.name, spec.displayName]);
+  return cache
+    .list(DARWIN_CLUSTERS)
+    .filter((cluster) => isPlainObject(cluster.spec) && refs.has(cluster.spec.runtime as string))
+    .map((cluster) => objectKey(cluster.metadata));
 }
 
 /**
@@ -163,23 +157,11 @@ async function reconcileJupyter(
 
 /** Deletes a child this object controls, if there is one. */
 async function deleteOwned(ctx: ReconcileContext, type: ResourceType, name: string): Promise<void> {
-  const namespace = ctx.object.metadata.namespace;
-  const child = ctx.cached(type, namespace, name);
+  const child = ctx.cached(type, ctx.object.metadata.namespace, name);
   const controlled = child?.metadata.ownerReferences?.some(
     (r) => r.controller === true && r.uid === ctx.object.metadata.uid,
   );
-  if (!child || !controlled) return;
-  try {
-    await ctx.client.request({
-      method: "DELETE",
-      path: resourcePath(type, namespace, name),
-      body: { propagationPolicy: "Background", preconditions: { uid: child.metadata.uid } },
-      signal: ctx.signal,
-    });
-    ctx.log.info({ child: { kind: type.kind, namespace, name } }, `Deleted ${type.kind}`);
-  } catch (err) {
-    if (!isNotFound(err)) throw err;
-  }
+  if (child && controlled) await ctx.delete(type, child.metadata.namespace, name, child.metadata.uid);
 }
 
 const PHASE_EVENTS: Partial<Record<Phase, string>> = {
