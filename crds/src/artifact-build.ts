@@ -1,84 +1,95 @@
 /** ArtifactBuild: build a container image from a git repository's Dockerfile and push it. */
 import { z } from "zod";
-import { cel, keyValue, listMap, secretRef, statusBase } from "./common.ts";
+import { cel, imageRef, keyValue, listMap, matching, secretRef, statusBase } from "./common.ts";
 import { defineKind } from "./kind.ts";
 
-/** An image reference: [registry[:port]/]path[:tag][@digest]. */
-export const IMAGE_REF =
-  /^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[a-f0-9]{64})?$/;
+const ArtifactBuildFields = z
+  .object({
+    source: z
+      .object({
+        git: z
+          .object({
+            url: matching(
+              z.string().max(2048),
+              /^(https?|ssh|git):\/\/[^\s]+$|^[^\s@]+@[^\s:]+:[^\s]+$/,
+              "must be a git repository URL: https://, ssh://, git:// or git@host:path, e.g. https://github.com/org/repo.git",
+            ).describe("Repository URL: https://, ssh://, git:// or scp-like git@host:path."),
+            revision: z.string().min(1).max(256).default("main").describe("Branch, tag or commit to build."),
+            cloneSecretRef: secretRef("git credentials (basic-auth or ssh-auth)").optional(),
+          })
+          .describe("Git repository holding the build context."),
+        contextDir: cel(
+          matching(
+            z.string().max(1024),
+            /^[^/]/,
+            "must be a path relative to the repository root (not starting with '/'), e.g. . or services/iris",
+          )
+            .default(".")
+            .describe("Directory inside the repository used as build context; relative, without '..'."),
+          {
+            rule: "!self.contains('..')",
+            message: "contextDir may not contain '..': it must stay inside the repository",
+          },
+        ),
+        dockerfile: z
+          .string()
+          .min(1)
+          .max(1024)
+          .default("Dockerfile")
+          .describe("Dockerfile path relative to contextDir."),
+      })
+      .describe("Where the build context comes from."),
+    output: z
+      .object({
+        image: imageRef().describe("Image to push, e.g. registry.example.com/ml/iris:1.0."),
+        pushSecretRef: secretRef("registry credentials (a dockerconfigjson Secret)").optional(),
+      })
+      .describe("Where the built image goes."),
+    buildArgs: listMap(
+      z.array(keyValue("build argument")).max(64).default([]).describe("Dockerfile ARG values."),
+      "name",
+    ),
+    timeoutSeconds: z
+      .number()
+      .int()
+      .min(60)
+      .max(86400)
+      .default(1800)
+      .describe("Fail the build (reason BuildTimeout) after this many seconds."),
+    ttlSecondsAfterFinished: z
+      .number()
+      .int()
+      .min(0)
+      .max(2592000)
+      .default(86400)
+      .describe("Keep the finished build Job and its logs this long."),
+  })
+  .describe("Desired build: source repository and revision, Dockerfile, output image and limits.");
+
+/** Paths of the leaf fields of an object schema, e.g. [source, git, revision]. */
+function leafPaths(schema: z.ZodType, prefix: string[] = []): string[][] {
+  let inner = schema;
+  while (inner instanceof z.ZodDefault || inner instanceof z.ZodOptional) inner = inner.unwrap() as z.ZodType;
+  if (!(inner instanceof z.ZodObject)) return [prefix];
+  return Object.entries(inner.shape).flatMap(([key, child]) =>
+    leafPaths(child as z.ZodType, [...prefix, key]),
+  );
+}
+
+/**
+ * CEL giving the changed fields of the spec, e.g. `spec.source.git.revision, spec.timeoutSeconds`, so the
+ * refusal of an edit names them. Optional selection (`.?`) compares fields that are set on one side only.
+ */
+const changedFields = (schema: z.ZodType): string =>
+  `[${leafPaths(schema)
+    .map((path) => {
+      const select = path.map((key) => `.?${key}`).join("");
+      return `self${select} != oldSelf${select} ? 'spec.${path.join(".")}' : ''`;
+    })
+    .join(", ")}].filter(f, f != '').join(', ')`;
 
 export const ArtifactBuildSpec = cel(
-  z
-    .object({
-      source: z
-        .object({
-          git: z
-            .object({
-              url: z
-                .string()
-                .max(2048)
-                .regex(/^(https?|ssh|git):\/\/[^\s]+$|^[^\s@]+@[^\s:]+:[^\s]+$/)
-                .describe("Repository URL: https://, ssh://, git:// or scp-like git@host:path."),
-              revision: z
-                .string()
-                .min(1)
-                .max(256)
-                .default("main")
-                .describe("Branch, tag or commit to build."),
-              cloneSecretRef: secretRef("git credentials (basic-auth or ssh-auth)").optional(),
-            })
-            .describe("Git repository holding the build context."),
-          contextDir: cel(
-            z
-              .string()
-              .max(1024)
-              .regex(/^[^/]/)
-              .default(".")
-              .describe("Directory inside the repository used as build context; relative, without '..'."),
-            {
-              rule: "!self.contains('..')",
-              message: "contextDir may not contain '..': it must stay inside the repository",
-            },
-          ),
-          dockerfile: z
-            .string()
-            .min(1)
-            .max(1024)
-            .default("Dockerfile")
-            .describe("Dockerfile path relative to contextDir."),
-        })
-        .describe("Where the build context comes from."),
-      output: z
-        .object({
-          image: z
-            .string()
-            .min(1)
-            .max(512)
-            .regex(IMAGE_REF)
-            .describe("Image to push, e.g. registry.example.com/ml/iris:1.0."),
-          pushSecretRef: secretRef("registry credentials (a dockerconfigjson Secret)").optional(),
-        })
-        .describe("Where the built image goes."),
-      buildArgs: listMap(
-        z.array(keyValue("build argument")).max(64).default([]).describe("Dockerfile ARG values."),
-        "name",
-      ),
-      timeoutSeconds: z
-        .number()
-        .int()
-        .min(60)
-        .max(86400)
-        .default(1800)
-        .describe("Fail the build (reason BuildTimeout) after this many seconds."),
-      ttlSecondsAfterFinished: z
-        .number()
-        .int()
-        .min(0)
-        .max(2592000)
-        .default(86400)
-        .describe("Keep the finished build Job and its logs this long."),
-    })
-    .describe("Desired build: source repository and revision, Dockerfile, output image and limits."),
+  ArtifactBuildFields,
   {
     rule: "self.ttlSecondsAfterFinished >= 60 || self.ttlSecondsAfterFinished == 0",
     message: "ttlSecondsAfterFinished must be 0 (delete at once) or at least 60 so the outcome can be read",
@@ -87,6 +98,7 @@ export const ArtifactBuildSpec = cel(
   {
     rule: "self == oldSelf",
     message: "an ArtifactBuild is one execution and cannot be changed: create a new ArtifactBuild",
+    messageExpression: `${changedFields(ArtifactBuildFields)} + ' cannot change: an ArtifactBuild is one execution; create a new ArtifactBuild with the new spec'`,
   },
 );
 
