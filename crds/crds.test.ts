@@ -96,12 +96,10 @@ describe("generated CRDs", () => {
   });
 
   it('declares memory untyped with a CEL rule, so 4.5 (GiB) passes as "4.5" does', () => {
-    const memory = (
-      (renderCrd(DarwinCluster) as { spec: { versions: { schema: { openAPIV3Schema: JSONSchemaProps } }[] } })
-        .spec.versions[0]?.schema.openAPIV3Schema as {
-        properties: { spec: { properties: { head: { properties: { memory: JSONSchemaProps } } } } };
-      }
-    ).properties.spec.properties.head.properties.memory;
+    const spec = toStructuralSchema(DarwinCluster.spec) as {
+      properties: { head: { properties: { memory: JSONSchemaProps } } };
+    };
+    const memory = spec.properties.head.properties.memory;
     expect(memory["x-kubernetes-preserve-unknown-fields"]).toBe(true);
     expect(memory.type).toBeUndefined();
     expect(JSON.stringify(memory["x-kubernetes-validations"])).toContain("type(self) == double");
