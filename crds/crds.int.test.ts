@@ -178,7 +178,6 @@ const INVALID: Record<string, Case[]> = {
       /spec\.workerGroups\[0\]\.capacity: Unsupported value: "cheap"/,
     ],
     ["negative cores", (m) => (at(m, "spec.head").cores = -2), "spec.head.cores"],
-    ["memory not a quantity", (m) => (at(m, "spec.head").memory = "8GB"), "spec.head.memory"],
     [
       "inactiveTimeMinutes as text",
       (m) => (m.spec.inactiveTimeMinutes = "an hour"),

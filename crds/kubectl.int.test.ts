@@ -182,32 +182,7 @@ describe("what kubectl shows for a wrong value", () => {
     return kubectl(["create", "--dry-run=server", "-n", ns, "-f", "-"], manifest);
   };
 
-  const memory = "must be a memory size such as 8Gi, 512Mi or a number of GiB such as 4.5";
   const FORMATS: [string, string, Mutate, string][] = [
-    [
-      "DarwinCluster",
-      "memory 8 GB",
-      (m) => (at(m, "spec.head").memory = "8 GB"),
-      `spec.head.memory: Invalid value: "string": ${memory}`,
-    ],
-    [
-      "DarwinCluster",
-      "memory 8Gb",
-      (m) => (at(m, "spec.workerGroups.0").memory = "8Gb"),
-      `spec.workerGroups[0].memory: Invalid value: "string": ${memory}`,
-    ],
-    [
-      "DarwinCluster",
-      "memory as an object",
-      (m) => (at(m, "spec.head").memory = { gib: 8 }),
-      `spec.head.memory: Invalid value: "object": ${memory}`,
-    ],
-    [
-      "DarwinCluster",
-      "memory 0",
-      (m) => (at(m, "spec.head").memory = 0),
-      `spec.head.memory: Invalid value: "integer": ${memory}`,
-    ],
     [
       "Serve",
       "model URI http://",
@@ -265,8 +240,9 @@ describe("what kubectl shows for a wrong value", () => {
     expect(out.stderr).not.toMatch(/should match|\^\(/);
   });
 
+  // memory is untyped in the CRD (a number or a string); the webhook checks its format (webhook.int.test.ts)
   it.each([4.5, "4.5", 8, "8Gi", "512Mi"])(
-    "memory %j is accepted, a bare number meaning GiB",
+    "memory %j is accepted by the apiserver, a bare number meaning GiB",
     async (value) => {
       const out = await create("DarwinCluster", (m) => {
         at(m, "spec.head").memory = value;

@@ -133,27 +133,22 @@ export const MEMORY_MESSAGE =
 /**
  * Memory: a Kubernetes quantity ("8Gi", "512Mi") or a bare number of GiB, as the seed's cluster JSON writes
  * it (`"memory": 8` means 8 GiB, `4.5` means 4.5 GiB). A structural schema has no number-or-string type
- * (int-or-string refuses 4.5), so the generator declares the field untyped (`x-kubernetes-preserve-unknown-fields`)
- * and this CEL rule does the type and format check.
+ * (int-or-string refuses 4.5) and allows no CEL rule on an untyped field, so the CRD leaves the field
+ * untyped and the admission webhook and the controllers check it with this schema.
  */
 export const memory = (what: string) =>
-  cel(
-    z
-      .union([
-        z.number().positive().max(MAX_MEMORY_GIB),
-        z
-          .string()
-          .max(32)
-          .refine((value) => MEMORY_QUANTITY.test(value), { message: MEMORY_MESSAGE }),
-      ])
-      .meta({ [NUMBER_OR_STRING]: true }),
-    {
-      rule: `type(self) == string ? self.matches(${celString(MEMORY_QUANTITY.source)}) : (type(self) == int || type(self) == double) && self > 0 && self <= ${MAX_MEMORY_GIB}`,
-      message: MEMORY_MESSAGE,
-    },
-  ).describe(
-    `Memory for ${what}: a Kubernetes quantity such as 8Gi or 512Mi, or a bare number meaning GiB (8 = 8Gi, 4.5 = 4.5Gi).`,
-  );
+  z
+    .union([
+      z.number().positive().max(MAX_MEMORY_GIB),
+      z
+        .string()
+        .max(32)
+        .refine((value) => MEMORY_QUANTITY.test(value), { message: MEMORY_MESSAGE }),
+    ])
+    .meta({ [NUMBER_OR_STRING]: true })
+    .describe(
+      `Memory for ${what}: a Kubernetes quantity such as 8Gi or 512Mi, or a bare number meaning GiB (8 = 8Gi, 4.5 = 4.5Gi).`,
+    );
 
 export const condition = z
   .object({

@@ -1,7 +1,7 @@
 /**
  * zod -> Kubernetes structural OpenAPI v3 schema. zod's own JSON Schema output is close; this pass makes it
  * structural (no $ref, no type inside anyOf), turns integer|string unions into int-or-string and unions marked
- * number-or-string into untyped fields checked by their CEL rule, drops zod's safe-integer bounds, leaves
+ * number-or-string into untyped fields, drops zod's safe-integer bounds, leaves
  * defaults inside list items to zod, and insists on a description for every field so `kubectl explain` is
  * never empty.
  */
@@ -13,7 +13,7 @@ const SAFE_INT = 9007199254740991;
 
 /**
  * Marks a number|string union (see `memory` in common.ts): structural schemas have no such type, so the field
- * is left untyped and its own CEL rule checks type and format.
+ * is left untyped (`x-kubernetes-preserve-unknown-fields`) and checked by zod where the spec is parsed.
  */
 export const NUMBER_OR_STRING = "x-darwin-number-or-string";
 
@@ -38,9 +38,9 @@ function structural(node: JSONSchemaProps, path: string, inList = false): JSONSc
   const out: JSONSchemaProps = {};
   const anyOf = node.anyOf as JSONSchemaProps[] | undefined;
   if (node[NUMBER_OR_STRING]) {
-    if (!Array.isArray(node["x-kubernetes-validations"])) {
-      throw new Error(`${path}: a number-or-string field needs a CEL rule checking its type and format`);
-    }
+    // the apiserver gives CEL no view of an untyped field: the webhook and the controllers check it
+    if (node["x-kubernetes-validations"])
+      throw new Error(`${path}: CEL rules cannot run on an untyped field`);
     out["x-kubernetes-preserve-unknown-fields"] = true;
   } else if (anyOf) {
     Object.assign(out, intOrString(anyOf, path));

@@ -116,14 +116,8 @@ function describeIssue(issue: z.core.$ZodIssue, description: string | undefined)
         message: `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`,
         fix: `use one of: ${issue.values.join(", ")}`,
       };
-    case "invalid_union": {
-      // the branch of the input's type (a string for a memory "8 GB") says what is wrong with it
-      const typed = issue.errors.filter((branch) => branch.every((i) => i.code !== "invalid_type"));
-      const only = typed.length === 1 ? typed[0] : undefined;
-      const inner = only?.length === 1 ? only[0] : undefined;
-      if (inner) return describeIssue({ ...inner, input: issue.input } as z.core.$ZodIssue, description);
+    case "invalid_union":
       return { message: "has the wrong type or format", ...fix(expected) };
-    }
     case "custom":
       // refinements carry their own words and example (see matching() in crds/src/common.ts)
       return {
