@@ -77,6 +77,10 @@ function structural(node: JSONSchemaProps, path: string, inList = false): JSONSc
         out[key] = value;
     }
   }
+  if (inList && node.default !== undefined && typeof out.description === "string") {
+    // kubectl explain still tells the default the readers apply
+    out.description = `${out.description} Default: ${JSON.stringify(node.default)}.`;
+  }
   if (typeof out.description !== "string" || out.description.length === 0) {
     throw new Error(
       `${path} has no description: add .describe() to its zod schema (kubectl explain shows it)`,
