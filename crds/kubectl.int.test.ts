@@ -187,49 +187,49 @@ describe("what kubectl shows for a wrong value", () => {
       "Serve",
       "model URI http://",
       (m) => (at(m, "spec.model").uri = "http://mlflow/iris"),
-      'spec.model.uri: Invalid value: "string": must be a model URI: models:/<name>@<alias>, models:/<name>/<version>, mlflow-artifacts:/<path>, runs:/<run id>/<path> or s3://<bucket>/<key>, e.g. models:/iris@champion',
+      'spec.model.uri: Invalid value: "http://mlflow/iris": must be a model URI: models:/<name>@<alias>, models:/<name>/<version>, mlflow-artifacts:/<path>, runs:/<run id>/<path> or s3://<bucket>/<key>, e.g. models:/iris@champion',
     ],
     [
       "Serve",
       "model URI models:/",
       (m) => (at(m, "spec.model").uri = "models:/"),
-      'spec.model.uri: Invalid value: "string": must be a model URI',
+      'spec.model.uri: Invalid value: "models:/": must be a model URI',
     ],
     [
       "Serve",
       "image with a space",
       (m) => (m.spec.image = "registry.example.com/ml/iris server:1.0"),
-      'spec.image: Invalid value: "string": must be an image reference [registry[:port]/]path[:tag][@sha256:digest] in lower case without spaces, e.g. registry.example.com/ml/iris:1.0',
+      'spec.image: Invalid value: "registry.example.com/ml/iris server:1.0": must be an image reference [registry[:port]/]path[:tag][@sha256:digest] in lower case without spaces, e.g. registry.example.com/ml/iris:1.0',
     ],
     [
       "Serve",
       "a name starting with a digit",
       (m) => (m.metadata.name = "1-iris"),
-      "metadata.name: Invalid value: \"object\": the name of a Serve becomes a host name: lower-case letters, digits and '-', starting with a letter",
+      "metadata.name: Invalid value: the name of a Serve becomes a host name: lower-case letters, digits and '-', starting with a letter and ending with a letter or digit, e.g. iris-classifier",
     ],
     [
       "ArtifactBuild",
       "git URL without a scheme",
       (m) => (at(m, "spec.source.git").url = "git.example.com/ml/iris"),
-      'spec.source.git.url: Invalid value: "string": must be a git repository URL: https://, ssh://, git:// or git@host:path, e.g. https://github.com/org/repo.git',
+      'spec.source.git.url: Invalid value: "git.example.com/ml/iris": must be a git repository URL: https://, ssh://, git:// or git@host:path, e.g. https://github.com/org/repo.git',
     ],
     [
       "CatalogAsset",
       "owner not an email",
       (m) => (m.spec.owner = "data-eng"),
-      'spec.owner: Invalid value: "string": must be an email address, e.g. data-eng@example.com',
+      'spec.owner: Invalid value: "data-eng": must be an email address, e.g. data-eng@example.com',
     ],
     [
       "FeatureGroup",
       "a feature named like an entity",
       (m) => (at(m, "spec.features.0").name = "user_id"),
-      'spec.features: Invalid value: "array": feature "user_id" has the name of an entity key: give the feature another name',
+      'spec.features: Invalid value: feature "user_id" has the name of an entity key: give the feature another name',
     ],
     [
       "FeatureGroup",
       "a column name with capitals",
       (m) => (at(m, "spec.features.1").name = "Tenure"),
-      "spec.features[1].name: Invalid value: \"string\": must be lower-case letters, digits and '_', starting with a letter or '_', e.g. activity_score",
+      "spec.features[1].name: Invalid value: \"Tenure\": must be lower-case letters, digits and '_', starting with a letter or '_', e.g. activity_score",
     ],
   ];
 
@@ -270,7 +270,7 @@ describe("what kubectl shows for an edit that breaks readers", () => {
     const removed = structuredClone(fg);
     removed.spec.features = features(fg).filter((f) => f.name !== "tenure");
     expect((await apply(removed)).stderr).toContain(
-      'spec.features: Invalid value: "array": feature "tenure" was removed or renamed without a version bump: readers of version 1 would lose the column; keep it, or increase spec.version to 2',
+      'spec.features: Invalid value: feature "tenure" was removed or renamed without a version bump: readers of this version would lose the column; keep it, or increase spec.version',
     );
 
     const renamed = structuredClone(fg);
@@ -282,7 +282,7 @@ describe("what kubectl shows for an edit that breaks readers", () => {
     const retyped = structuredClone(fg);
     retyped.spec.features = features(fg).map((f) => (f.name === "tenure" ? { ...f, type: "int64" } : f));
     expect((await apply(retyped)).stderr).toContain(
-      'spec.features: Invalid value: "array": type of feature "tenure" changed without a version bump: keep the type, or increase spec.version to 2',
+      'spec.features: Invalid value: type of feature "tenure" changed without a version bump: keep the type, or increase spec.version (a new version gets a new table)',
     );
 
     // adding a feature is compatible; a bump allows the rest
@@ -302,7 +302,7 @@ describe("what kubectl shows for an edit that breaks readers", () => {
     at(build, "spec.source.git").revision = "v2";
     build.spec.timeoutSeconds = 600;
     expect((await apply(build)).stderr).toContain(
-      "spec.source.git.revision, spec.timeoutSeconds cannot change: an ArtifactBuild is one execution; create a new ArtifactBuild with the new spec",
+      "spec: Invalid value: an ArtifactBuild is one execution and cannot be changed (changed: spec.source.git.revision spec.timeoutSeconds): create a new ArtifactBuild with the new spec",
     );
   });
 });

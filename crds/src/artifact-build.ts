@@ -66,27 +66,34 @@ const ArtifactBuildFields = z
   })
   .describe("Desired build: source repository and revision, Dockerfile, output image and limits.");
 
-/** Paths of the leaf fields of an object schema, e.g. [source, git, revision]. */
-function leafPaths(schema: z.ZodType, prefix: string[] = []): string[][] {
-  let inner = schema;
-  while (inner instanceof z.ZodDefault || inner instanceof z.ZodOptional) inner = inner.unwrap() as z.ZodType;
-  if (!(inner instanceof z.ZodObject)) return [prefix];
+/**
+ * The fields of an object schema to compare one by one: its leaves, with an optional object counted as one
+ * field. `optional` fields may be absent on either side.
+ */
+function fieldsOf(schema: z.ZodType, prefix: string[] = []): { path: string[]; optional: boolean }[] {
+  if (schema instanceof z.ZodOptional) return [{ path: prefix, optional: true }];
+  const inner = schema instanceof z.ZodDefault ? (schema.unwrap() as z.ZodType) : schema;
+  if (!(inner instanceof z.ZodObject)) return [{ path: prefix, optional: false }];
   return Object.entries(inner.shape).flatMap(([key, child]) =>
-    leafPaths(child as z.ZodType, [...prefix, key]),
+    fieldsOf(child as z.ZodType, [...prefix, key]),
   );
 }
 
 /**
- * CEL giving the changed fields of the spec, e.g. `spec.source.git.revision, spec.timeoutSeconds`, so the
- * refusal of an edit names them. Optional selection (`.?`) compares fields that are set on one side only.
+ * CEL giving the changed fields of the spec, e.g. ` spec.source.git.revision spec.timeoutSeconds`, so the
+ * refusal of an edit names them. Defaulted fields are always stored, so only optional ones need has(). A
+ * concatenation of literals, as filtered or joined lists would count as unbounded in the cost estimate.
  */
 const changedFields = (schema: z.ZodType): string =>
-  `[${leafPaths(schema)
-    .map((path) => {
-      const select = path.map((key) => `.?${key}`).join("");
-      return `self${select} != oldSelf${select} ? 'spec.${path.join(".")}' : ''`;
+  fieldsOf(schema)
+    .map(({ path, optional }) => {
+      const field = path.join(".");
+      const differs = optional
+        ? `(has(self.${field}) != has(oldSelf.${field}) || (has(self.${field}) && self.${field} != oldSelf.${field}))`
+        : `self.${field} != oldSelf.${field}`;
+      return `(${differs} ? ' spec.${field}' : '')`;
     })
-    .join(", ")}].filter(f, f != '').join(', ')`;
+    .join(" + ");
 
 export const ArtifactBuildSpec = cel(
   ArtifactBuildFields,
@@ -98,7 +105,7 @@ export const ArtifactBuildSpec = cel(
   {
     rule: "self == oldSelf",
     message: "an ArtifactBuild is one execution and cannot be changed: create a new ArtifactBuild",
-    messageExpression: `${changedFields(ArtifactBuildFields)} + ' cannot change: an ArtifactBuild is one execution; create a new ArtifactBuild with the new spec'`,
+    messageExpression: `'an ArtifactBuild is one execution and cannot be changed (changed:' + ${changedFields(ArtifactBuildFields)} + '): create a new ArtifactBuild with the new spec'`,
   },
 );
 

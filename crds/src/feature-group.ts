@@ -47,8 +47,13 @@ export const Feature = z
   })
   .describe("A typed feature column.");
 
-/** CEL: the quoted names of a list of features, e.g. `"age", "tenure"`. */
-const names = (list: string) => `${list}.map(x, '"' + x.name + '"').join(', ')`;
+/**
+ * CEL: the name of the first feature of `list` (a CEL list expression) that satisfies `condition` (over `x`).
+ * Indexing the list itself, rather than concatenating the filtered element, keeps the name's size known to
+ * the apiserver's cost estimate (a filtered element's string counts as unbounded).
+ */
+const first = (list: string, condition: string) =>
+  `${list}[${list}.indexOf(${list}.filter(x, ${condition})[0])].name`;
 
 export const FeatureGroupSpec = cel(
   z
@@ -119,7 +124,7 @@ export const FeatureGroupSpec = cel(
   {
     rule: "self.features.all(f, !self.entities.exists(e, e.name == f.name))",
     message: "a feature may not have the same name as an entity key",
-    messageExpression: `'feature ' + ${names("self.features.filter(f, self.entities.exists(e, e.name == f.name))")} + ' has the name of an entity key: give the feature another name'`,
+    messageExpression: `'feature "' + ${first("self.features", "self.entities.exists(e, e.name == x.name)")} + '" has the name of an entity key: give the feature another name'`,
     fieldPath: ".features",
   },
   {
@@ -130,14 +135,14 @@ export const FeatureGroupSpec = cel(
   {
     rule: "self.version != oldSelf.version || self.features.all(f, !oldSelf.features.exists(o, o.name == f.name && o.type != f.type))",
     message: "changing a feature's type needs a version bump: increase spec.version",
-    messageExpression: `'type of feature ' + ${names("self.features.filter(f, oldSelf.features.exists(o, o.name == f.name && o.type != f.type))")} + ' changed without a version bump: keep the type, or increase spec.version to ' + string(oldSelf.version + 1) + ' (a new version gets a new table)'`,
+    messageExpression: `'type of feature "' + ${first("self.features", "oldSelf.features.exists(o, o.name == x.name && o.type != x.type)")} + '" changed without a version bump: keep the type, or increase spec.version (a new version gets a new table)'`,
     fieldPath: ".features",
   },
   {
     rule: "self.version != oldSelf.version || oldSelf.features.all(o, self.features.exists(f, f.name == o.name))",
     message:
       "removing or renaming a feature needs a version bump: readers of this version would lose the column; increase spec.version",
-    messageExpression: `'feature ' + ${names("oldSelf.features.filter(o, !self.features.exists(f, f.name == o.name))")} + ' was removed or renamed without a version bump: readers of version ' + string(oldSelf.version) + ' would lose the column; keep it, or increase spec.version to ' + string(oldSelf.version + 1)`,
+    messageExpression: `'feature "' + ${first("oldSelf.features", "!self.features.exists(f, f.name == x.name)")} + '" was removed or renamed without a version bump: readers of this version would lose the column; keep it, or increase spec.version'`,
     fieldPath: ".features",
   },
   {
