@@ -116,6 +116,12 @@ export function scriptedObject(
   name: string,
   resourceVersion: string,
   data: Record<string, string> = {},
+  uid?: string,
 ): KubeObject {
-  return { apiVersion: "v1", kind: "ConfigMap", metadata: { name, namespace: "ns", resourceVersion }, data };
+  return {
+    apiVersion: "v1",
+    kind: "ConfigMap",
+    metadata: { name, namespace: "ns", resourceVersion, ...(uid && { uid }) },
+    data,
+  };
 }
