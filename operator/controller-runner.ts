@@ -6,7 +6,7 @@ import type { Logger } from "pino";
 import { GROUP } from "../crds/src/index.ts";
 import { isConflict, isNotFound } from "./api-error.ts";
 import { applyObject } from "./apply.ts";
-import type { BackoffOptions } from "./backoff.ts";
+import type { BackoffOptions, RateLimitOptions } from "./backoff.ts";
 import { setCondition } from "./conditions.ts";
 import {
   type CacheReader,
@@ -47,6 +47,7 @@ export interface ControllerRunnerOptions {
   caches: CacheIndex;
   workers: number;
   queueBackoff?: BackoffOptions | undefined;
+  queueRateLimit?: RateLimitOptions | undefined;
 }
 
 /** Per-reconcile state behind the context: the object as last written, and how many writes were made. */
@@ -78,6 +79,7 @@ export class ControllerRunner {
     this.log = options.log.child({ controller: definition.name });
     this.queue = new WorkQueue({
       backoff: options.queueBackoff,
+      rateLimit: options.queueRateLimit,
       observer: options.metrics.queueObserver(definition.name),
     });
   }

@@ -70,6 +70,7 @@ export class Manager implements CacheIndex, CacheReader {
       caches: this,
       workers: config.workers,
       queueBackoff: { baseMs: config.queue.baseBackoffMs, maxMs: config.queue.maxBackoffSeconds * 1000 },
+      queueRateLimit: { qps: config.queue.retryQps, burst: config.queue.retryBurst },
     });
     this.runners.push(runner);
     for (const informer of this.informersFor(definition.for)) {
