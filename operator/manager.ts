@@ -25,7 +25,7 @@ export interface ManagerOptions {
   config: OperatorConfig;
   log: Logger;
   metrics: OperatorMetrics;
-  /** Leader-election identity and Event reportingInstance: the pod name, or hostname and pid. */
+  /** Leader-election identity and Event reportingInstance: hostname and a random UUID (processIdentity). */
   identity: string;
   /** Called when leadership is lost (not on a normal stop). */
   onLeadershipLost?: () => void;
