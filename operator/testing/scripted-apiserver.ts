@@ -31,6 +31,11 @@ export class ScriptedApiserver {
   lists: Array<{ resourceVersion: string; items: KubeObject[] }> = [];
   /** Answers to successive watches; when exhausted, watches hang silently. */
   watches: WatchScript[] = [];
+  /**
+   * Collections that do not exist (a custom resource whose CRD is not installed): lists and watches of
+   * these paths get the apiserver's 404.
+   */
+  readonly missing = new Set<string>();
   private readonly server: http.Server;
   private readonly open = new Set<http.ServerResponse>();
   private port = 0;
@@ -72,6 +77,11 @@ export class ScriptedApiserver {
       resourceVersion: url.searchParams.get("resourceVersion"),
     };
     this.requests.push(request);
+    if (this.missing.has(url.pathname)) {
+      res.writeHead(404, { "Content-Type": "application/json" });
+      res.end(JSON.stringify(NOT_FOUND));
+      return;
+    }
     if (req.method !== "GET") {
       // Writes succeed and echo their body.
       const chunks: Buffer[] = [];
@@ -110,6 +120,18 @@ export class ScriptedApiserver {
     if (script.after === "close") res.end();
   }
 }
+
+/** What kube-apiserver answers for a resource it does not serve (a CRD that is not installed). */
+const NOT_FOUND = {
+  kind: "Status",
+  apiVersion: "v1",
+  metadata: {},
+  status: "Failure",
+  message: "the server could not find the requested resource",
+  reason: "NotFound",
+  details: {},
+  code: 404,
+};
 
 /** A ConfigMap-like object for scripted lists and events. */
 export function scriptedObject(

@@ -1,0 +1,95 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { waitFor } from "../test-e2e/support/wait.ts";
+import { parseConfig } from "./config.ts";
+import type { ControllerDefinition } from "./controller.ts";
+import type { KubeClient } from "./kube-client.ts";
+import { silentLogger } from "./logger.ts";
+import { Manager } from "./manager.ts";
+import { OperatorMetrics } from "./metrics.ts";
+import { type ResourceType, resourcePath } from "./resource.ts";
+import { ScriptedApiserver, scriptedObject } from "./testing/scripted-apiserver.ts";
+
+const CONFIG_MAPS: ResourceType = {
+  apiVersion: "v1",
+  kind: "ConfigMap",
+  plural: "configmaps",
+  namespaced: true,
+};
+/** A custom resource whose CRD is not installed. */
+const WIDGETS: ResourceType = {
+  apiVersion: "example.com/v1",
+  kind: "Widget",
+  plural: "widgets",
+  namespaced: true,
+};
+
+let server: ScriptedApiserver;
+let client: KubeClient;
+let manager: Manager | undefined;
+
+afterEach(async () => {
+  await manager?.stop();
+  manager = undefined;
+  client.close();
+  await server.stop();
+});
+
+/** A controller that records the keys it reconciled. */
+function recorder(name: string, owns: ResourceType[], reconciled: string[]): ControllerDefinition {
+  return {
+    name,
+    for: CONFIG_MAPS,
+    owns,
+    async reconcile(ctx) {
+      reconciled.push(`${name} ${ctx.object.metadata.name}`);
+      return undefined;
+    },
+  };
+}
+
+describe("Manager with a cache that does not sync", () => {
+  it("starts the controllers that do not need it, says which cache and why, and starts the rest once it syncs", async () => {
+    server = new ScriptedApiserver();
+    server.lists = [{ resourceVersion: "10", items: [scriptedObject("a", "1")] }];
+    const widgets = resourcePath(WIDGETS, "ns");
+    server.missing.add(widgets);
+    client = await server.start();
+    manager = new Manager({
+      client,
+      config: parseConfig({
+        namespaces: ["ns"],
+        cacheSyncTimeoutSeconds: 0.5,
+        leaderElection: { enabled: false },
+        watch: { maxBackoffSeconds: 0.2 },
+      }),
+      log: silentLogger(),
+      metrics: new OperatorMetrics({ processMetrics: false }),
+      identity: "test",
+    });
+    const reconciled: string[] = [];
+    manager.register(recorder("plain", [], reconciled));
+    manager.register(recorder("widgets", [WIDGETS], reconciled));
+
+    const started = manager.start();
+    const outcome = await Promise.race([
+      started.then(() => "started"),
+      new Promise((resolve) => setTimeout(() => resolve("still waiting"), 3000)),
+    ]);
+    expect(outcome).toBe("started");
+    await waitFor("the controller without widgets reconciled", () => reconciled.includes("plain a"));
+    expect(reconciled).not.toContain("widgets a");
+    expect(manager.unsyncedInformers()).toEqual([
+      expect.stringMatching(
+        /^widgets\.example\.com@ns: .*404 NotFound: the server could not find the requested resource/,
+      ),
+    ]);
+
+    // The CRD is installed: the cache syncs and its controller starts.
+    server.missing.delete(widgets);
+    server.lists.push({ resourceVersion: "11", items: [] });
+    await waitFor("the widgets controller reconciled", () => reconciled.includes("widgets a"), {
+      timeoutMs: 5000,
+    });
+    expect(manager.unsyncedInformers()).toEqual([]);
+  });
+});
