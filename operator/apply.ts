@@ -11,6 +11,20 @@ import { type KubeObject, objectPath, type ResourceType } from "./resource.ts";
 
 export const FIELD_MANAGER = "darwin-operator";
 
+/**
+ * The label every child the operator applies carries (`app.kubernetes.io/managed-by: darwin-operator`).
+ * The caches of owned kinds list and watch only objects with it, so the operator does not hold every
+ * Deployment and Service of the cluster in memory.
+ */
+export const MANAGED_BY_LABEL = "app.kubernetes.io/managed-by";
+export const MANAGED_BY_SELECTOR = `${MANAGED_BY_LABEL}=${FIELD_MANAGER}`;
+
+/** `desired` with the managed-by label (set to darwin-operator whatever it was). */
+export function withManagedByLabel(desired: KubeObject): KubeObject {
+  const labels = { ...desired.metadata.labels, [MANAGED_BY_LABEL]: FIELD_MANAGER };
+  return { ...desired, metadata: { ...desired.metadata, labels } };
+}
+
 export interface ApplyOptions {
   /** The object that controls this one; becomes its controller owner reference. */
   owner?: KubeObject | undefined;

@@ -5,7 +5,7 @@
 import type { Logger } from "pino";
 import { GROUP } from "../crds/src/index.ts";
 import { isConflict, isNotFound } from "./api-error.ts";
-import { applyObject } from "./apply.ts";
+import { applyObject, withManagedByLabel } from "./apply.ts";
 import type { BackoffOptions, RateLimitOptions } from "./backoff.ts";
 import { setCondition } from "./conditions.ts";
 import {
@@ -321,12 +321,9 @@ export class ControllerRunner {
         else metadata.namespace = namespace;
         const childCache = caches.informer(type, namespace);
         const live = childCache?.get(namespace, metadata.name);
-        const result = await applyObject(
-          client,
-          type,
-          { ...desired, metadata },
-          { owner: state.object, live, signal },
-        );
+        // The label the owned kinds' caches select on: without it the child would be invisible to them.
+        const child = withManagedByLabel({ ...desired, metadata });
+        const result = await applyObject(client, type, child, { owner: state.object, live, signal });
         if (result.written) {
           state.writes += 1;
           childCache?.assume(result.object);

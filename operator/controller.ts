@@ -51,8 +51,9 @@ export interface ReconcileContext {
   readonly client: KubeClient;
   now(): Date;
   /**
-   * Server-side applies a child controlled by the object (namespace defaults to the object's). Sends
-   * nothing when the live child already carries exactly these fields.
+   * Server-side applies a child controlled by the object (namespace defaults to the object's), with the
+   * label app.kubernetes.io/managed-by=darwin-operator (the owned kinds' caches hold only objects with
+   * it). Sends nothing when the live child already carries exactly these fields.
    */
   apply(type: ResourceType, desired: KubeObject): Promise<ApplyResult>;
   /** Writes `status` to the /status subresource when it differs from the live status; true when written. */
@@ -95,9 +96,12 @@ export interface ControllerDefinition {
   name: string;
   /** The kind reconciled; its events enqueue the object itself. */
   for: ResourceType;
-  /** Child kinds created with ctx.apply(); their events enqueue the owner named by their controller reference. */
+  /**
+   * Child kinds created with ctx.apply(); their events enqueue the owner named by their controller
+   * reference. Their caches hold only objects labelled app.kubernetes.io/managed-by=darwin-operator.
+   */
   owns?: ResourceType[];
-  /** Other kinds whose changes wake objects of this kind (not ownership; see Watch). */
+  /** Other kinds whose changes wake objects of this kind (not ownership; see Watch); cached unfiltered. */
   watches?: Watch[];
   /** Concurrent reconciles (of different objects); the operator config's `workers` by default. */
   workers?: number;

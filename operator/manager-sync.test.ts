@@ -47,6 +47,62 @@ function recorder(name: string, owns: ResourceType[], reconciled: string[]): Con
   };
 }
 
+const SECRETS: ResourceType = { apiVersion: "v1", kind: "Secret", plural: "secrets", namespaced: true };
+const MANAGED = "app.kubernetes.io/managed-by=darwin-operator";
+
+describe("Manager caches", () => {
+  it("cache only the owned kinds' objects labelled managed-by darwin-operator, and every applied child carries that label", async () => {
+    server = new ScriptedApiserver();
+    const widget = {
+      apiVersion: WIDGETS.apiVersion,
+      kind: WIDGETS.kind,
+      metadata: { name: "w", namespace: "ns", uid: "uid-w", resourceVersion: "3" },
+    };
+    server.listsOf.set(resourcePath(WIDGETS, "ns"), [{ resourceVersion: "3", items: [widget] }]);
+    server.listsOf.set(resourcePath(CONFIG_MAPS, "ns"), [{ resourceVersion: "3", items: [] }]);
+    server.listsOf.set(resourcePath(SECRETS, "ns"), [{ resourceVersion: "3", items: [] }]);
+    client = await server.start();
+    manager = new Manager({
+      client,
+      config: parseConfig({ namespaces: ["ns"], leaderElection: { enabled: false } }),
+      log: silentLogger(),
+      metrics: new OperatorMetrics({ processMetrics: false }),
+      identity: "test",
+    });
+    let applied = false;
+    manager.register({
+      name: "widgets",
+      for: WIDGETS,
+      owns: [CONFIG_MAPS],
+      watches: [{ type: SECRETS, map: () => [] }],
+      async reconcile(ctx) {
+        await ctx.apply(CONFIG_MAPS, {
+          apiVersion: "v1",
+          kind: "ConfigMap",
+          metadata: { name: "w-child", labels: { app: "widget" } },
+          data: { k: "v" },
+        });
+        applied = true;
+        return undefined;
+      },
+    });
+    await manager.start();
+    await waitFor("the child applied", () => applied);
+
+    const selectors = (path: string) =>
+      server.requests.filter((r) => r.method === "GET" && r.path === path).map((r) => r.labelSelector);
+    expect(new Set(selectors(resourcePath(CONFIG_MAPS, "ns")))).toEqual(new Set([MANAGED]));
+    expect(new Set(selectors(resourcePath(WIDGETS, "ns")))).toEqual(new Set([null]));
+    expect(new Set(selectors(resourcePath(SECRETS, "ns")))).toEqual(new Set([null]));
+    const patch = server.requests.find((r) => r.method === "PATCH");
+    expect(patch?.body).toMatchObject({
+      metadata: { labels: { app: "widget", "app.kubernetes.io/managed-by": "darwin-operator" } },
+    });
+    // The applied child is in the owned kind's cache.
+    expect(manager.informer(CONFIG_MAPS, "ns")?.get("ns", "w-child")).toBeDefined();
+  });
+});
+
 describe("Manager with a cache that does not sync", () => {
   it("starts the controllers that do not need it, says which cache and why, and starts the rest once it syncs", async () => {
     server = new ScriptedApiserver();
@@ -80,7 +136,7 @@ describe("Manager with a cache that does not sync", () => {
     expect(reconciled).not.toContain("widgets a");
     expect(manager.unsyncedInformers()).toEqual([
       expect.stringMatching(
-        /^widgets\.example\.com@ns: .*404 NotFound: the server could not find the requested resource/,
+        /^widgets\.example\.com@ns\?app\.kubernetes\.io\/managed-by=darwin-operator: GET \/apis\/example\.com\/v1\/namespaces\/ns\/widgets: 404 NotFound: the server could not find the requested resource$/,
       ),
     ]);
 

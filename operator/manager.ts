@@ -10,6 +10,7 @@
  * controller-runtime does, and the Deployment restarts the pod as a fresh candidate).
  */
 import type { Logger } from "pino";
+import { MANAGED_BY_SELECTOR } from "./apply.ts";
 import type { OperatorConfig } from "./config.ts";
 import type { CacheReader, ControllerDefinition } from "./controller.ts";
 import { type CacheIndex, ControllerRunner } from "./controller-runner.ts";
@@ -90,7 +91,7 @@ export class Manager implements CacheIndex, CacheReader {
       });
     }
     for (const owned of definition.owns ?? []) {
-      for (const informer of need(this.informersFor(owned))) {
+      for (const informer of need(this.informersFor(owned, MANAGED_BY_SELECTOR))) {
         informer.on((event) => enqueueOwners(event, definition.for, runner));
       }
     }
@@ -106,11 +107,15 @@ export class Manager implements CacheIndex, CacheReader {
     return runner;
   }
 
-  /** The informer caching `type` in `namespace` (or cluster-wide), when one runs. */
+  /**
+   * The informer caching `type` in `namespace` (or cluster-wide), when one runs: the unfiltered one when
+   * the kind is also watched or reconciled, else the owned kind's (managed-by label only).
+   */
   informer(type: ResourceType, namespace: string | undefined): Informer | undefined {
     const namespaces = this.options.config.namespaces;
     const scope = !type.namespaced || namespaces.length === 0 ? "*" : (namespace ?? "");
-    return this.informers.get(`${typeId(type)}@${scope}`);
+    const id = informerId(type, scope);
+    return this.informers.get(id) ?? this.informers.get(informerId(type, scope, MANAGED_BY_SELECTOR));
   }
 
   caches(type: ResourceType): boolean {
@@ -149,8 +154,9 @@ export class Manager implements CacheIndex, CacheReader {
   }
 
   /**
-   * What is not synced yet and why, for /readyz: `<resource>@<namespace or *>: <last list error>`, e.g.
-   * `widgets.example.com@*: GET /apis/example.com/v1/widgets: 404 NotFound: the server could not find...`.
+   * What is not synced yet and why, for /readyz: `<resource>@<namespace or *>[?<label selector>]: <last
+   * list error>`, e.g. `widgets.example.com@*: GET /apis/example.com/v1/widgets: 404 NotFound: the server
+   * could not find the requested resource`.
    */
   unsyncedInformers(): string[] {
     return [...this.informers.entries()]
@@ -277,16 +283,20 @@ export class Manager implements CacheIndex, CacheReader {
     this.options.onLeadershipLost?.();
   }
 
-  /** The informers for a kind: one cluster-wide, or one per configured namespace. Shared between controllers. */
-  private informersFor(type: ResourceType): Array<[string, Informer]> {
+  /**
+   * The informers for a kind (with a label selector, or all objects): one cluster-wide, or one per
+   * configured namespace. Shared between controllers.
+   */
+  private informersFor(type: ResourceType, labelSelector?: string): Array<[string, Informer]> {
     const { config } = this.options;
     const scopes = !type.namespaced || config.namespaces.length === 0 ? ["*"] : config.namespaces;
     return scopes.map((scope): [string, Informer] => {
-      const id = `${typeId(type)}@${scope}`;
+      const id = informerId(type, scope, labelSelector);
       let informer = this.informers.get(id);
       if (!informer) {
         informer = new Informer(this.options.client, type, {
           namespace: scope === "*" ? undefined : scope,
+          labelSelector,
           resyncPeriodMs: config.resyncPeriodSeconds * 1000,
           silenceTimeoutMs: config.watch.silenceTimeoutSeconds * 1000,
           watchTimeoutSeconds: config.watch.timeoutSeconds,
@@ -299,6 +309,11 @@ export class Manager implements CacheIndex, CacheReader {
       return [id, informer];
     });
   }
+}
+
+/** `deployments.apps@team-a`, `deployments.apps@*?app.kubernetes.io/managed-by=darwin-operator`. */
+function informerId(type: ResourceType, scope: string, labelSelector?: string): string {
+  return `${typeId(type)}@${scope}${labelSelector ? `?${labelSelector}` : ""}`;
 }
 
 /**

@@ -9,6 +9,11 @@ import { listen } from "../http-server.ts";
 import { KubeClient } from "../kube-client.ts";
 import type { KubeObject } from "../resource.ts";
 
+export interface ScriptedList {
+  resourceVersion: string;
+  items: KubeObject[];
+}
+
 /** What one watch request gets. */
 export type WatchScript =
   | { kind: "events"; events: Array<{ type: string; object: unknown }>; after: "hang" | "close" }
@@ -21,14 +26,17 @@ export interface ScriptedRequest {
   path: string;
   watch: boolean;
   resourceVersion: string | null;
+  labelSelector: string | null;
   /** Parsed JSON body of writes. */
   body?: unknown;
 }
 
 export class ScriptedApiserver {
   readonly requests: ScriptedRequest[] = [];
-  /** Answers to successive lists. */
-  lists: Array<{ resourceVersion: string; items: KubeObject[] }> = [];
+  /** Answers to successive lists (of any collection not in listsOf). */
+  lists: ScriptedList[] = [];
+  /** Answers to successive lists of one collection, by path. */
+  readonly listsOf = new Map<string, ScriptedList[]>();
   /** Answers to successive watches; when exhausted, watches hang silently. */
   watches: WatchScript[] = [];
   /**
@@ -75,6 +83,7 @@ export class ScriptedApiserver {
       path: url.pathname,
       watch,
       resourceVersion: url.searchParams.get("resourceVersion"),
+      labelSelector: url.searchParams.get("labelSelector"),
     };
     this.requests.push(request);
     if (this.missing.has(url.pathname)) {
@@ -94,7 +103,7 @@ export class ScriptedApiserver {
       return;
     }
     if (!watch) {
-      const list = this.lists.shift();
+      const list = (this.listsOf.get(url.pathname) ?? this.lists).shift();
       if (!list) {
         res.writeHead(500).end("{}");
         return;
