@@ -30,6 +30,11 @@ export interface ApplyOptions {
   owner?: KubeObject | undefined;
   /** The live object, when known (from an informer); lets an unchanged apply be skipped. */
   live?: KubeObject | undefined;
+  /**
+   * Send only if the object is still at this resourceVersion (409 Conflict otherwise): for fields whose
+   * desired value was derived from the live object, which a stale copy must not overwrite.
+   */
+  resourceVersion?: string | undefined;
   fieldManager?: string;
   signal?: AbortSignal | undefined;
 }
@@ -55,9 +60,14 @@ export async function applyObject(
   options: ApplyOptions = {},
 ): Promise<ApplyResult> {
   const manager = options.fieldManager ?? FIELD_MANAGER;
-  const object = options.owner ? withControllerReference(desired, options.owner) : desired;
-  if (options.live && isApplied(options.live, object, manager))
+  const owned = options.owner ? withControllerReference(desired, options.owner) : desired;
+  if (options.live && isApplied(options.live, owned, manager))
     return { object: options.live, written: false };
+  // The apiserver checks a resourceVersion in an apply body as a precondition.
+  const object =
+    options.resourceVersion === undefined
+      ? owned
+      : { ...owned, metadata: { ...owned.metadata, resourceVersion: options.resourceVersion } };
   const applied = await client.requestObject({
     method: "PATCH",
     path: objectPath(type, object),

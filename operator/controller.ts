@@ -56,6 +56,19 @@ export interface ReconcileContext {
    * it). Sends nothing when the live child already carries exactly these fields.
    */
   apply(type: ResourceType, desired: KubeObject): Promise<ApplyResult>;
+  /**
+   * Applies a child whose desired state depends on the live one (a value another controller owns inside
+   * a list the apply replaces whole, such as the autoscaler's replicas in KubeRay's workerGroupSpecs):
+   * `render` gets the cached child (undefined if there is none) and the apply carries that copy's
+   * resourceVersion as a precondition, so a stale copy can never overwrite a newer value. On 409 Conflict
+   * it reads the child from the server and renders and applies again (3 attempts, then the conflict is
+   * thrown and the reconcile retried). Sends nothing when the live child already carries these fields.
+   */
+  applyFromLive(
+    type: ResourceType,
+    name: string,
+    render: (live: KubeObject | undefined) => KubeObject,
+  ): Promise<ApplyResult>;
   /** Writes `status` to the /status subresource when it differs from the live status; true when written. */
   updateStatus(status: JsonObject): Promise<boolean>;
   /** Records an Event about the object (events.k8s.io/v1; repeats are folded into a series). */

@@ -79,8 +79,8 @@ interface Tombstone {
 export class Informer {
   readonly type: ResourceType;
   readonly namespace: string | undefined;
-  /** Counts for tests and logs: lists done, 410s seen, watches restarted. */
-  readonly stats = { lists: 0, gone: 0, restarts: 0, events: 0 };
+  /** Counts for tests and logs: lists done, 410s seen, watches restarted, events and bookmarks received. */
+  readonly stats = { lists: 0, gone: 0, restarts: 0, events: 0, bookmarks: 0 };
   private readonly client: KubeClient;
   private readonly options: InformerOptions;
   private readonly cache = new Map<string, KubeObject>();
@@ -109,15 +109,18 @@ export class Informer {
     return () => this.handlers.delete(handler);
   }
 
+  /** Starts listing and watching; after stop(), resumes the watch from where it stopped. */
   start(): void {
     if (this.loop) return;
     this.stopper = new AbortController();
     this.loop = this.run(this.stopper.signal);
+    if (this.synced) this.startResync();
   }
 
   async stop(): Promise<void> {
     this.stopper?.abort();
     if (this.resyncTimer) clearInterval(this.resyncTimer);
+    this.resyncTimer = undefined;
     await this.loop;
     this.loop = undefined;
   }
@@ -297,10 +300,7 @@ export class Informer {
       this.synced = true;
       this.lastFailure = undefined;
       for (const wake of this.syncWaiters.splice(0)) wake();
-      if (this.options.resyncPeriodMs > 0) {
-        this.resyncTimer = setInterval(() => this.resync(), this.options.resyncPeriodMs);
-        this.resyncTimer.unref();
-      }
+      this.startResync();
     }
   }
 
@@ -345,6 +345,7 @@ export class Informer {
           if (event.type === "BOOKMARK") {
             // A bookmark carries only metadata.resourceVersion (no name): the point to resume from.
             this.resourceVersion = watchBookmark.parse(event.object).metadata.resourceVersion;
+            this.stats.bookmarks += 1;
             healthy();
             continue;
           }
@@ -388,6 +389,12 @@ export class Informer {
     this.cache.delete(key);
     this.bury(key, object, object.metadata.resourceVersion);
     this.emit({ type: "deleted", object });
+  }
+
+  private startResync(): void {
+    if (this.options.resyncPeriodMs <= 0 || this.resyncTimer) return;
+    this.resyncTimer = setInterval(() => this.resync(), this.options.resyncPeriodMs);
+    this.resyncTimer.unref();
   }
 
   private resync(): void {
