@@ -144,10 +144,6 @@ export class Manager implements CacheIndex, CacheReader {
     runner.enqueue(key);
   }
 
-  get isLeader(): boolean {
-    return this.leading;
-  }
-
   /** True once every informer has listed its kind. */
   get synced(): boolean {
     return [...this.informers.values()].every((i) => i.hasSynced);
