@@ -44,6 +44,10 @@ export class ScriptedApiserver {
    * these paths get the apiserver's 404.
    */
   readonly missing = new Set<string>();
+  /** Objects answered to a GET of their path (a read of one object, not a list). */
+  readonly objects = new Map<string, KubeObject>();
+  /** HTTP codes for successive writes; when exhausted, writes succeed and echo their body. */
+  writeCodes: number[] = [];
   private readonly server: http.Server;
   private readonly open = new Set<http.ServerResponse>();
   private port = 0;
@@ -97,9 +101,21 @@ export class ScriptedApiserver {
       req.on("data", (c: Buffer) => chunks.push(c));
       req.on("end", () => {
         request.body = JSON.parse(Buffer.concat(chunks).toString("utf8") || "null");
+        const code = this.writeCodes.shift();
+        if (code === 409) {
+          res.writeHead(409, { "Content-Type": "application/json" });
+          res.end(JSON.stringify(CONFLICT));
+          return;
+        }
         res.writeHead(req.method === "POST" ? 201 : 200, { "Content-Type": "application/json" });
         res.end(JSON.stringify(request.body));
       });
+      return;
+    }
+    const object = this.objects.get(url.pathname);
+    if (object && !watch) {
+      res.writeHead(200, { "Content-Type": "application/json" });
+      res.end(JSON.stringify(object));
       return;
     }
     if (!watch) {
@@ -140,6 +156,19 @@ const NOT_FOUND = {
   reason: "NotFound",
   details: {},
   code: 404,
+};
+
+/** What kube-apiserver answers a write whose resourceVersion precondition no longer holds. */
+const CONFLICT = {
+  kind: "Status",
+  apiVersion: "v1",
+  metadata: {},
+  status: "Failure",
+  message:
+    'Operation cannot be fulfilled on configmaps "w-child": the object has been modified; please apply your changes to the latest version and try again',
+  reason: "Conflict",
+  details: { name: "w-child", kind: "configmaps" },
+  code: 409,
 };
 
 /** A ConfigMap-like object for scripted lists and events. */

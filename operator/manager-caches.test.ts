@@ -103,6 +103,61 @@ describe("Manager caches", () => {
   });
 });
 
+describe("ctx.applyFromLive", () => {
+  it("applies over the version it rendered from, and on 409 reads the child again and renders anew", async () => {
+    server = new ScriptedApiserver();
+    const widget = {
+      apiVersion: WIDGETS.apiVersion,
+      kind: WIDGETS.kind,
+      metadata: { name: "w", namespace: "ns", uid: "uid-w", resourceVersion: "3" },
+    };
+    const child = (resourceVersion: string, replicas: string) => ({
+      ...scriptedObject("w-child", resourceVersion, { replicas }),
+      metadata: { name: "w-child", namespace: "ns", resourceVersion, labels: { app: "widget" } },
+    });
+    server.listsOf.set(resourcePath(WIDGETS, "ns"), [{ resourceVersion: "5", items: [widget] }]);
+    server.listsOf.set(resourcePath(CONFIG_MAPS, "ns"), [{ resourceVersion: "5", items: [child("5", "1")] }]);
+    // The cached copy says 1; meanwhile another writer made it 2.
+    const childPath = resourcePath(CONFIG_MAPS, "ns", "w-child");
+    server.objects.set(childPath, child("7", "2"));
+    server.writeCodes = [409];
+    client = await server.start();
+    manager = new Manager({
+      client,
+      config: parseConfig({ namespaces: ["ns"], leaderElection: { enabled: false } }),
+      log: silentLogger(),
+      metrics: new OperatorMetrics({ processMetrics: false }),
+      identity: "test",
+    });
+    let applied = false;
+    manager.register({
+      name: "widgets",
+      for: WIDGETS,
+      owns: [CONFIG_MAPS],
+      async reconcile(ctx) {
+        await ctx.applyFromLive(CONFIG_MAPS, "w-child", (live) => ({
+          apiVersion: "v1",
+          kind: "ConfigMap",
+          metadata: { name: "w-child", labels: { app: "widget", generation: "2" } },
+          data: { replicas: String((live?.data as { replicas?: string } | undefined)?.replicas) },
+        }));
+        applied = true;
+        return undefined;
+      },
+    });
+    await manager.start();
+    await waitFor("the child applied", () => applied);
+
+    const writes = server.requests.filter((r) => r.method === "PATCH");
+    expect(writes.map((w) => w.body)).toMatchObject([
+      { metadata: { resourceVersion: "5" }, data: { replicas: "1" } },
+      { metadata: { resourceVersion: "7" }, data: { replicas: "2" } },
+    ]);
+    const reads = server.requests.filter((r) => r.method === "GET" && r.path === childPath);
+    expect(reads).toHaveLength(1);
+  });
+});
+
 describe("Manager with a cache that does not sync", () => {
   it("starts the controllers that do not need it, says which cache and why, and starts the rest once it syncs", async () => {
     server = new ScriptedApiserver();
