@@ -370,7 +370,7 @@ export class ControllerRunner {
             if (!isConflict(err) || attempt >= 3) throw err;
             log.debug(
               { child: { kind: type.kind, namespace, name }, attempt },
-              "Child changed; read it again",
+              "Read child again after a write conflict",
             );
             live = await readLive(type, namespace, name);
           }
