@@ -14,8 +14,10 @@ const CONFIG_MAPS: ResourceType = {
 };
 
 /**
- * A BOOKMARK as kube-apiserver sends it: the kind and only metadata.resourceVersion (no name), recorded
- * from the testbed's apiserver (a namespaced ConfigMap watch with allowWatchBookmarks=true).
+ * A BOOKMARK as kube-apiserver sends it: the kind and only metadata.resourceVersion (no name). Recorded
+ * from the testbed's kube-apiserver v1.36.3 (ConfigMaps of one namespace, allowWatchBookmarks=true), one a
+ * minute and one just before the watch timeout:
+ *   {"type":"BOOKMARK","object":{"kind":"ConfigMap","apiVersion":"v1","metadata":{"resourceVersion":"312"}}}
  */
 function bookmark(resourceVersion: string) {
   return { kind: "ConfigMap", apiVersion: "v1", metadata: { resourceVersion } };
