@@ -17,6 +17,7 @@ import type { ApplyResult } from "./apply.ts";
 import type { EventInput } from "./events.ts";
 import type { JsonObject } from "./json.ts";
 import type { KubeClient } from "./kube-client.ts";
+import type { PolicyRule } from "./rbac.ts";
 import type { KubeObject, ResourceType } from "./resource.ts";
 
 /**
@@ -99,6 +100,12 @@ export interface ControllerDefinition {
   owns?: ResourceType[];
   /** Other kinds whose changes wake objects of this kind (not ownership; see Watch). */
   watches?: Watch[];
+  /**
+   * Permissions beyond what the runtime derives from `for`, `owns` and `watches` (see rbac.ts
+   * controllerRules): e.g. reading Secrets a reconcile fetches with ctx.client. The generated RBAC
+   * (npm run gen:rbac) grants exactly the derived rules plus these.
+   */
+  rbac?: PolicyRule[];
   /** Concurrent reconciles (of different objects); the operator config's `workers` by default. */
   workers?: number;
   /** Brings the world in line with the object; idempotent, acting on what it reads now. */
