@@ -48,6 +48,8 @@ const hasCode = (err: unknown, code: number): boolean => err instanceof ApiError
 
 export const isNotFound = (err: unknown): boolean => hasCode(err, 404);
 export const isConflict = (err: unknown): boolean => hasCode(err, 409);
+/** 403: the operator's role does not allow the request (the message names the verb and resource). */
+export const isForbidden = (err: unknown): boolean => hasCode(err, 403);
 /** 410 Gone: the resourceVersion asked for is older than what the server keeps; relist. */
 export const isGone = (err: unknown): boolean =>
   hasCode(err, 410) || (err instanceof ApiError && (err.reason === "Expired" || err.reason === "Gone"));

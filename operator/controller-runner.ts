@@ -4,7 +4,7 @@
  */
 import type { Logger } from "pino";
 import { GROUP } from "../crds/src/index.ts";
-import { isConflict, isNotFound } from "./api-error.ts";
+import { isConflict, isForbidden, isNotFound } from "./api-error.ts";
 import { applyObject } from "./apply.ts";
 import type { BackoffOptions } from "./backoff.ts";
 import { setCondition } from "./conditions.ts";
@@ -67,7 +67,7 @@ export class ControllerRunner {
   private readonly options: ControllerRunnerOptions;
   private readonly log: Logger;
   private readonly aborter = new AbortController();
-  /** Errors already reported with a condition and an Event (cleanup failures). */
+  /** Errors already reported with a condition and an Event (cleanup failures, forbidden requests). */
   private readonly reported = new WeakSet<object>();
   private workers: Promise<void>[] = [];
 
@@ -228,6 +228,7 @@ export class ControllerRunner {
       return { writes: state.writes, result };
     } catch (err) {
       if (err instanceof TerminalError) await this.reportFailure(ctx, err.reason, err.message, "Reconcile");
+      else if (isForbidden(err)) await this.reportForbidden(ctx, err as Error, log);
       throw err;
     }
   }
@@ -277,6 +278,21 @@ export class ControllerRunner {
     state.object = await edit(this.options.client, this.definition.for, state.object, this.finalizer, signal);
     state.writes += 1;
     informer?.assume(state.object);
+  }
+
+  /**
+   * A request the operator's role does not allow: the user sees it in the Ready condition (the apiserver's
+   * message names the verb and the resource), not only in the operator's log. Still retried: a fixed
+   * role makes the next attempt pass.
+   */
+  private async reportForbidden(ctx: ReconcileContext, err: Error, log: Logger): Promise<void> {
+    const message = `The operator is not allowed to make a request this object needs; its RBAC role lacks the permission (the reconcile is retried): ${err.message}`;
+    try {
+      await this.reportFailure(ctx, "Forbidden", message, "Reconcile");
+      this.reported.add(err);
+    } catch (reportErr) {
+      log.warn({ err: String(reportErr) }, "Forbidden error was not reported in the status");
+    }
   }
 
   /** Ready=False with the reason, and a Warning Event; throws if the status cannot be written. */

@@ -212,12 +212,18 @@ export interface TestManager {
   stop(): Promise<void>;
 }
 
-/** A manager running `controllers` in this process, against the testbed. */
+/**
+ * A manager running `controllers` in this process, against the testbed: as the admin, or as whoever
+ * `kubeconfig` names (a service account, to test its RBAC).
+ */
 export async function startManager(
   controllers: ControllerDefinition[],
   config: OperatorConfig,
+  options: { kubeconfig?: string } = {},
 ): Promise<TestManager> {
-  const client = testbedClient("darwin-operator");
+  const client = options.kubeconfig
+    ? KubeClient.load({ kubeconfig: options.kubeconfig, userAgent: "darwin-operator" })
+    : testbedClient("darwin-operator");
   const metrics = new OperatorMetrics({ processMetrics: false });
   const manager = new Manager({
     client,
