@@ -147,7 +147,6 @@ export const operatorConfig = z
           .prefault({}),
       })
       .prefault({}),
-    currency: z.string().length(3).default("USD").describe("ISO 4217 code of the prices."),
     capacityClasses: z
       .strictObject({ spot: price, "on-demand": price })
       .default({

@@ -60,10 +60,6 @@ export class LeaderElector {
     this.path = `/apis/coordination.k8s.io/v1/namespaces/${options.namespace}/leases/${options.name}`;
   }
 
-  get isLeader(): boolean {
-    return this.leading;
-  }
-
   /**
    * Campaigns until leader, leads until the Lease is lost or `signal` aborts, then returns. On abort while
    * leading, the Lease is released.

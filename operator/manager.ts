@@ -42,7 +42,6 @@ export class Manager implements CacheIndex, CacheReader {
   private election: Promise<void> | undefined;
   private started = false;
   private stopped = false;
-  private leading = false;
   private stopClientMetrics: (() => void) | undefined;
 
   constructor(options: ManagerOptions) {
@@ -127,10 +126,6 @@ export class Manager implements CacheIndex, CacheReader {
     runner.enqueue(key);
   }
 
-  get isLeader(): boolean {
-    return this.leading;
-  }
-
   /** True once every informer has listed its kind. */
   get synced(): boolean {
     return [...this.informers.values()].every((i) => i.hasSynced);
@@ -191,18 +186,15 @@ export class Manager implements CacheIndex, CacheReader {
     await this.election;
     await Promise.all([...this.informers.values()].map((i) => i.stop()));
     this.stopClientMetrics?.();
-    this.leading = false;
     this.log.info("Stopped manager");
   }
 
   private startLeading(): void {
     if (this.stopped) return;
-    this.leading = true;
     for (const runner of this.runners) runner.start();
   }
 
   private lostLeadership(): void {
-    this.leading = false;
     for (const runner of this.runners) runner.abort();
     this.options.onLeadershipLost?.();
   }

@@ -124,11 +124,6 @@ export function compareResourceVersions(a: string | undefined, b: string | undef
   return x < y ? -1 : x > y ? 1 : 0;
 }
 
-/** How a log line or message names an object: "ChronosTransformer ns/name". */
-export function describeObject(object: KubeObject): string {
-  return `${object.kind} ${objectKey(object.metadata)}`;
-}
-
 /** Log fields that name an object (kind, namespace, name). */
 export function objectLogFields(object: {
   kind: string;
