@@ -4,7 +4,7 @@
  * nodes, KubeRay): a user creates a runtime and a cluster, waits for Ready, stops and starts it, deletes it;
  * and names a runtime that does not exist.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { findCondition } from "../../operator/conditions.ts";
 import type { KubeClient } from "../../operator/kube-client.ts";
 import type { KubeObject } from "../../operator/resource.ts";
@@ -15,12 +15,10 @@ import {
   reconcileCount,
   recordRequests,
   settled,
-  startManager,
   type TestManager,
-  testbedClient,
-  testConfig,
   waitFor,
 } from "../../operator/testing/testbed.ts";
+import { useTestbed } from "../../test-e2e/support/fixture.ts";
 import { kubectl, kubectlOk } from "../../test-e2e/support/kubectl.ts";
 import { DEPLOYMENTS, RAY_CLUSTERS } from "../shared/resource-types.ts";
 import { createDarwinClusterController, DARWIN_CLUSTERS } from "./reconciler.ts";
@@ -97,10 +95,12 @@ const patch = (name: string, body: unknown) =>
     body,
   });
 
+const tb = useTestbed({ namespace: "dc", cleanup: [DARWIN_CLUSTERS] });
+
 beforeAll(async () => {
-  client = testbedClient();
-  namespace = `dc-${RUN}`;
-  await kubectlOk(["create", "namespace", namespace]);
+  client = tb.client;
+  namespace = tb.namespace;
+  tb.defer(() => kubectl(["delete", "darwinruntime", RUNTIME_NAME, "--ignore-not-found", "--wait=false"]));
   await kubectlOk(["apply", "-f", "-"], {
     apiVersion: DARWIN_CLUSTERS.apiVersion,
     kind: "DarwinRuntime",
@@ -112,17 +112,7 @@ beforeAll(async () => {
       image: "rayproject/ray:2.37.0-py310",
     },
   });
-  operator = await startManager([createDarwinClusterController()], testConfig(namespace));
-});
-
-afterAll(async () => {
-  await operator?.stop();
-  if (namespace) {
-    await kubectl(["delete", "darwinclusters", "--all", "-n", namespace, "--wait=false"]);
-    await kubectl(["delete", "namespace", namespace, "--wait=false", "--ignore-not-found"]);
-  }
-  await kubectl(["delete", "darwinruntime", RUNTIME_NAME, "--ignore-not-found", "--wait=false"]);
-  client?.close();
+  operator = await tb.startOperator([createDarwinClusterController()]);
 });
 
 describe("DarwinCluster", () => {

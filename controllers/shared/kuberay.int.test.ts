@@ -4,11 +4,10 @@
  * subset exists in the CRD's schema with the same type, and the apiserver accepts what the renderers
  * produce with strict field validation (an unknown or misplaced field is an error, not silently dropped).
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { z } from "zod";
-import type { KubeClient } from "../../operator/kube-client.ts";
 import { type ResourceType, resourcePath } from "../../operator/resource.ts";
-import { testbedClient } from "../../operator/testing/testbed.ts";
+import { useTestbed } from "../../test-e2e/support/fixture.ts";
 import { cluster, RUNTIME } from "../darwin-cluster/fixtures.ts";
 import { renderJupyterDeployment, renderJupyterService } from "../darwin-cluster/render/jupyter.ts";
 import { renderRayCluster } from "../darwin-cluster/render/ray-cluster.ts";
@@ -22,12 +21,7 @@ interface OpenApiSchema {
   additionalProperties?: OpenApiSchema | boolean;
 }
 
-let client: KubeClient;
-
-beforeAll(() => {
-  client = testbedClient();
-});
-afterAll(() => client?.close());
+const tb = useTestbed();
 
 /** Where `schema` (zod) and `crd` (OpenAPI) disagree, as "path: problem" lines. */
 function mismatches(schema: z.ZodType, crd: OpenApiSchema | undefined, path: string): string[] {
@@ -63,7 +57,7 @@ function mismatches(schema: z.ZodType, crd: OpenApiSchema | undefined, path: str
 }
 
 async function dryRunCreate(type: ResourceType, object: { metadata: { namespace?: string } }) {
-  return client.request({
+  return tb.client.request({
     method: "POST",
     path: resourcePath(type, "default"),
     query: { dryRun: "All", fieldValidation: "Strict" },
@@ -73,7 +67,7 @@ async function dryRunCreate(type: ResourceType, object: { metadata: { namespace?
 
 describe("KubeRay's RayCluster", () => {
   it("has every field Darwin writes, with the type Darwin writes", async () => {
-    const crd = (await client.request({
+    const crd = (await tb.client.request({
       method: "GET",
       path: "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/rayclusters.ray.io",
     })) as { spec: { versions: Array<{ name: string; schema: { openAPIV3Schema: OpenApiSchema } }> } };

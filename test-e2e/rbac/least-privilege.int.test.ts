@@ -8,7 +8,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { parseAllDocuments, parse as parseYaml, stringify } from "yaml";
 import { RBAC_DIR } from "../../cmd/rbac.ts";
 import {
@@ -20,25 +20,19 @@ import { findCondition } from "../../operator/conditions.ts";
 import type { KubeClient } from "../../operator/kube-client.ts";
 import type { PolicyRule } from "../../operator/rbac.ts";
 import type { KubeObject } from "../../operator/resource.ts";
-import {
-  getObject,
-  startManager,
-  type TestManager,
-  testbedClient,
-  testConfig,
-  waitFor,
-} from "../../operator/testing/testbed.ts";
-import { createNamespace, deleteNamespace, kubectl, kubectlOk } from "../support/kubectl.ts";
+import { getObject, waitFor } from "../../operator/testing/testbed.ts";
+import { useTestbed } from "../support/fixture.ts";
+import { kubectl, kubectlOk } from "../support/kubectl.ts";
 
 const RUN = `${Date.now().toString(36)}${Math.floor(Math.random() * 1e4)}`;
 const RUNTIME = `layers-rbac-ray-${RUN}`;
 const ACCOUNT = "operator";
 const SLOW = { timeoutMs: 90_000, intervalMs: 250 };
 
+const tb = useTestbed({ namespace: "layers-rbac", cleanup: [DARWIN_CLUSTERS] });
 let admin: KubeClient;
 let namespace: string;
 let clusterRoleName: string;
-let operator: TestManager | undefined;
 let workDir: string;
 
 /** The committed roles of the operator itself (not the webhook's: webhooks are off here). */
@@ -135,10 +129,15 @@ async function setVerbs(resource: string, edit: (verbs: string[]) => string[]): 
 }
 
 beforeAll(async () => {
-  admin = testbedClient();
-  namespace = await createNamespace("layers-rbac");
+  admin = tb.client;
+  namespace = tb.namespace;
   clusterRoleName = `${namespace}-darwin-operator`;
   workDir = mkdtempSync(join(tmpdir(), "layers-rbac-"));
+  tb.defer(async () => {
+    rmSync(workDir, { recursive: true, force: true });
+    await kubectl(["delete", "clusterrole,clusterrolebinding", clusterRoleName, "--ignore-not-found"]);
+    await kubectl(["delete", "darwinruntime", RUNTIME, "--ignore-not-found", "--wait=false"]);
+  });
   await kubectlOk(["apply", "-f", "-"], {
     apiVersion: DARWIN_CLUSTERS.apiVersion,
     kind: "DarwinRuntime",
@@ -153,20 +152,11 @@ beforeAll(async () => {
   await kubectlOk(["create", "serviceaccount", ACCOUNT, "-n", namespace]);
   for (const object of ownCopies(committedRoles())) await kubectlOk(["apply", "-f", "-"], object);
   const kubeconfig = await serviceAccountKubeconfig();
-  const config = testConfig(namespace, { leaderElection: { enabled: true, namespace } });
-  operator = await startManager([createDarwinClusterController()], config, { kubeconfig });
-});
-
-afterAll(async () => {
-  await operator?.stop();
-  if (namespace) {
-    await kubectl(["delete", "darwinclusters", "--all", "-n", namespace, "--wait=false"]);
-    await deleteNamespace(namespace);
-    await kubectl(["delete", "clusterrole,clusterrolebinding", clusterRoleName, "--ignore-not-found"]);
-  }
-  await kubectl(["delete", "darwinruntime", RUNTIME, "--ignore-not-found", "--wait=false"]);
-  if (workDir) rmSync(workDir, { recursive: true, force: true });
-  admin?.close();
+  await tb.startOperator(
+    [createDarwinClusterController()],
+    { leaderElection: { enabled: true, namespace } },
+    { kubeconfig },
+  );
 });
 
 describe("the operator with only its generated roles", () => {
