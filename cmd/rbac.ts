@@ -6,10 +6,10 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { stringify } from "yaml";
-import { type OperatorConfig, parseConfig } from "../operator/config.ts";
-import { darwinControllers } from "../operator/controllers.ts";
 import { operatorRoles, type RoleSpec, renderRole, type ServiceAccountRef } from "../operator/rbac.ts";
 import { webhookRoles } from "../webhooks/rbac.ts";
+import { type DarwinConfig, defaultDarwinConfig } from "./config.ts";
+import { darwinControllers } from "./controllers.ts";
 
 /** The service account the operator runs as in a cluster. */
 export const OPERATOR_ACCOUNT: ServiceAccountRef = { name: "darwin-operator", namespace: "darwin-system" };
@@ -17,7 +17,7 @@ export const OPERATOR_ACCOUNT: ServiceAccountRef = { name: "darwin-operator", na
 const LABELS = { "app.kubernetes.io/name": "darwin-operator", "app.kubernetes.io/part-of": "darwin" };
 
 /** Every role the operator process needs with this configuration (the defaults when none is given). */
-export function darwinRoles(config: OperatorConfig = parseConfig({})): RoleSpec[] {
+export function darwinRoles(config: DarwinConfig = defaultDarwinConfig()): RoleSpec[] {
   return [
     ...operatorRoles({
       name: "darwin-operator",

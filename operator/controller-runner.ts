@@ -3,7 +3,6 @@
  * shares (finalizer handling, terminal-error reporting, retries, metrics, logs).
  */
 import type { Logger } from "pino";
-import { GROUP } from "../crds/src/index.ts";
 import { isConflict, isForbidden, isNotFound } from "./api-error.ts";
 import { applyObject } from "./apply.ts";
 import type { BackoffOptions } from "./backoff.ts";
@@ -47,6 +46,8 @@ export interface ControllerRunnerOptions {
   caches: CacheIndex;
   workers: number;
   queueBackoff?: BackoffOptions | undefined;
+  /** Finalizers are named `<finalizerPrefix>/<controller name>` unless the definition names its own. */
+  finalizerPrefix: string;
 }
 
 /** Per-reconcile state behind the context: the object as last written, and how many writes were made. */
@@ -74,7 +75,7 @@ export class ControllerRunner {
   constructor(definition: ControllerDefinition, options: ControllerRunnerOptions) {
     this.definition = definition;
     this.options = options;
-    this.finalizer = definition.finalizerName ?? `${GROUP}/${definition.name}`;
+    this.finalizer = definition.finalizerName ?? `${options.finalizerPrefix}/${definition.name}`;
     this.log = options.log.child({ controller: definition.name });
     this.queue = new WorkQueue({
       backoff: options.queueBackoff,

@@ -92,7 +92,7 @@ export interface CacheReader {
 }
 
 export interface ControllerDefinition {
-  /** Unique, lower-case; labels metrics and logs and names the finalizer. */
+  /** Unique, lower-case; labels metrics and logs and names the finalizer (`<finalizerPrefix>/<name>`). */
   name: string;
   /** The kind reconciled; its events enqueue the object itself. */
   for: ResourceType;
@@ -116,6 +116,6 @@ export interface ControllerDefinition {
    * succeeded. A failure keeps the finalizer, sets Ready=False (CleanupFailed) and records a Warning Event.
    */
   finalize?(ctx: ReconcileContext): Promise<void>;
-  /** Default: darwin.dreamhorizon.org/<name>. */
+  /** Default: `<finalizerPrefix>/<name>`, the prefix given to the manager (run.ts: RunOptions). */
   finalizerName?: string;
 }

@@ -27,6 +27,8 @@ export interface ManagerOptions {
   metrics: OperatorMetrics;
   /** Leader-election identity and Event reportingInstance: the pod name, or hostname and pid. */
   identity: string;
+  /** Finalizers are named `<finalizerPrefix>/<controller name>` (e.g. the application's API group). */
+  finalizerPrefix: string;
   /** Called when leadership is lost (not on a normal stop). */
   onLeadershipLost?: () => void;
 }
@@ -69,6 +71,7 @@ export class Manager implements CacheIndex, CacheReader {
       caches: this,
       workers: config.workers,
       queueBackoff: { baseMs: config.queue.baseBackoffMs, maxMs: config.queue.maxBackoffSeconds * 1000 },
+      finalizerPrefix: this.options.finalizerPrefix,
     });
     this.runners.push(runner);
     for (const informer of this.informersFor(definition.for)) {

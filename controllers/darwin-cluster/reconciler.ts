@@ -3,7 +3,6 @@
  * the KubeRay RayCluster and the Jupyter Deployment and Service, and reports phase, URLs, workers and cost.
  */
 import { DarwinCluster, DarwinRuntime } from "../../crds/src/index.ts";
-import { operatorConfig } from "../../operator/config.ts";
 import {
   type CacheReader,
   type ControllerDefinition,
@@ -11,7 +10,7 @@ import {
   TerminalError,
 } from "../../operator/controller.ts";
 import { isPlainObject, type JsonObject } from "../../operator/json.ts";
-import { darwinResource, type KubeObject, objectKey, type ResourceType } from "../../operator/resource.ts";
+import { type KubeObject, objectKey, type ResourceType } from "../../operator/resource.ts";
 import {
   formatFieldErrors,
   lookupsFrom,
@@ -20,10 +19,11 @@ import {
   runtimeRecords,
   validateDarwinCluster,
 } from "../../webhooks/index.ts";
-import { DEPLOYMENTS, RAY_CLUSTERS, SERVICES } from "../shared/resource-types.ts";
+import { DEPLOYMENTS, darwinResource, RAY_CLUSTERS, SERVICES } from "../shared/resource-types.ts";
+import { type CapacityPrices, DEFAULT_PRICES } from "./prices.ts";
 import { jupyterName, renderJupyterDeployment, renderJupyterService } from "./render/jupyter.ts";
 import { type ClusterInput, rayClusterName, renderRayCluster } from "./render/ray-cluster.ts";
-import { type Blocker, type CapacityPrices, computeDarwinClusterStatus, type Phase } from "./status.ts";
+import { type Blocker, computeDarwinClusterStatus, type Phase } from "./status.ts";
 
 export const DARWIN_CLUSTERS = darwinResource(DarwinCluster);
 export const DARWIN_RUNTIMES = darwinResource(DarwinRuntime);
@@ -31,7 +31,7 @@ export const DARWIN_RUNTIMES = darwinResource(DarwinRuntime);
 export interface DarwinClusterControllerOptions {
   /**
    * Hourly prices per capacity class, for status.estimatedCostPerHour.
-   * @default the operator configuration's defaults (capacityClasses)
+   * @default DEFAULT_PRICES (the configuration's capacityClasses when it sets none)
    */
   prices?: CapacityPrices;
 }
@@ -39,7 +39,7 @@ export interface DarwinClusterControllerOptions {
 export function createDarwinClusterController(
   options: DarwinClusterControllerOptions = {},
 ): ControllerDefinition {
-  const prices = options.prices ?? operatorConfig.parse({}).capacityClasses;
+  const prices = options.prices ?? DEFAULT_PRICES;
   return {
     name: "darwincluster",
     for: DARWIN_CLUSTERS,

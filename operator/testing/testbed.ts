@@ -8,7 +8,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Logger } from "pino";
 import { parse as parseYaml } from "yaml";
-import { ChronosTransformer } from "../../crds/src/index.ts";
+import { API_VERSION, ChronosTransformer, GROUP } from "../../crds/src/index.ts";
 import { loadTestbedEnv } from "../../test-e2e/support/testbed-env.ts";
 import { waitFor } from "../../test-e2e/support/wait.ts";
 import { isNotFound } from "../api-error.ts";
@@ -20,12 +20,15 @@ import { KubeClient, type RequestRecord } from "../kube-client.ts";
 import { createLogger, silentLogger } from "../logger.ts";
 import { Manager } from "../manager.ts";
 import { OperatorMetrics } from "../metrics.ts";
-import { darwinResource, type KubeObject, type ResourceType, resourcePath } from "../resource.ts";
+import { type KubeObject, type ResourceType, resourcePath, resourceType } from "../resource.ts";
 
 export { waitFor } from "../../test-e2e/support/wait.ts";
 
 export const REPO = join(import.meta.dirname, "..", "..");
-export const CHRONOS = darwinResource(ChronosTransformer);
+/** Finalizers of test controllers: `<group>/<controller name>`, as in Darwin. */
+export const FINALIZER_PREFIX = GROUP;
+/** The kind the runtime's tests reconcile (any CRD would do; this one is installed with Darwin's). */
+export const CHRONOS = resourceType(API_VERSION, ChronosTransformer);
 export const CONFIG_MAPS: ResourceType = {
   apiVersion: "v1",
   kind: "ConfigMap",
@@ -199,7 +202,6 @@ export function testConfig(namespace: string, overrides: Record<string, unknown>
     shutdownTimeoutSeconds: 5,
     leaderElection: { enabled: false },
     http: { port: 0, host: "127.0.0.1" },
-    webhook: { enabled: false },
     watch: { maxBackoffSeconds: 1 },
     ...overrides,
   });
@@ -231,6 +233,7 @@ export async function startManager(
     log: testLogger(),
     metrics,
     identity: `test_${process.pid}`,
+    finalizerPrefix: FINALIZER_PREFIX,
   });
   for (const controller of controllers) manager.register(controller);
   await manager.start();
