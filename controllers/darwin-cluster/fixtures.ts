@@ -1,6 +1,7 @@
 /** DarwinClusters and runtimes for the unit tests of the render and status functions. */
+
+import { type DarwinRuntimeSpec, runtimeRecords } from "../../api/validation/index.ts";
 import { DarwinCluster } from "../../crds/src/index.ts";
-import { type DarwinRuntimeSpec, runtimeRecords } from "../../webhooks/index.ts";
 import type { ClusterInput } from "./render/ray-cluster.ts";
 
 export const RUNTIME: DarwinRuntimeSpec = runtimeRecords([

@@ -2,6 +2,15 @@
  * The DarwinCluster controller: resolves the runtime, validates the spec with the webhook's rules, applies
  * the KubeRay RayCluster and the Jupyter Deployment and Service, and reports phase, URLs, workers and cost.
  */
+
+import {
+  formatFieldErrors,
+  lookupsFrom,
+  type RuntimeRecord,
+  resolveRuntime,
+  runtimeRecords,
+  validateDarwinCluster,
+} from "../../api/validation/index.ts";
 import { DarwinCluster, DarwinRuntime } from "../../crds/src/index.ts";
 import {
   type CacheReader,
@@ -11,14 +20,6 @@ import {
 } from "../../operator/controller.ts";
 import { isPlainObject, type JsonObject } from "../../operator/json.ts";
 import { type KubeObject, objectKey, type ResourceType } from "../../operator/resource.ts";
-import {
-  formatFieldErrors,
-  lookupsFrom,
-  type RuntimeRecord,
-  resolveRuntime,
-  runtimeRecords,
-  validateDarwinCluster,
-} from "../../webhooks/index.ts";
 import { DEPLOYMENTS, darwinResource, RAY_CLUSTERS, SERVICES } from "../shared/resource-types.ts";
 import { type CapacityPrices, DEFAULT_PRICES } from "./prices.ts";
 import { jupyterName, renderJupyterDeployment, renderJupyterService } from "./render/jupyter.ts";

@@ -4,7 +4,7 @@
  * notebook reaches Ray through the Ray client port of the head Service. Pure.
  */
 import type { V1Deployment, V1Service } from "@kubernetes/client-node";
-import type { DarwinRuntimeSpec } from "../../../webhooks/index.ts";
+import type { DarwinRuntimeSpec } from "../../../api/validation/index.ts";
 import { dns1035Name } from "../../shared/names.ts";
 import type { Rendered } from "../../shared/rendered.ts";
 import { DEPLOYMENTS, SERVICES } from "../../shared/resource-types.ts";

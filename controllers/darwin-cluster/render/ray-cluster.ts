@@ -5,8 +5,8 @@
  */
 import type { V1PodTemplateSpec, V1ResourceRequirements, V1Toleration } from "@kubernetes/client-node";
 import type { z } from "zod";
+import { type DarwinRuntimeSpec, memoryQuantity } from "../../../api/validation/index.ts";
 import type { DarwinCluster } from "../../../crds/src/index.ts";
-import { type DarwinRuntimeSpec, memoryQuantity } from "../../../webhooks/index.ts";
 import type { RayCluster, RayHeadGroupSpec, RayWorkerGroupSpec } from "../../shared/kuberay.ts";
 import { darwinKey, isLabelName, isLabelValue, MANAGED_BY } from "../../shared/labels.ts";
 import { dns1035Name } from "../../shared/names.ts";
