@@ -110,12 +110,16 @@ export function useTestbed(options: TestbedOptions = {}): Testbed {
   afterAll(async () => {
     for (const operator of operators.splice(0).reverse()) await operator.stop();
     for (const cleanup of deferred.splice(0).reverse()) await cleanup();
-    if (client && namespace) {
-      for (const type of options.cleanup ?? [])
-        await deleteAll(client, type, namespace).catch(() => undefined);
-      await deleteNamespace(client, namespace);
-    }
     client?.close();
+    if (namespace) {
+      // A client of its own: a test may have restarted the apiserver under the first one's connections.
+      const cleaner = testbedClient();
+      for (const type of options.cleanup ?? []) {
+        await deleteAll(cleaner, type, namespace).catch(() => undefined);
+      }
+      await deleteNamespace(cleaner, namespace);
+      cleaner.close();
+    }
   });
 
   return {
