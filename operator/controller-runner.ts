@@ -3,7 +3,7 @@
  * shares (finalizer handling, terminal-error reporting, retries, metrics, logs).
  */
 import type { Logger } from "pino";
-import { isConflict, isForbidden, isNotFound } from "./api-error.ts";
+import { type ApiError, forbiddenAction, isConflict, isForbidden, isNotFound } from "./api-error.ts";
 import { applyObject } from "./apply.ts";
 import type { BackoffOptions } from "./backoff.ts";
 import { setCondition } from "./conditions.ts";
@@ -229,7 +229,7 @@ export class ControllerRunner {
       return { writes: state.writes, result };
     } catch (err) {
       if (err instanceof TerminalError) await this.reportFailure(ctx, err.reason, err.message, "Reconcile");
-      else if (isForbidden(err)) await this.reportForbidden(ctx, err as Error, log);
+      else if (isForbidden(err)) await this.reportForbidden(ctx, err as ApiError, log);
       throw err;
     }
   }
@@ -286,8 +286,8 @@ export class ControllerRunner {
    * message names the verb and the resource), not only in the operator's log. Still retried: a fixed
    * role makes the next attempt pass.
    */
-  private async reportForbidden(ctx: ReconcileContext, err: Error, log: Logger): Promise<void> {
-    const message = `The operator is not allowed to make a request this object needs; its RBAC role lacks the permission (the reconcile is retried): ${err.message}`;
+  private async reportForbidden(ctx: ReconcileContext, err: ApiError, log: Logger): Promise<void> {
+    const message = `The operator may not ${forbiddenAction(err)}: its RBAC role lacks the permission; grant it and the retried reconcile goes on (${err.message}).`;
     try {
       await this.reportFailure(ctx, "Forbidden", message, "Reconcile");
       this.reported.add(err);
