@@ -21,6 +21,7 @@ import {
 import { useTestbed } from "../../test-e2e/support/fixture.ts";
 import { kubectl, kubectlOk } from "../../test-e2e/support/kubectl.ts";
 import { DEPLOYMENTS, RAY_CLUSTERS } from "../shared/resource-types.ts";
+import { runtimeObject } from "./fixtures.ts";
 import { createDarwinClusterController, DARWIN_CLUSTERS } from "./reconciler.ts";
 import { jupyterName } from "./render/jupyter.ts";
 
@@ -101,17 +102,7 @@ beforeAll(async () => {
   client = tb.client;
   namespace = tb.namespace;
   tb.defer(() => kubectl(["delete", "darwinruntime", RUNTIME_NAME, "--ignore-not-found", "--wait=false"]));
-  await kubectlOk(["apply", "-f", "-"], {
-    apiVersion: DARWIN_CLUSTERS.apiVersion,
-    kind: "DarwinRuntime",
-    metadata: { name: RUNTIME_NAME },
-    spec: {
-      displayName: RUNTIME_DISPLAY,
-      rayVersion: "2.37.0",
-      pythonVersion: "3.10",
-      image: "rayproject/ray:2.37.0-py310",
-    },
-  });
+  await kubectlOk(["apply", "-f", "-"], runtimeObject(RUNTIME_NAME, RUNTIME_DISPLAY));
   operator = await tb.startOperator([createDarwinClusterController()]);
 });
 

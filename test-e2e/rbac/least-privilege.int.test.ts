@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parseAllDocuments, parse as parseYaml, stringify } from "yaml";
 import { RBAC_DIR } from "../../cmd/rbac.ts";
+import { runtimeObject } from "../../controllers/darwin-cluster/fixtures.ts";
 import {
   createDarwinClusterController,
   DARWIN_CLUSTERS,
@@ -138,17 +139,7 @@ beforeAll(async () => {
     await kubectl(["delete", "clusterrole,clusterrolebinding", clusterRoleName, "--ignore-not-found"]);
     await kubectl(["delete", "darwinruntime", RUNTIME, "--ignore-not-found", "--wait=false"]);
   });
-  await kubectlOk(["apply", "-f", "-"], {
-    apiVersion: DARWIN_CLUSTERS.apiVersion,
-    kind: "DarwinRuntime",
-    metadata: { name: RUNTIME },
-    spec: {
-      displayName: RUNTIME,
-      rayVersion: "2.37.0",
-      pythonVersion: "3.10",
-      image: "rayproject/ray:2.37.0-py310",
-    },
-  });
+  await kubectlOk(["apply", "-f", "-"], runtimeObject(RUNTIME));
   await kubectlOk(["create", "serviceaccount", ACCOUNT, "-n", namespace]);
   for (const object of ownCopies(committedRoles())) await kubectlOk(["apply", "-f", "-"], object);
   const kubeconfig = await serviceAccountKubeconfig();
