@@ -5,9 +5,10 @@
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { createNamespace, deleteNamespace, kubectl, kubectlOk } from "../test-e2e/support/kubectl.ts";
+import { useTestbed } from "../test-e2e/support/fixture.ts";
+import { kubectl, kubectlOk } from "../test-e2e/support/kubectl.ts";
 import { requireEnv } from "../test-e2e/support/testbed-env.ts";
 import { KINDS } from "./src/index.ts";
 
@@ -24,24 +25,24 @@ const sample = (kind: string): Manifest =>
     readFileSync(join(samplesDir, `darwin.dreamhorizon.org_v1alpha1_${kind.toLowerCase()}.yaml`), "utf8"),
   ) as Manifest;
 
+const tb = useTestbed({ namespace: "api" });
 let ns = "";
 let run = "";
-beforeAll(async () => {
-  ns = await createNamespace("api");
+beforeAll(() => {
+  ns = tb.namespace;
   run = ns.slice(-6).replace(/[^a-z0-9]/g, "0");
-});
-afterAll(async () => {
+  tb.defer(() =>
+    kubectl([
+      "delete",
+      "darwinruntime,serveenvironment",
+      "-l",
+      `darwin.dreamhorizon.org/test-run=${run}`,
+      "--wait=false",
+    ]),
+  );
   // the control tier runs no namespace controller: delete the objects, not just their namespace; the
   // category darwin holds only namespaced kinds, so this stays inside ns
-  await kubectl(["delete", "darwin", "--all", "-n", ns, "--wait=false"]);
-  await deleteNamespace(ns);
-  await kubectl([
-    "delete",
-    "darwinruntime,serveenvironment",
-    "-l",
-    `darwin.dreamhorizon.org/test-run=${run}`,
-    "--wait=false",
-  ]);
+  tb.defer(() => kubectl(["delete", "darwin", "--all", "-n", ns, "--wait=false"]));
 });
 
 /** Cluster-scoped samples get a per-run name so runs against one testbed do not collide. */

@@ -8,7 +8,8 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { createNamespace, deleteNamespace, kubectl, kubectlOk } from "../test-e2e/support/kubectl.ts";
+import { createNamespace, deleteNamespace, useTestbed } from "../test-e2e/support/fixture.ts";
+import { kubectl, kubectlOk } from "../test-e2e/support/kubectl.ts";
 import { KINDS } from "./src/index.ts";
 
 type Manifest = {
@@ -41,9 +42,10 @@ function forThisRun(manifest: Manifest, tag = ""): Manifest {
   };
 }
 
+const tb = useTestbed();
 const namespaces: string[] = [];
 const newNamespace = async () => {
-  const ns = await createNamespace("api-kubectl");
+  const ns = await createNamespace(tb.client, "api-kubectl");
   namespaces.push(ns);
   return ns;
 };
@@ -52,7 +54,7 @@ afterAll(async () => {
   // the control tier runs no namespace controller: delete the objects, not just their namespaces
   for (const ns of namespaces) {
     await kubectl(["delete", "darwin", "--all", "-n", ns, "--wait=false"]);
-    await deleteNamespace(ns);
+    await deleteNamespace(tb.client, ns);
   }
   await kubectl(["delete", "darwin-admin", "-l", `${RUN_LABEL}=${RUN}`, "--wait=false"]);
 });

@@ -6,15 +6,10 @@
  */
 import { setTimeout as delay } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createNamespace, deleteNamespace } from "../test-e2e/support/fixture.ts";
 import { Informer } from "./informer.ts";
 import type { KubeClient } from "./kube-client.ts";
-import {
-  CONFIG_MAPS,
-  createNamespace,
-  deleteNamespace,
-  testbedClient,
-  testLogger,
-} from "./testing/testbed.ts";
+import { CONFIG_MAPS, testbedClient, testLogger } from "./testing/testbed.ts";
 
 const HOLD_MS = 3 * 60_000;
 

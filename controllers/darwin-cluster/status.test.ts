@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { operatorConfig } from "../../operator/config.ts";
 import type { KubeObject } from "../../operator/resource.ts";
 import { cluster } from "./fixtures.ts";
+import { DEFAULT_PRICES } from "./prices.ts";
 import { computeDarwinClusterStatus, formatCost } from "./status.ts";
 
-const PRICES = operatorConfig.parse({}).capacityClasses;
+const PRICES = DEFAULT_PRICES;
 const NOW = new Date("2026-11-26T10:00:00Z");
 const LATER = new Date("2026-11-26T11:00:00Z");
 

@@ -3,17 +3,16 @@
  * them. Pure: the same inputs give the same status, so an unchanged cluster costs no status write.
  */
 import { z } from "zod";
+import { memoryBytes } from "../../api/validation/index.ts";
 import type { Condition, DarwinCluster } from "../../crds/src/index.ts";
 import { setCondition } from "../../operator/conditions.ts";
-import type { OperatorConfig } from "../../operator/config.ts";
 import type { KubeObject } from "../../operator/resource.ts";
-import { memoryBytes } from "../../webhooks/index.ts";
+import type { CapacityPrices } from "./prices.ts";
 import { jupyterURL } from "./render/jupyter.ts";
 import { type ClusterInput, HEAD_PORTS, headServiceName, rayClusterName } from "./render/ray-cluster.ts";
 
 export type DarwinClusterStatus = z.output<typeof DarwinCluster.status>;
 export type Phase = NonNullable<DarwinClusterStatus["phase"]>;
-export type CapacityPrices = OperatorConfig["capacityClasses"];
 
 /** The parts of a DarwinCluster the status reads. */
 export interface StatusInput extends ClusterInput {
