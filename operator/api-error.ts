@@ -13,16 +13,19 @@ export class ApiError extends Error {
   readonly code: number;
   /** Status.reason, e.g. NotFound, Conflict, Expired. */
   readonly reason: string;
+  /** Set when the apiserver said it is busy (429, or 503 with Retry-After): how long it asked to wait. */
+  readonly retryAfterMs: number | undefined;
 
-  constructor(code: number, reason: string, message: string) {
+  constructor(code: number, reason: string, message: string, retryAfterMs?: number) {
     super(message);
     this.name = "ApiError";
     this.code = code;
     this.reason = reason;
+    this.retryAfterMs = retryAfterMs;
   }
 
   /** Builds the error from a response code and body (a Status object, or anything else). */
-  static fromResponse(code: number, body: string, what: string): ApiError {
+  static fromResponse(code: number, body: string, what: string, retryAfterMs?: number): ApiError {
     let parsed: z.infer<typeof statusBody> = {};
     try {
       parsed = statusBody.parse(JSON.parse(body));
@@ -31,7 +34,7 @@ export class ApiError extends Error {
     }
     const reason = parsed.reason ?? `HTTP${code}`;
     const message = parsed.message ?? body.slice(0, 500);
-    return new ApiError(parsed.code ?? code, reason, `${what}: ${code} ${reason}: ${message}`);
+    return new ApiError(parsed.code ?? code, reason, `${what}: ${code} ${reason}: ${message}`, retryAfterMs);
   }
 
   /** Builds the error from the Status object of a watch ERROR event. */

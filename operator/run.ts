@@ -5,7 +5,6 @@
  */
 import { hostname } from "node:os";
 import { parseArgs } from "node:util";
-import type { KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import { ConfigError, loadConfig, type OperatorConfig } from "./config.ts";
 import type { ControllerDefinition } from "./controller.ts";
@@ -20,8 +19,7 @@ import { OperatorMetrics } from "./metrics.ts";
 export interface WebhookDependencies {
   /** The `webhook` section of the operator configuration. */
   config: OperatorConfig["webhook"];
-  /** The operator's kubeconfig (kubeconfig file or in-cluster service account). */
-  kubeConfig: KubeConfig;
+  /** The operator's client (kubeconfig file or in-cluster service account); the only one in the process. */
   client: KubeClient;
   log: Logger;
   /** Register webhook metrics on metrics.registry: they are served on the operator's /metrics. */
@@ -130,7 +128,6 @@ export async function runOperator(options: RunOptions): Promise<void> {
   if (config.webhook.enabled && options.startWebhooks) {
     webhooks = await options.startWebhooks({
       config: config.webhook,
-      kubeConfig: client.kubeConfig,
       client,
       log,
       metrics,

@@ -2,13 +2,13 @@
 import { startWebhookServer } from "../webhooks/index.ts";
 import type { StartWebhooks } from "./run.ts";
 
-export const startWebhooks: StartWebhooks = ({ config, kubeConfig, log, metrics }) => {
+export const startWebhooks: StartWebhooks = ({ config, client, log, metrics }) => {
   const certs = config.certificates;
   const target = config.configuration.url
     ? { url: config.configuration.url }
     : { service: { namespace: certs.namespace, name: certs.serviceName, port: 443 } };
   return startWebhookServer({
-    kubeConfig,
+    client,
     host: config.host,
     port: config.port,
     logger: log,
