@@ -155,7 +155,7 @@ describe("buildService: probes and metrics", () => {
     expect(res.body).toBe("shutting down");
   });
 
-  it("names each readiness check that fails, including one that throws", async () => {
+  it("names each readiness check that fails, including one that throws and one that never answers", async () => {
     let cassandra: Probe = { ok: false, detail: "no connection to 127.0.0.1:29042" };
     const app = await orderService({
       readiness: [
@@ -167,12 +167,13 @@ describe("buildService: probes and metrics", () => {
             throw new Error("FeatureGroup cache not synced");
           },
         },
+        { name: "kafka-admin", check: () => new Promise<Probe>(() => {}), timeoutMs: 50 },
       ],
     });
     const res = await app.inject({ method: "GET", url: "/readyz" });
     expect(res.statusCode).toBe(503);
     expect(res.body).toBe(
-      "cassandra: no connection to 127.0.0.1:29042\nschemas: check failed: FeatureGroup cache not synced",
+      "cassandra: no connection to 127.0.0.1:29042\nschemas: check failed: FeatureGroup cache not synced\nkafka-admin: no answer within 50 ms",
     );
     cassandra = { ok: true, detail: "" };
     expect((await app.inject({ method: "GET", url: "/readyz" })).body).toContain("schemas:");
