@@ -28,6 +28,9 @@ export const operatorConfig = z
       "How often every cached object is reconciled again without a change",
     ).default(600),
     shutdownTimeoutSeconds: seconds("How long a shutdown waits for reconciles in flight").default(30),
+    cacheSyncTimeoutSeconds: seconds(
+      "How long controllers wait for their caches' first list before the others start without them",
+    ).default(120),
     logLevel: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
     watch: z
       .strictObject({
@@ -51,6 +54,17 @@ export const operatorConfig = z
           .default(5)
           .describe("First retry delay of a failed reconcile, in ms."),
         maxBackoffSeconds: seconds("Longest retry delay of a failed reconcile").default(300),
+        retryQps: z
+          .number()
+          .positive()
+          .default(10)
+          .describe("Retries of failed reconciles per second, over all objects of a controller."),
+        retryBurst: z
+          .number()
+          .int()
+          .min(1)
+          .default(100)
+          .describe("How many retries may pass at once before retryQps spaces them."),
       })
       .prefault({}),
     leaderElection: z

@@ -4,8 +4,8 @@
  */
 import type { Logger } from "pino";
 import { type ApiError, forbiddenAction, isConflict, isForbidden, isNotFound } from "./api-error.ts";
-import { applyObject } from "./apply.ts";
-import type { BackoffOptions } from "./backoff.ts";
+import { type ApplyResult, applyObject, withManagedByLabel } from "./apply.ts";
+import type { BackoffOptions, RateLimitOptions } from "./backoff.ts";
 import { setCondition } from "./conditions.ts";
 import {
   type CacheReader,
@@ -46,6 +46,7 @@ export interface ControllerRunnerOptions {
   caches: CacheIndex;
   workers: number;
   queueBackoff?: BackoffOptions | undefined;
+  queueRateLimit?: RateLimitOptions | undefined;
   /** Finalizers are named `<finalizerPrefix>/<controller name>` unless the definition names its own. */
   finalizerPrefix: string;
 }
@@ -79,6 +80,7 @@ export class ControllerRunner {
     this.log = options.log.child({ controller: definition.name });
     this.queue = new WorkQueue({
       backoff: options.queueBackoff,
+      rateLimit: options.queueRateLimit,
       observer: options.metrics.queueObserver(definition.name),
     });
   }
@@ -319,6 +321,47 @@ export class ControllerRunner {
     const { client, caches, events } = this.options;
     const def = this.definition;
     const signal = this.aborter.signal;
+    const childNamespace = (type: ResourceType, desired: KubeObject) =>
+      type.namespaced ? (desired.metadata.namespace ?? state.object.metadata.namespace) : undefined;
+    /** Applies a child of the object; with `conditional`, only over the live version it was rendered from. */
+    const applyChild = async (
+      type: ResourceType,
+      desired: KubeObject,
+      live: KubeObject | undefined,
+      conditional: boolean,
+    ): Promise<ApplyResult> => {
+      const namespace = childNamespace(type, desired);
+      const metadata = { ...desired.metadata };
+      if (namespace === undefined) delete metadata.namespace;
+      else metadata.namespace = namespace;
+      // The label the owned kinds' caches select on: without it the child would be invisible to them.
+      const child = withManagedByLabel({ ...desired, metadata });
+      const result = await applyObject(client, type, child, {
+        owner: state.object,
+        live,
+        signal,
+        resourceVersion: conditional ? live?.metadata.resourceVersion : undefined,
+      });
+      if (result.written) {
+        state.writes += 1;
+        caches.informer(type, namespace)?.assume(result.object);
+        log.info({ child: objectLogFields(result.object) }, `Applied ${type.kind}`);
+      }
+      return result;
+    };
+    /** The child as the server has it now (undefined when it does not exist). */
+    const readLive = async (type: ResourceType, namespace: string | undefined, name: string) => {
+      try {
+        return await client.requestObject({
+          method: "GET",
+          path: resourcePath(type, namespace, name),
+          signal,
+        });
+      } catch (err) {
+        if (isNotFound(err)) return undefined;
+        throw err;
+      }
+    };
     return {
       get object() {
         return state.object;
@@ -328,26 +371,27 @@ export class ControllerRunner {
       client,
       now: () => new Date(),
       async apply(type: ResourceType, desired: KubeObject) {
-        const namespace = type.namespaced
-          ? (desired.metadata.namespace ?? state.object.metadata.namespace)
-          : undefined;
-        const metadata = { ...desired.metadata };
-        if (namespace === undefined) delete metadata.namespace;
-        else metadata.namespace = namespace;
-        const childCache = caches.informer(type, namespace);
-        const live = childCache?.get(namespace, metadata.name);
-        const result = await applyObject(
-          client,
-          type,
-          { ...desired, metadata },
-          { owner: state.object, live, signal },
-        );
-        if (result.written) {
-          state.writes += 1;
-          childCache?.assume(result.object);
-          log.info({ child: objectLogFields(result.object) }, `Applied ${type.kind}`);
+        const namespace = childNamespace(type, desired);
+        const live = caches.informer(type, namespace)?.get(namespace, desired.metadata.name);
+        return applyChild(type, desired, live, false);
+      },
+      async applyFromLive(type, name, render) {
+        const namespace = type.namespaced ? state.object.metadata.namespace : undefined;
+        const cached = caches.informer(type, namespace)?.get(namespace, name);
+        // Without a cached copy, read the server: the child may exist with values the render must keep.
+        let live = cached ? structuredClone(cached) : await readLive(type, namespace, name);
+        for (let attempt = 1; ; attempt++) {
+          try {
+            return await applyChild(type, render(live), live, true);
+          } catch (err) {
+            if (!isConflict(err) || attempt >= 3) throw err;
+            log.debug(
+              { child: { kind: type.kind, namespace, name }, attempt },
+              "Read child again after a write conflict",
+            );
+            live = await readLive(type, namespace, name);
+          }
         }
-        return result;
       },
       async updateStatus(status: JsonObject) {
         const written = await patchStatus(client, def.for, state.object, status, signal);

@@ -18,7 +18,7 @@ import type { KubeClient } from "./kube-client.ts";
 export interface LeaderElectionOptions {
   namespace: string;
   name: string;
-  /** Who this candidate is; hostname and pid by default (see run.ts). */
+  /** Who this candidate is; hostname and a random UUID (run.ts: processIdentity). */
   identity: string;
   leaseDurationMs: number;
   renewDeadlineMs: number;

@@ -4,6 +4,7 @@
  * application's entry point calls it with its configuration schema, controllers and components; tests
  * call it with their own.
  */
+import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import { parseArgs } from "node:util";
 import type { KubeConfig } from "@kubernetes/client-node";
@@ -58,9 +59,12 @@ const USAGE = `usage: operator [--kubeconfig FILE] [--config FILE]
   --kubeconfig FILE  kubeconfig to use (default: $KUBECONFIG, ~/.kube/config, then in-cluster)
   --config FILE      YAML or JSON configuration (default: $DARWIN_OPERATOR_CONFIG; see operator/config.ts)`;
 
-/** Leader-election identity and Event reportingInstance: hostname (the pod name in a cluster) and pid. */
+/**
+ * Leader-election identity and Event reportingInstance: the hostname (the pod name in a cluster), for
+ * people, and a random UUID, as client-go does: replicas can share a hostname and a pid (1, in containers).
+ */
 export function processIdentity(): string {
-  return `${hostname()}_${process.pid}`;
+  return `${hostname()}_${randomUUID()}`;
 }
 
 export async function runOperator<C extends OperatorConfig>(options: RunOptions<C>): Promise<void> {

@@ -81,9 +81,10 @@ async function reconcileDarwinCluster(ctx: ReconcileContext, prices: CapacityPri
   const errors = validationErrors(object, runtimes);
   if (errors.length > 0) return invalidSpec(ctx, prices, errors);
 
-  const rayCluster = await ctx.apply(
-    RAY_CLUSTERS,
-    renderRayCluster(cluster, runtime.spec, { liveReplicas: workerReplicas(liveRayCluster) }),
+  // The autoscaler's replicas are read from the live RayCluster and written back inside KubeRay's atomic
+  // workerGroupSpecs: the apply is conditional on the version read, so a stale copy cannot undo a scale.
+  const rayCluster = await ctx.applyFromLive(RAY_CLUSTERS, rayName, (live) =>
+    renderRayCluster(cluster, runtime.spec, { liveReplicas: workerReplicas(live) }),
   );
   const jupyter = await reconcileJupyter(ctx, cluster, runtime);
   await writeStatus(ctx, cluster, rayCluster.object, jupyter, prices);

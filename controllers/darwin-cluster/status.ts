@@ -267,9 +267,10 @@ export function computeDarwinClusterStatus(
   const observed = observeRayCluster(cluster, view);
   let { phase, ready } = observed;
   if (blocker) {
-    // InvalidSpec stops everything; a missing runtime leaves a running RayCluster alone.
+    // InvalidSpec stops everything. A missing runtime leaves a running RayCluster alone, yet the cluster
+    // waits for its runtime (Pending): the phase never says Ready while the Ready condition is False.
     if (blocker.reason === "InvalidSpec") phase = "Failed";
-    else if (!view) phase = "Pending";
+    else if (phase !== "Suspended" && phase !== "Suspending") phase = "Pending";
     ready = { type: "Ready", status: "False", reason: blocker.reason, message: blocker.message };
   } else if (phase === "Ready" && cluster.spec.jupyter.enabled) {
     const available = DeploymentView.safeParse(jupyter ?? {}).data?.status?.availableReplicas ?? 0;

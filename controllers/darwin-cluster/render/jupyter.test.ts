@@ -1,6 +1,21 @@
 import { describe, expect, it } from "vitest";
+import { MANAGED_BY } from "../../shared/labels.ts";
 import { cluster, RUNTIME } from "../fixtures.ts";
 import { jupyterName, jupyterURL, renderJupyterDeployment, renderJupyterService } from "./jupyter.ts";
+import { renderRayCluster } from "./ray-cluster.ts";
+
+describe("every child of a DarwinCluster", () => {
+  it("carries app.kubernetes.io/managed-by=darwin-operator, the label the operator's caches select on", () => {
+    const c = cluster();
+    for (const child of [
+      renderRayCluster(c, RUNTIME),
+      renderJupyterDeployment(c, RUNTIME),
+      renderJupyterService(c),
+    ]) {
+      expect(child.metadata.labels, child.kind).toMatchObject(MANAGED_BY);
+    }
+  });
+});
 
 describe("Jupyter", () => {
   it("runs the runtime's Jupyter image against the head's Ray client port, on on-demand capacity", () => {
