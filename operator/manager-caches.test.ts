@@ -68,7 +68,7 @@ describe("Manager caches", () => {
       log: silentLogger(),
       metrics: new OperatorMetrics({ processMetrics: false }),
       identity: "test",
-      finalizerPrefix: "test.example.org",
+      finalizerPrefix: "example.com",
     });
     let applied = false;
     manager.register({
@@ -129,7 +129,7 @@ describe("ctx.applyFromLive", () => {
       log: silentLogger(),
       metrics: new OperatorMetrics({ processMetrics: false }),
       identity: "test",
-      finalizerPrefix: "test.example.org",
+      finalizerPrefix: "example.com",
     });
     let applied = false;
     manager.register({
@@ -178,7 +178,7 @@ describe("Manager with a cache that does not sync", () => {
       log: silentLogger(),
       metrics: new OperatorMetrics({ processMetrics: false }),
       identity: "test",
-      finalizerPrefix: "test.example.org",
+      finalizerPrefix: "example.com",
     });
     const reconciled: string[] = [];
     manager.register(recorder("plain", [], reconciled));

@@ -49,8 +49,9 @@ export class Manager implements CacheIndex, CacheReader {
   private election: Promise<void> | undefined;
   private started = false;
   private syncTimedOut = false;
-  private stopped = false;
+  /** Whether this replica leads: controllers start only then, also when a cache syncs late. */
   private leading = false;
+  private stopped = false;
   private stopClientMetrics: (() => void) | undefined;
 
   constructor(options: ManagerOptions) {

@@ -96,8 +96,6 @@ const patch = (name: string, body: unknown) =>
     body,
   });
 
-const tb = useTestbed({ namespace: "dc", cleanup: [DARWIN_CLUSTERS] });
-
 const RAY_IMAGE = "rayproject/ray:2.37.0-py310";
 /** The collections the DarwinCluster controller caches: a reconcile must never list them. */
 const CACHED_PLURALS = ["darwinclusters", "darwinruntimes", "rayclusters", "deployments", "services"];
@@ -130,6 +128,8 @@ function workerGroupReplicas(rayCluster: KubeObject | undefined): unknown {
   const spec = rayCluster?.spec as { workerGroupSpecs?: Array<{ replicas?: number }> } | undefined;
   return spec?.workerGroupSpecs?.[0]?.replicas;
 }
+
+const tb = useTestbed({ namespace: "dc", cleanup: [DARWIN_CLUSTERS] });
 
 beforeAll(async () => {
   client = tb.client;
@@ -289,7 +289,8 @@ describe("DarwinCluster", () => {
   it("follows a runtime's new image within seconds, with no LIST request", async () => {
     const name = "follows-runtime";
     const runtime = `it-follow-${RUN}`;
-    await kubectlOk(["apply", "-f", "-"], runtimeObject(runtime, `Ray2.37.0-Follow-${RUN}`, RAY_IMAGE));
+    tb.defer(() => kubectl(["delete", "darwinruntime", runtime, "--ignore-not-found", "--wait=false"]));
+    await kubectlOk(["apply", "-f", "-"], runtimeObject(runtime, `Ray2.37.0-Follow-${RUN}`));
     await kubectlOk(["apply", "-f", "-"], darwinCluster(name, `Ray2.37.0-Follow-${RUN}`));
     await waitFor("RayCluster with the runtime's image", async () => {
       const images = rayImages(await getObject(client, RAY_CLUSTERS, namespace, name));
