@@ -227,7 +227,12 @@ describe("buildService: OpenAPI", () => {
     });
     const ui = await app.inject({ method: "GET", url: "/docs" });
     expect(ui.statusCode).toBe(200);
-    expect(ui.body).toContain("swagger-ui");
+    // Every asset the page loads is served by the service itself (nothing from a CDN).
+    const assets = [...ui.body.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1] ?? "");
+    expect(assets).toContain("/docs/static/swagger-ui-bundle.js");
+    for (const asset of assets) {
+      expect((await app.inject({ method: "GET", url: asset })).statusCode, asset).toBe(200);
+    }
   });
 });
 
