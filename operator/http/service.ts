@@ -86,8 +86,6 @@ export async function buildService(options: ServiceOptions): Promise<Service> {
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT,
     requestTimeout: options.requestTimeoutMs ?? 30_000,
-    // A client that never finishes its headers is not worth a socket for long.
-    connectionTimeout: 10_000,
     ...(options.https && { https: options.https }),
     // A URL that does not decode: bad input, answered in the same shape as every other error.
     frameworkErrors: (error, _request, reply) => {
@@ -95,6 +93,8 @@ export async function buildService(options: ServiceOptions): Promise<Service> {
     },
   }).withTypeProvider<ZodTypeProvider>() as unknown as Service;
 
+  // A client that never finishes its headers is not worth a socket for long.
+  app.server.headersTimeout = 10_000;
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler(handleError);
