@@ -84,7 +84,8 @@ export class EventPublisher {
     const send = producer.send({
       messages: events.map((event) => ({
         topic: this.settings.topic,
-        key: `${event.namespace}/${event.id}`,
+        // One partition per tenant and source: the processor sees a source's events in the order they were sent.
+        key: `${event.namespace}/${event.source}`,
         value: JSON.stringify(event),
       })),
     });

@@ -109,7 +109,7 @@ describe("cluster lifecycle through Chronos", () => {
         runtime: RUNTIME,
         owner: "ana@example.com",
         head: { cores: 1, memory: "2Gi" },
-        workerGroups: [{ name: "spot", cores: 1, memory: "2Gi", minPods: 1, maxPods: 1, capacity: "spot" }],
+        workerGroups: [{ name: "spot", cores: 2, memory: 4, minPods: 1, maxPods: 1, capacity: "spot" }],
       },
     });
     const phase = async () =>
