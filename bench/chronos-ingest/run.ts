@@ -42,7 +42,8 @@ function sampleEvent(i: number) {
   return {
     id: `bench-${run}-${i}`,
     namespace: "bench",
-    source: "darwin-compute",
+    // Events are keyed by namespace and source: 30 sources spread them over the partitions.
+    source: `bench-source-${i % 30}`,
     type: "cluster_ready",
     payload: {
       cluster_id: `cluster-${i % 1000}`,
