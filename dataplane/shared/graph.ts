@@ -45,11 +45,11 @@ export async function walkGraph(pool: Pool, options: WalkOptions): Promise<Walk>
         UNION
         ${STEP[direction].replace("%T", options.table)}
       )
-      SELECT pk, MIN(depth) AS depth FROM walk GROUP BY pk ORDER BY depth, pk LIMIT ?`;
+      SELECT pk, MIN(depth) AS distance FROM walk GROUP BY pk ORDER BY distance, pk LIMIT ?`;
     const [rows] = await pool.query<Rows>(sql, [options.start, options.depth, options.maxNodes + 1]);
     for (const row of rows) {
       const pk = Number(row.pk);
-      const depth = Number(row.depth);
+      const depth = Number(row.distance);
       const seen = nodes.get(pk);
       if (seen === undefined || depth < seen) nodes.set(pk, depth);
     }
