@@ -27,6 +27,7 @@ import {
   testLogger,
   waitFor,
 } from "../../operator/testing/testbed.ts";
+import { kubectl } from "../../test-e2e/support/kubectl.ts";
 import { migrate } from "../shared/mysql.ts";
 import { createTenant, createTestDatabase, type Tenant, type TestDatabase } from "../testing/testbed.ts";
 import { CATALOG_MIGRATIONS } from "./migrations.ts";
@@ -90,6 +91,9 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  // While the controller runs, so its finalizer removes the index rows and lets the namespaces go.
+  for (const tenant of [teamA, teamB])
+    if (tenant) await kubectl(["delete", "catalogassets", "--all", "-n", tenant.namespace, "--timeout=60s"]);
   await operator?.stop();
   await app?.close();
   await teamA?.delete();
