@@ -291,6 +291,21 @@ describe("Chronos", () => {
     expect(own.statusCode).toBe(404);
   });
 
+  it("lists the tenant's sources and documents the API", async () => {
+    const sources = await app.inject({
+      method: "GET",
+      url: "/chronos/api/v1/sources",
+      headers: { authorization: `Bearer ${tenant.token}` },
+    });
+    expect(sources.json()).toEqual({
+      sources: [expect.objectContaining({ namespace: tenant.namespace, source: "ml-pipeline" })],
+    });
+    const docs = await app.inject({ method: "GET", url: "/docs/json" });
+    expect(Object.keys((docs.json() as { paths: object }).paths)).toEqual(
+      expect.arrayContaining(["/chronos/api/v1/event", "/chronos/api/v1/events", "/chronos/api/v1/sources"]),
+    );
+  });
+
   it("refuses a malformed event with 400 naming the field", async () => {
     const response = await post("event", { source: "Not A Source", type: "x" });
     expect(response.statusCode).toBe(400);
