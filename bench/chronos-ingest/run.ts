@@ -7,7 +7,6 @@
  * Needs the testbed's control and data tiers: node bench/chronos-ingest/run.ts
  */
 import { execFileSync } from "node:child_process";
-import { readdirSync } from "node:fs";
 import http from "node:http";
 import os from "node:os";
 import { join } from "node:path";
@@ -25,6 +24,7 @@ import { KubeClient } from "../../operator/kube-client.ts";
 import { silentLogger } from "../../operator/logger.ts";
 import { loadTestbedEnv } from "../../test-e2e/support/testbed-env.ts";
 
+const REPO = join(import.meta.dirname, "..", "..");
 const env = { ...loadTestbedEnv(), ...process.env } as Record<string, string>;
 const SECONDS = Number(env.BENCH_SECONDS ?? 20);
 const BATCH = Number(env.BENCH_BATCH ?? 100);
@@ -107,15 +107,13 @@ function kafkaPerfTest(
   records: number,
   recordSize: number,
 ): { recordsPerSecond: number; line: string } {
-  const cache = env.DARWIN_CACHE ?? join(os.homedir(), ".cache", "darwin-testbed");
-  const kafkaHome = readdirSync(cache).find((d) => d.startsWith(`kafka-${env.DARWIN_KAFKA_VERSION ?? ""}`));
-  if (!kafkaHome) throw new Error(`no Kafka in ${cache}: hack/testbed up kafka`);
+  const libs = execFileSync(join(REPO, "hack", "kafka-tools"), { encoding: "utf8" }).trim();
   const out = execFileSync(
     "java",
     [
       "-Xmx256m",
       "-cp",
-      `${join(cache, kafkaHome, "libs")}/*`,
+      `${libs}/*`,
       "org.apache.kafka.tools.ProducerPerformance",
       "--topic",
       topic,
