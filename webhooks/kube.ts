@@ -12,9 +12,9 @@ import {
   setHeaderOptions,
   type V1ValidatingWebhookConfiguration,
 } from "@kubernetes/client-node";
+import { type LookupSource, runtimeRecords, serveEnvironmentRecords } from "../api/validation/context.ts";
 import { DarwinRuntime, GROUP, ServeEnvironment, VERSION } from "../crds/src/index.ts";
 import type { KeyPair } from "./certs/authority.ts";
-import { type LookupSource, runtimeRecords, serveEnvironmentRecords } from "./validation/context.ts";
 
 export const FIELD_MANAGER = "darwin-operator";
 

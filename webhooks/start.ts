@@ -7,6 +7,7 @@ import type { Server } from "node:https";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { type Logger, pino } from "pino";
 import type { Registry } from "prom-client";
+import type { LookupSource } from "../api/validation/context.ts";
 import { buildApp } from "./app.ts";
 import { startMountedCertificates } from "./certs/mounted.ts";
 import { type SelfManagedCertificates, startSelfManagedCertificates } from "./certs/self-managed.ts";
@@ -18,7 +19,6 @@ import {
   injectCaBundle,
   secretCertificateStore,
 } from "./kube.ts";
-import type { LookupSource } from "./validation/context.ts";
 
 export interface SelfManagedCertificateOptions {
   mode: "self-managed";

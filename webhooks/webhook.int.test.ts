@@ -248,6 +248,28 @@ describe("admission webhook against the testbed API server", async () => {
     expect(status?.message).toContain(CPU_RUNTIME);
   });
 
+  it("checks memory, which the CRD leaves untyped: fractional GiB pass, other formats are refused in words", async () => {
+    for (const [i, memory] of [4.5, "4.5", 8, "8Gi"].entries()) {
+      const accepted = await kubectl(
+        ["create", "--dry-run=server", "-f", "-"],
+        cluster(`memory-${i}`, {
+          workerGroups: [{ name: "default", cores: 1, memory, minPods: 0, maxPods: 2 }],
+        }),
+      );
+      expect(accepted.stderr, String(memory)).toBe("");
+    }
+    const expected =
+      "must be a memory size such as 8Gi, 512Mi or a number of GiB such as 4.5 (units Ki, Mi, Gi, Ti count in 1024s, K, M, G, T in 1000s; no space, no B)";
+    for (const memory of ["8 GB", "8Gb"]) {
+      const refused = await create(cluster("bad-memory", { head: { cores: 1, memory } }));
+      expect(refused.stderr).toContain(`spec.head.memory: "${memory}" ${expected}`);
+    }
+    const object = await create(cluster("bad-memory", { head: { cores: 1, memory: { gib: 8 } } }));
+    expect(object.stderr).toContain(
+      "spec.head.memory: has the wrong type or format; expected memory for the head node",
+    );
+  });
+
   it("accepts a valid spec, and gpus on a gpu runtime", async () => {
     expect((await create(cluster("valid", {}))).stderr).toBe("");
     const gpu = cluster("gpu", {

@@ -1,53 +1,48 @@
 /**
- * The CatalogAsset controller: registers the asset and its schema version in the catalog's MariaDB index
- * (the catalog service searches it), and removes it through a finalizer when the resource is deleted. It
- * writes to the database directly rather than through the catalog API: the index is the catalog's storage,
- * and the operator must not depend on the API being up to keep it current.
+ * The CatalogAsset controller: registers the asset and its schema version in the catalog index (the
+ * catalog service searches it), and removes it through a finalizer when the resource is deleted. The index
+ * is passed in (`CatalogIndex`; cmd/ wires the catalog's MariaDB store, dataplane/catalog/index.ts), so the
+ * controller knows nothing of where it lives; registering does not depend on the catalog API being up.
  */
 import { z } from "zod";
 import { CatalogAsset, type Condition } from "../../crds/src/index.ts";
-import { deleteAsset, registerAsset } from "../../dataplane/catalog/assets.ts";
-import { CATALOG_MIGRATIONS } from "../../dataplane/catalog/migrations.ts";
-import { createPool, migrate, type Pool } from "../../dataplane/shared/mysql.ts";
 import type { ControllerDefinition, ReconcileContext } from "../../operator/controller.ts";
 import { TerminalError } from "../../operator/controller.ts";
 import type { JsonObject } from "../../operator/json.ts";
-import { darwinResource } from "../../operator/resource.ts";
+import { darwinResource } from "../shared/resource-types.ts";
 import { computeCatalogAssetStatus } from "./status.ts";
 
 export const CATALOG_ASSETS = darwinResource(CatalogAsset);
 
+export type CatalogAssetSpec = z.infer<typeof CatalogAsset.spec>;
+
+/** Where assets are registered. */
+export interface CatalogIndex {
+  /** Inserts or updates the asset; a changed schema becomes the next version. */
+  register(
+    key: { namespace: string; name: string; uid: string },
+    spec: CatalogAssetSpec,
+  ): Promise<{ schemaVersion: number; changed: boolean }>;
+  /** Removes the asset registered under this uid (a newer asset of the same name stays). */
+  remove(key: { namespace: string; name: string }, uid: string | undefined): Promise<void>;
+}
+
 export interface CatalogAssetControllerOptions {
   /**
-   * mysql://user:password@host:port/database of the catalog index. Without it every asset is reported
-   * Ready=False (CatalogNotConfigured) and nothing is written.
+   * The catalog index. Without one every asset is reported Ready=False (CatalogNotConfigured) and nothing
+   * is written.
    * @default undefined
    */
-  databaseUrl?: string | undefined;
-  /** A pool to use instead of opening one from databaseUrl (tests). */
-  pool?: Pool;
+  index: CatalogIndex | undefined;
 }
 
 export function createCatalogAssetController(options: CatalogAssetControllerOptions): ControllerDefinition {
-  let ready: Promise<Pool> | undefined;
-  const database = (): Promise<Pool> | undefined => {
-    if (!options.pool && !options.databaseUrl) return undefined;
-    ready ??= (async () => {
-      const pool = options.pool ?? createPool(options.databaseUrl as string, 4);
-      await migrate(pool, "catalog", CATALOG_MIGRATIONS);
-      return pool;
-    })().catch((error: unknown) => {
-      ready = undefined; // the next reconcile tries again
-      throw error;
-    });
-    return ready;
-  };
+  const { index } = options;
   return {
     name: "catalogasset",
     for: CATALOG_ASSETS,
     async reconcile(ctx) {
-      const pending = database();
-      if (!pending) {
+      if (!index) {
         await writeStatus(ctx, {
           reason: "CatalogNotConfigured",
           message: "the operator has no catalog database; set DARWIN_CATALOG_MYSQL_URL on the operator",
@@ -57,7 +52,7 @@ export function createCatalogAssetController(options: CatalogAssetControllerOpti
       const spec = CatalogAsset.spec.safeParse(ctx.object.spec);
       if (!spec.success) throw new TerminalError("InvalidSpec", z.prettifyError(spec.error));
       const { namespace = "", name, uid = "" } = ctx.object.metadata;
-      const registration = await registerAsset(await pending, { namespace, name, uid }, spec.data);
+      const registration = await index.register({ namespace, name, uid }, spec.data);
       await writeStatus(ctx, { schemaVersion: registration.schemaVersion });
       if (registration.changed)
         ctx.event({
@@ -69,10 +64,8 @@ export function createCatalogAssetController(options: CatalogAssetControllerOpti
       return undefined;
     },
     async finalize(ctx) {
-      const pending = database();
-      if (!pending) return;
       const { namespace = "", name, uid } = ctx.object.metadata;
-      await deleteAsset(await pending, { namespace, name }, uid);
+      await index?.remove({ namespace, name }, uid);
     },
   };
 }

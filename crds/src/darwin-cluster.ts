@@ -1,6 +1,17 @@
 /** DarwinCluster: a Ray compute cluster (with optional Jupyter), the seed's cluster JSON as a resource. */
 import { z } from "zod";
-import { capacity, cel, cores, dnsLabel, listMap, memory, owner, statusBase, tags } from "./common.ts";
+import {
+  capacity,
+  cel,
+  cores,
+  dnsLabel,
+  listMap,
+  matching,
+  memory,
+  owner,
+  statusBase,
+  tags,
+} from "./common.ts";
 import { defineKind } from "./kind.ts";
 
 export const HeadNode = z
@@ -12,6 +23,9 @@ export const HeadNode = z
   .describe(
     "The Ray head node (the seed's head_node_config). It runs the GCS, the dashboard and the driver.",
   );
+
+const DEFAULT_MIN_PODS = 0;
+const DEFAULT_MAX_PODS = 1;
 
 export const WorkerGroup = cel(
   z
@@ -31,20 +45,21 @@ export const WorkerGroup = cel(
         .int()
         .min(0)
         .max(1000)
-        .default(0)
+        .default(DEFAULT_MIN_PODS)
         .describe("Fewest workers the autoscaler keeps (the seed's min_pods)."),
       maxPods: z
         .number()
         .int()
         .min(0)
         .max(1000)
-        .default(1)
+        .default(DEFAULT_MAX_PODS)
         .describe("Most workers the autoscaler may start (the seed's max_pods)."),
       capacity: capacity("on-demand"),
     })
     .describe("A group of identical Ray workers (the seed's worker_node_configs[])."),
+  // minPods and maxPods may be absent: defaults inside list items are not stored (see crds/src/openapi.ts)
   {
-    rule: "self.minPods <= self.maxPods",
+    rule: `(has(self.minPods) ? self.minPods : ${DEFAULT_MIN_PODS}) <= (has(self.maxPods) ? self.maxPods : ${DEFAULT_MAX_PODS})`,
     message: "minPods must be less than or equal to maxPods",
     fieldPath: ".minPods",
   },
@@ -90,12 +105,11 @@ export const DarwinClusterSpec = z
           .describe("PyPI packages installed on every node at start."),
         maven: z
           .array(
-            z
-              .string()
-              .min(1)
-              .max(256)
-              .regex(/^[^:\s]+:[^:\s]+:[^:\s]+$/)
-              .describe("Maven coordinates group:artifact:version."),
+            matching(
+              z.string().min(1).max(256),
+              /^[^:\s]+:[^:\s]+:[^:\s]+$/,
+              "must be Maven coordinates group:artifact:version, e.g. org.apache.spark:spark-avro_2.12:3.5.1",
+            ).describe("Maven coordinates group:artifact:version."),
           )
           .max(256)
           .default([])

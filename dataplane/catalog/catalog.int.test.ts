@@ -17,7 +17,6 @@ import type { KubeClient } from "../../operator/kube-client.ts";
 import {
   createObject,
   getObject,
-  installCrds,
   mergePatch,
   REPO,
   startManager,
@@ -30,6 +29,7 @@ import {
 import { kubectl } from "../../test-e2e/support/kubectl.ts";
 import { migrate } from "../shared/mysql.ts";
 import { createTenant, createTestDatabase, type Tenant, type TestDatabase } from "../testing/testbed.ts";
+import { mariadbCatalogIndex } from "./index.ts";
 import { CATALOG_MIGRATIONS } from "./migrations.ts";
 import { buildCatalogService } from "./service.ts";
 
@@ -73,13 +73,12 @@ const registered = (namespace: string, name: string) =>
 
 beforeAll(async () => {
   client = testbedClient("darwin-catalog-test");
-  await installCrds(client, [CATALOG_ASSETS.plural]);
   db = await createTestDatabase("catalog_it");
   await migrate(db.pool, "catalog", CATALOG_MIGRATIONS);
   teamA = await createTenant(client, "catalog-a", GRANT);
   teamB = await createTenant(client, "catalog-b", GRANT);
   operator = await startManager(
-    [createCatalogAssetController({ pool: db.pool })],
+    [createCatalogAssetController({ index: mariadbCatalogIndex({ pool: db.pool }) })],
     testConfig(teamA.namespace, { namespaces: [teamA.namespace, teamB.namespace] }),
   );
   app = await buildCatalogService({

@@ -16,7 +16,6 @@ import {
   CHRONOS,
   createObject,
   getObject,
-  installCrds,
   REPO,
   testbedClient,
   waitFor,
@@ -82,7 +81,6 @@ const recorded = (id: string) =>
 
 beforeAll(async () => {
   client = testbedClient("darwin-chronos-test");
-  await installCrds(client, [CHRONOS.plural]);
   tenant = await createTenant(client, "chronos-a", GRANT);
   other = await createTenant(client, "chronos-b", GRANT);
   chronos = await startChronos(client, tenant.namespace);

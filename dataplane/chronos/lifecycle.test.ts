@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
+import { darwinResource } from "../../controllers/shared/resource-types.ts";
 import { DarwinCluster } from "../../crds/src/index.ts";
 import type { ControllerDefinition, ReconcileContext } from "../../operator/controller.ts";
-import { darwinResource, type KubeObject } from "../../operator/resource.ts";
+import type { KubeObject } from "../../operator/resource.ts";
 import { darwinClusterEvent, type LifecycleEvent, withLifecycleEvents } from "./lifecycle.ts";
 import type { EventSink } from "./sink.ts";
 

@@ -16,11 +16,12 @@ import {
 } from "@platformatic/kafka";
 import type { Logger } from "pino";
 import { z } from "zod";
+import { darwinResource } from "../../controllers/shared/resource-types.ts";
 import type { Condition } from "../../crds/src/index.ts";
 import { ChronosTransformer } from "../../crds/src/index.ts";
 import { Informer } from "../../operator/informer.ts";
 import type { KubeClient } from "../../operator/kube-client.ts";
-import { darwinResource, type KubeObject } from "../../operator/resource.ts";
+import type { KubeObject } from "../../operator/resource.ts";
 import { patchStatus } from "../../operator/status.ts";
 import type { Pool } from "../shared/mysql.ts";
 import { type ChronosEvent, chronosEvent } from "./event.ts";

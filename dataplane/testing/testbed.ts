@@ -5,7 +5,7 @@
 import mysql from "mysql2/promise";
 import { z } from "zod";
 import type { KubeClient } from "../../operator/kube-client.ts";
-import { deleteNamespace } from "../../operator/testing/testbed.ts";
+import { deleteNamespace } from "../../test-e2e/support/fixture.ts";
 import { mysqlEndpoint } from "../../test-e2e/testbed/env.ts";
 import { uniqueName } from "../../test-e2e/testbed/testbed-cli.ts";
 import { createPool, type Pool } from "../shared/mysql.ts";

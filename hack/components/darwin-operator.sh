@@ -17,7 +17,7 @@ darwin_operator_start() {
   tb_spawn darwin_operator env KUBECONFIG="$DARWIN_RUN/kubeconfig" \
     DARWIN_CHRONOS_URL="http://127.0.0.1:$CHRONOS_PORT" \
     DARWIN_CATALOG_MYSQL_URL="mysql://root:$MARIADB_PASSWORD@127.0.0.1:$MARIADB_PORT/darwin" \
-    "$REPO_DIR/node_modules/.bin/node" "$REPO_DIR/operator/main.ts" --config "$HACK_DIR/operator-local.yaml"
+    "$REPO_DIR/node_modules/.bin/node" "$REPO_DIR/cmd/operator.ts" --config "$HACK_DIR/operator-local.yaml"
 }
 
 darwin_operator_ready() {

@@ -4,21 +4,26 @@
  */
 import { createCatalogAssetController } from "../controllers/catalog-asset/reconciler.ts";
 import { createDarwinClusterController } from "../controllers/darwin-cluster/reconciler.ts";
+import { mariadbCatalogIndex } from "../dataplane/catalog/index.ts";
 import { darwinClusterEvent, withLifecycleEvents } from "../dataplane/chronos/lifecycle.ts";
 import { chronosSinkFromEnv } from "../dataplane/chronos/sink.ts";
-import type { OperatorConfig } from "./config.ts";
-import type { ControllerDefinition } from "./controller.ts";
-import { createLogger } from "./logger.ts";
+import type { ControllerDefinition } from "../operator/controller.ts";
+import { createLogger } from "../operator/logger.ts";
+import type { DarwinConfig } from "./config.ts";
 
-export function darwinControllers(config: OperatorConfig): ControllerDefinition[] {
+export function darwinControllers(config: DarwinConfig): ControllerDefinition[] {
   // Lifecycle events go to Chronos when DARWIN_CHRONOS_URL is set (dataplane/chronos/lifecycle.ts).
   const events = chronosSinkFromEnv(createLogger(config.logLevel));
+  // CatalogAssets are registered in the catalog's MariaDB when DARWIN_CATALOG_MYSQL_URL is set.
+  const catalogIndex = process.env.DARWIN_CATALOG_MYSQL_URL;
   return [
     withLifecycleEvents(
       createDarwinClusterController({ prices: config.capacityClasses }),
       events,
       darwinClusterEvent,
     ),
-    createCatalogAssetController({ databaseUrl: process.env.DARWIN_CATALOG_MYSQL_URL }),
+    createCatalogAssetController({
+      index: catalogIndex ? mariadbCatalogIndex({ url: catalogIndex }) : undefined,
+    }),
   ];
 }
