@@ -21,6 +21,16 @@ export interface KafkaSettings {
 
 export const dlqTopic = (topic: string) => `${topic}.dlq`;
 
+/** Most events in one produce request. */
+const MAX_SEND = 5_000;
+
+/** The first specific reason inside the client's nested errors ("Producing messages failed." says little). */
+export function describeKafkaError(error: unknown): string {
+  const e = error as { message?: string; errors?: unknown[] };
+  const inner = e.errors?.[0];
+  return inner ? describeKafkaError(inner) : (e.message ?? String(error));
+}
+
 /** Kafka could not take the events; the client should retry after `retryAfterSeconds`. */
 export class KafkaUnavailable extends Error {
   readonly retryAfterSeconds: number;
@@ -56,9 +66,16 @@ export function forceClose(client: {
   return new Promise((resolve) => client.close(true, () => resolve()));
 }
 
+/**
+ * One send in flight at a time: the client's idempotent producer numbers each partition's batches, and two
+ * concurrent sends can reach the broker out of order (OUT_OF_ORDER_SEQUENCE_NUMBER). Events that arrive while
+ * a send is in flight are sent together in the next one (a group commit), so concurrency becomes batch size.
+ */
 export class EventPublisher {
   private readonly settings: KafkaSettings;
   private producer: Producer<string, string, string, string> | undefined;
+  private readonly waiting: Array<{ events: readonly ChronosEvent[]; done: (error?: unknown) => void }> = [];
+  private sending = false;
 
   constructor(settings: KafkaSettings) {
     this.settings = settings;
@@ -78,8 +95,44 @@ export class EventPublisher {
     return this.producer;
   }
 
-  /** Sends the events and resolves once Kafka acknowledged all of them; throws KafkaUnavailable otherwise. */
-  async publish(events: readonly ChronosEvent[]): Promise<void> {
+  /** Resolves once Kafka acknowledged all the events; throws KafkaUnavailable otherwise. */
+  publish(events: readonly ChronosEvent[]): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ events, done: (error) => (error ? reject(error) : resolve()) });
+      this.drain();
+    });
+  }
+
+  private drain(): void {
+    if (this.sending || this.waiting.length === 0) return;
+    const group: typeof this.waiting = [];
+    let count = 0;
+    while (
+      this.waiting.length > 0 &&
+      (group.length === 0 || count + (this.waiting[0]?.events.length ?? 0) <= MAX_SEND)
+    ) {
+      const next = this.waiting.shift();
+      if (!next) break;
+      group.push(next);
+      count += next.events.length;
+    }
+    this.sending = true;
+    this.send(group.flatMap((g) => g.events))
+      .then(
+        () => {
+          for (const g of group) g.done();
+        },
+        (error: unknown) => {
+          for (const g of group) g.done(error);
+        },
+      )
+      .finally(() => {
+        this.sending = false;
+        this.drain();
+      });
+  }
+
+  private async send(events: readonly ChronosEvent[]): Promise<void> {
     const producer = this.current();
     const send = producer.send({
       messages: events.map((event) => ({
@@ -102,7 +155,8 @@ export class EventPublisher {
       // Whatever the producer's state now (sequence numbers of a failed batch), the next send starts afresh.
       if (this.producer === producer) this.producer = undefined;
       void forceClose(producer);
-      throw new KafkaUnavailable(`Kafka did not acknowledge the events: ${(error as Error).message}`, 2, {
+      send.catch(() => undefined);
+      throw new KafkaUnavailable(`Kafka did not acknowledge the events: ${describeKafkaError(error)}`, 2, {
         cause: error,
       });
     } finally {
