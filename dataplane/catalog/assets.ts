@@ -26,7 +26,9 @@ export function nameWords(name: string): string {
 /** Column names with their underscore-separated words, and column descriptions. */
 export function columnsText(schema: AssetSpec["schema"]): string {
   return schema
-    .map((f) => [f.name, ...f.name.split(/_+/).filter((w) => w !== f.name), f.description ?? ""].join(" ").trim())
+    .map((f) =>
+      [f.name, ...f.name.split(/_+/).filter((w) => w !== f.name), f.description ?? ""].join(" ").trim(),
+    )
     .join(" ")
     .trim();
 }

@@ -6,9 +6,10 @@
  * the real openlineage-python client are accepted and the lineage query returns the job's graph; a malformed
  * RunEvent is a 400 naming the field.
  */
-import { execFileSync } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import { Registry } from "prom-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CATALOG_ASSETS, createCatalogAssetController } from "../../controllers/catalog-asset/reconciler.ts";
@@ -232,7 +233,8 @@ describe("OpenLineage", () => {
       ],
       outputs: [{ namespace: "s3://lake", name: "housing/features" }],
     };
-    execFileSync(
+    // Asynchronously: the catalog answering it runs in this process.
+    await promisify(execFile)(
       python,
       [
         join(import.meta.dirname, "testing", "emit_openlineage.py"),
