@@ -226,7 +226,9 @@ describe("Chronos", () => {
     }
   });
 
-  it("answers 503 with Retry-After while Kafka is down and loses nothing it acknowledged", async () => {
+  it("answers 503 with Retry-After while Kafka is down and loses nothing it acknowledged", {
+    timeout: 300_000,
+  }, async () => {
     const acknowledged: string[] = [];
     const refused: Array<string | undefined> = [];
     let sending = true;
