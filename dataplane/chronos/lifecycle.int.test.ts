@@ -99,7 +99,9 @@ afterAll(async () => {
 });
 
 describe("cluster lifecycle through Chronos", () => {
-  it("gives the cluster and user entities, owns, and the created and stopped events", async () => {
+  it("gives the cluster and user entities, owns, and the created and stopped events", {
+    timeout: 300_000,
+  }, async () => {
     const name = "housing-project";
     await createObject(client, DARWIN_CLUSTERS, {
       apiVersion: DARWIN_CLUSTERS.apiVersion,
