@@ -1,5 +1,5 @@
 # Chronos (ingest API and event processor) and the catalog API, run from this checkout against the testbed's
-# apiserver, Kafka and MariaDB (tier `chronos`). hack/demo/chronos.sh starts them after hack/up.
+# apiserver, Kafka and MariaDB (tier `dataplane`). hack/demo/chronos.sh starts them after hack/up.
 
 CHRONOS_PORT=${DARWIN_CHRONOS_PORT:-28090}
 CATALOG_PORT=${DARWIN_CATALOG_PORT:-28091}

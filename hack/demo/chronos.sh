@@ -11,7 +11,7 @@ NAMESPACE=${DARWIN_DEMO_NAMESPACE:-darwin-demo}
 CLUSTER=${DARWIN_DEMO_CLUSTER:-housing-project}
 
 echo "== starting Kafka, MariaDB, Chronos (API and processor) and the catalog (logs: \$DARWIN_RUN/logs/)"
-hack/testbed up chronos
+hack/testbed up dataplane
 set -a
 # shellcheck disable=SC1090
 source "$(hack/testbed envfile)"
