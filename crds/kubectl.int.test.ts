@@ -8,7 +8,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { createNamespace, deleteNamespace, useTestbed } from "../test-e2e/support/fixture.ts";
+import { useTestbed } from "../test-e2e/support/fixture.ts";
 import { kubectl, kubectlOk } from "../test-e2e/support/kubectl.ts";
 import { KINDS } from "./src/index.ts";
 
@@ -45,17 +45,15 @@ function forThisRun(manifest: Manifest, tag = ""): Manifest {
 const tb = useTestbed();
 const namespaces: string[] = [];
 const newNamespace = async () => {
-  const ns = await createNamespace(tb.client, "api-kubectl");
+  const ns = await tb.createNamespace("api-kubectl");
   namespaces.push(ns);
   return ns;
 };
 
 afterAll(async () => {
-  // the control tier runs no namespace controller: delete the objects, not just their namespaces
-  for (const ns of namespaces) {
-    await kubectl(["delete", "darwin", "--all", "-n", ns, "--wait=false"]);
-    await deleteNamespace(tb.client, ns);
-  }
+  // the control tier runs no namespace controller: delete the objects, not just their namespaces (the
+  // fixture deletes the namespaces afterwards)
+  for (const ns of namespaces) await kubectl(["delete", "darwin", "--all", "-n", ns, "--wait=false"]);
   await kubectl(["delete", "darwin-admin", "-l", `${RUN_LABEL}=${RUN}`, "--wait=false"]);
 });
 

@@ -13,22 +13,32 @@ export class ApiError extends Error {
   readonly code: number;
   /** Status.reason, e.g. NotFound, Conflict, Expired. */
   readonly reason: string;
+  /** Set when the apiserver said it is busy (429, or 503 with Retry-After): how long it asked to wait. */
+  readonly retryAfterMs: number | undefined;
 
   /** The request that failed ("PATCH /apis/..."), when it was one; the Status message alone. */
   readonly request: string | undefined;
   readonly statusMessage: string;
 
-  constructor(code: number, reason: string, message: string, request?: string, statusMessage = message) {
+  constructor(
+    code: number,
+    reason: string,
+    message: string,
+    request?: string,
+    statusMessage = message,
+    retryAfterMs?: number,
+  ) {
     super(message);
     this.name = "ApiError";
     this.code = code;
     this.reason = reason;
     this.request = request;
     this.statusMessage = statusMessage;
+    this.retryAfterMs = retryAfterMs;
   }
 
   /** Builds the error from a response code and body (a Status object, or anything else). */
-  static fromResponse(code: number, body: string, what: string): ApiError {
+  static fromResponse(code: number, body: string, what: string, retryAfterMs?: number): ApiError {
     let parsed: z.infer<typeof statusBody> = {};
     try {
       parsed = statusBody.parse(JSON.parse(body));
@@ -37,7 +47,14 @@ export class ApiError extends Error {
     }
     const reason = parsed.reason ?? `HTTP${code}`;
     const message = parsed.message ?? body.slice(0, 500);
-    return new ApiError(parsed.code ?? code, reason, `${what}: ${code} ${reason}: ${message}`, what, message);
+    return new ApiError(
+      parsed.code ?? code,
+      reason,
+      `${what}: ${code} ${reason}: ${message}`,
+      what,
+      message,
+      retryAfterMs,
+    );
   }
 
   /** Builds the error from the Status object of a watch ERROR event. */

@@ -216,6 +216,7 @@ export class Manager implements CacheIndex, CacheReader {
     await this.election;
     await Promise.all([...this.informers.values()].map((i) => i.stop()));
     this.stopClientMetrics?.();
+    this.leading = false;
     this.log.info("Stopped manager");
   }
 

@@ -7,7 +7,6 @@
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import { parseArgs } from "node:util";
-import type { KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import { ConfigError, type ConfigSchema, loadConfig, type OperatorConfig, RUNTIME_CONFIG } from "./config.ts";
 import type { ControllerDefinition } from "./controller.ts";
@@ -21,8 +20,7 @@ import { OperatorMetrics } from "./metrics.ts";
 /** What a component of the operator process gets: the configuration and the process's shared parts. */
 export interface ComponentDependencies<C extends OperatorConfig> {
   config: C;
-  /** The operator's kubeconfig (kubeconfig file or in-cluster service account). */
-  kubeConfig: KubeConfig;
+  /** The operator's client (kubeconfig file or in-cluster service account); the only one in the process. */
   client: KubeClient;
   log: Logger;
   /** Register the component's metrics on metrics.registry: they are served on the operator's /metrics. */
@@ -144,7 +142,7 @@ export async function runOperator<C extends OperatorConfig>(options: RunOptions<
 
   const components: RunningComponent[] = [];
   for (const start of options.components ?? []) {
-    const running = await start({ config, kubeConfig: client.kubeConfig, client, log, metrics });
+    const running = await start({ config, client, log, metrics });
     if (running) components.push(running);
   }
 

@@ -9,7 +9,7 @@ import { startWebhookServer } from "./start.ts";
 
 export const webhookComponent: Component<OperatorConfig & { webhook: WebhookConfig }> = async ({
   config: { webhook: config },
-  kubeConfig,
+  client,
   log,
   metrics,
 }) => {
@@ -19,7 +19,7 @@ export const webhookComponent: Component<OperatorConfig & { webhook: WebhookConf
     ? { url: config.configuration.url }
     : { service: { namespace: certs.namespace, name: certs.serviceName, port: 443 } };
   return startWebhookServer({
-    kubeConfig,
+    client,
     host: config.host,
     port: config.port,
     logger: log,

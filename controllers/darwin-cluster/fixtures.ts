@@ -34,11 +34,11 @@ export function cluster(
 }
 
 /** A DarwinRuntime object for the integration tests (cluster-scoped: give each run its own name). */
-export function runtimeObject(name: string, displayName = name) {
+export function runtimeObject(name: string, displayName = name, image = "rayproject/ray:2.37.0-py310") {
   return {
     apiVersion: API_VERSION,
     kind: DarwinRuntime.kind,
     metadata: { name },
-    spec: { displayName, rayVersion: "2.37.0", pythonVersion: "3.10", image: "rayproject/ray:2.37.0-py310" },
+    spec: { displayName, rayVersion: "2.37.0", pythonVersion: "3.10", image },
   };
 }

@@ -71,7 +71,9 @@ export const DarwinClusterSpec = z
       .string()
       .min(1)
       .max(63)
-      .describe("Runtime to run: the displayName (e.g. Ray2.37.0-Py310-CPU) or name of a DarwinRuntime."),
+      .describe(
+        "Runtime to run: the displayName (e.g. Ray2.37.0-Py310-CPU) or name of a DarwinRuntime. The operator watches runtimes: creating or changing the named one reconciles this cluster again.",
+      ),
     owner: owner(),
     tags: tags(),
     inactiveTimeMinutes: z
@@ -81,7 +83,7 @@ export const DarwinClusterSpec = z
       .max(10080)
       .default(60)
       .describe(
-        "Stop the cluster after this many minutes without activity (the seed's inactive_time); 0 never stops it.",
+        "Minutes without activity after which the cluster is to stop (the seed's inactive_time; 0 never). Not acted on yet: the operator does not stop idle clusters; set suspend to true to stop one.",
       ),
     suspend: z
       .boolean()
@@ -102,7 +104,9 @@ export const DarwinClusterSpec = z
           .array(z.string().min(1).max(256).describe("A pip requirement, e.g. xgboost==2.1.1."))
           .max(256)
           .default([])
-          .describe("PyPI packages installed on every node at start."),
+          .describe(
+            "pip requirements, passed to every Ray container and to Jupyter as a Ray runtime_env in DARWIN_RUNTIME_ENV; nothing is installed at start: a job or notebook hands it to ray.init(runtime_env=...) and Ray installs them for that job.",
+          ),
         maven: z
           .array(
             matching(
@@ -113,10 +117,12 @@ export const DarwinClusterSpec = z
           )
           .max(256)
           .default([])
-          .describe("Maven packages (group:artifact:version) put on the Spark/Java classpath."),
+          .describe(
+            "Maven coordinates (group:artifact:version), passed comma-separated to every Ray container and to Jupyter in DARWIN_MAVEN_PACKAGES for Spark or Java to resolve; nothing is downloaded at start.",
+          ),
       })
       .optional()
-      .describe("Packages installed when the cluster starts."),
+      .describe("Packages the cluster's jobs use, handed to its containers as environment variables."),
     jupyter: z
       .object({
         enabled: z.boolean().default(true).describe("Run a Jupyter server attached to the cluster."),
@@ -124,7 +130,9 @@ export const DarwinClusterSpec = z
       .default({ enabled: true })
       .describe("The cluster's Jupyter notebook server."),
   })
-  .describe("Desired state of a Ray cluster: runtime, head and worker resources, idle policy and packages.");
+  .describe(
+    "Desired state of a Ray cluster: runtime, head and worker resources, packages, and an idle timeout.",
+  );
 
 export const DarwinClusterStatus = z
   .object({
@@ -151,7 +159,9 @@ export const DarwinClusterStatus = z
     lastActivityTime: z
       .string()
       .optional()
-      .describe("When activity (jobs, notebooks) was last seen (RFC 3339)."),
+      .describe(
+        "When activity (jobs, notebooks) was last seen (RFC 3339); not set yet, as idle stop is not there yet.",
+      ),
     ...statusBase,
   })
   .describe("Observed state of the Ray cluster.");

@@ -45,6 +45,8 @@ export interface Testbed {
     overrides?: Record<string, unknown>,
     options?: { kubeconfig?: string },
   ): Promise<TestManager>;
+  /** Another namespace of the file's (a unique suffix is added), cleaned up and deleted like the first. */
+  createNamespace(prefix: string): Promise<string>;
   /** Runs `cleanup` at teardown, after the operators stopped and before the namespace goes (last in, first out). */
   defer(cleanup: () => Promise<unknown> | unknown): void;
 }
@@ -99,25 +101,29 @@ export async function deleteNamespace(client: KubeClient, namespace: string): Pr
 export function useTestbed(options: TestbedOptions = {}): Testbed {
   let client: KubeClient | undefined;
   let namespace: string | undefined;
+  const namespaces: string[] = [];
   const operators: TestManager[] = [];
   const deferred: Array<() => Promise<unknown> | unknown> = [];
 
   beforeAll(async () => {
     client = testbedClient();
-    if (options.namespace) namespace = await createNamespace(client, options.namespace);
+    if (options.namespace) {
+      namespace = await createNamespace(client, options.namespace);
+      namespaces.push(namespace);
+    }
   });
 
   afterAll(async () => {
     for (const operator of operators.splice(0).reverse()) await operator.stop();
     for (const cleanup of deferred.splice(0).reverse()) await cleanup();
     client?.close();
-    if (namespace) {
+    if (namespaces.length > 0) {
       // A client of its own: a test may have restarted the apiserver under the first one's connections.
       const cleaner = testbedClient();
-      for (const type of options.cleanup ?? []) {
-        await deleteAll(cleaner, type, namespace).catch(() => undefined);
+      for (const ns of namespaces.splice(0)) {
+        for (const type of options.cleanup ?? []) await deleteAll(cleaner, type, ns).catch(() => undefined);
+        await deleteNamespace(cleaner, ns);
       }
-      await deleteNamespace(cleaner, namespace);
       cleaner.close();
     }
   });
@@ -136,6 +142,11 @@ export function useTestbed(options: TestbedOptions = {}): Testbed {
       const operator = await startManager(controllers, testConfig(this.namespace, overrides), startOptions);
       operators.push(operator);
       return operator;
+    },
+    async createNamespace(prefix) {
+      const ns = await createNamespace(this.client, prefix);
+      namespaces.push(ns);
+      return ns;
     },
     defer(cleanup) {
       deferred.push(cleanup);
