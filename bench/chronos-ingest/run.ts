@@ -81,7 +81,9 @@ async function httpIngest(
             text += chunk;
           });
           response.on("end", () =>
-            response.statusCode === 202 ? resolve(202) : reject(new Error(`HTTP ${response.statusCode}: ${text}`)),
+            response.statusCode === 202
+              ? resolve(202)
+              : reject(new Error(`HTTP ${response.statusCode}: ${text}`)),
           );
         },
       );
