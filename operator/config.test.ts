@@ -32,10 +32,6 @@ describe("operator configuration", () => {
       retryPeriodSeconds: 2,
     });
     expect(config.http.port).toBe(8080);
-    expect(config.webhook.port).toBe(9443);
-    expect(config.capacityClasses["on-demand"].cpuCoreHour).toBeGreaterThan(
-      config.capacityClasses.spot.cpuCoreHour,
-    );
   });
 
   it("reads YAML and JSON files, and environment variables win over them", () => {
@@ -69,16 +65,10 @@ describe("operator configuration", () => {
     expect(message).toContain("http.port (from DARWIN_HTTP_PORT)");
   });
 
-  it("rejects bad capacity prices and namespace names", () => {
-    const message = errorOf(() =>
-      parseConfig({
-        namespaces: ["Team_A"],
-        capacityClasses: { spot: { cpuCoreHour: -1, memoryGiBHour: 0 }, "on-demand": { cpuCoreHour: 1 } },
-      }),
-    );
+  it("rejects bad namespace names, and sections only an application adds", () => {
+    const message = errorOf(() => parseConfig({ namespaces: ["Team_A"], webhook: { enabled: false } }));
     expect(message).toContain("namespaces.0: must be a namespace name");
-    expect(message).toContain("capacityClasses.spot.cpuCoreHour");
-    expect(message).toContain("capacityClasses.on-demand.memoryGiBHour");
+    expect(message).toMatch(/\(top level\).*Unrecognized key.*webhook/);
   });
 
   it("says when the file is missing or not a mapping", () => {

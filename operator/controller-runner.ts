@@ -3,8 +3,7 @@
  * shares (finalizer handling, terminal-error reporting, retries, metrics, logs).
  */
 import type { Logger } from "pino";
-import { GROUP } from "../crds/src/index.ts";
-import { isConflict, isNotFound } from "./api-error.ts";
+import { type ApiError, forbiddenAction, isConflict, isForbidden, isNotFound } from "./api-error.ts";
 import { type ApplyResult, applyObject, withManagedByLabel } from "./apply.ts";
 import type { BackoffOptions, RateLimitOptions } from "./backoff.ts";
 import { setCondition } from "./conditions.ts";
@@ -48,6 +47,8 @@ export interface ControllerRunnerOptions {
   workers: number;
   queueBackoff?: BackoffOptions | undefined;
   queueRateLimit?: RateLimitOptions | undefined;
+  /** Finalizers are named `<finalizerPrefix>/<controller name>` unless the definition names its own. */
+  finalizerPrefix: string;
 }
 
 /** Per-reconcile state behind the context: the object as last written, and how many writes were made. */
@@ -68,14 +69,14 @@ export class ControllerRunner {
   private readonly options: ControllerRunnerOptions;
   private readonly log: Logger;
   private readonly aborter = new AbortController();
-  /** Errors already reported with a condition and an Event (cleanup failures). */
+  /** Errors already reported with a condition and an Event (cleanup failures, forbidden requests). */
   private readonly reported = new WeakSet<object>();
   private workers: Promise<void>[] = [];
 
   constructor(definition: ControllerDefinition, options: ControllerRunnerOptions) {
     this.definition = definition;
     this.options = options;
-    this.finalizer = definition.finalizerName ?? `${GROUP}/${definition.name}`;
+    this.finalizer = definition.finalizerName ?? `${options.finalizerPrefix}/${definition.name}`;
     this.log = options.log.child({ controller: definition.name });
     this.queue = new WorkQueue({
       backoff: options.queueBackoff,
@@ -230,6 +231,7 @@ export class ControllerRunner {
       return { writes: state.writes, result };
     } catch (err) {
       if (err instanceof TerminalError) await this.reportFailure(ctx, err.reason, err.message, "Reconcile");
+      else if (isForbidden(err)) await this.reportForbidden(ctx, err as ApiError, log);
       throw err;
     }
   }
@@ -279,6 +281,21 @@ export class ControllerRunner {
     state.object = await edit(this.options.client, this.definition.for, state.object, this.finalizer, signal);
     state.writes += 1;
     informer?.assume(state.object);
+  }
+
+  /**
+   * A request the operator's role does not allow: the user sees it in the Ready condition (the apiserver's
+   * message names the verb and the resource), not only in the operator's log. Still retried: a fixed
+   * role makes the next attempt pass.
+   */
+  private async reportForbidden(ctx: ReconcileContext, err: ApiError, log: Logger): Promise<void> {
+    const message = `The operator may not ${forbiddenAction(err)}: its RBAC role lacks the permission; grant it and the retried reconcile goes on (${err.message}).`;
+    try {
+      await this.reportFailure(ctx, "Forbidden", message, "Reconcile");
+      this.reported.add(err);
+    } catch (reportErr) {
+      log.warn({ err: String(reportErr) }, "Forbidden error was not reported in the status");
+    }
   }
 
   /** Ready=False with the reason, and a Warning Event; throws if the status cannot be written. */

@@ -17,6 +17,7 @@ import type { ApplyResult } from "./apply.ts";
 import type { EventInput } from "./events.ts";
 import type { JsonObject } from "./json.ts";
 import type { KubeClient } from "./kube-client.ts";
+import type { PolicyRule } from "./rbac.ts";
 import type { KubeObject, ResourceType } from "./resource.ts";
 
 /**
@@ -105,7 +106,7 @@ export interface CacheReader {
 }
 
 export interface ControllerDefinition {
-  /** Unique, lower-case; labels metrics and logs and names the finalizer. */
+  /** Unique, lower-case; labels metrics and logs and names the finalizer (`<finalizerPrefix>/<name>`). */
   name: string;
   /** The kind reconciled; its events enqueue the object itself. */
   for: ResourceType;
@@ -116,6 +117,12 @@ export interface ControllerDefinition {
   owns?: ResourceType[];
   /** Other kinds whose changes wake objects of this kind (not ownership; see Watch); cached unfiltered. */
   watches?: Watch[];
+  /**
+   * Permissions beyond what the runtime derives from `for`, `owns` and `watches` (see rbac.ts
+   * controllerRules): e.g. reading Secrets a reconcile fetches with ctx.client. The generated RBAC
+   * (npm run gen:rbac) grants exactly the derived rules plus these.
+   */
+  rbac?: PolicyRule[];
   /** Concurrent reconciles (of different objects); the operator config's `workers` by default. */
   workers?: number;
   /** Brings the world in line with the object; idempotent, acting on what it reads now. */
@@ -126,6 +133,6 @@ export interface ControllerDefinition {
    * succeeded. A failure keeps the finalizer, sets Ready=False (CleanupFailed) and records a Warning Event.
    */
   finalize?(ctx: ReconcileContext): Promise<void>;
-  /** Default: darwin.dreamhorizon.org/<name>. */
+  /** Default: `<finalizerPrefix>/<name>`, the prefix given to the manager (run.ts: RunOptions). */
   finalizerName?: string;
 }

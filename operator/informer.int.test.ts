@@ -5,16 +5,11 @@
  * advance its resourceVersion with it.
  */
 import { setTimeout as delay } from "node:timers/promises";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
+import { useTestbed } from "../test-e2e/support/fixture.ts";
 import { Informer } from "./informer.ts";
 import type { KubeClient } from "./kube-client.ts";
-import {
-  CONFIG_MAPS,
-  createNamespace,
-  deleteNamespace,
-  testbedClient,
-  testLogger,
-} from "./testing/testbed.ts";
+import { CONFIG_MAPS, testLogger } from "./testing/testbed.ts";
 
 const HOLD_MS = 3 * 60_000;
 
@@ -22,16 +17,12 @@ let client: KubeClient;
 let watched: string;
 let elsewhere: string;
 
-beforeAll(async () => {
-  client = testbedClient();
-  watched = await createNamespace(client, "runtime-bookmarks");
-  elsewhere = await createNamespace(client, "runtime-bookmarks-other");
-});
+const tb = useTestbed();
 
-afterAll(async () => {
-  if (watched) await deleteNamespace(client, watched);
-  if (elsewhere) await deleteNamespace(client, elsewhere);
-  client?.close();
+beforeAll(async () => {
+  client = tb.client;
+  watched = await tb.createNamespace("runtime-bookmarks");
+  elsewhere = await tb.createNamespace("runtime-bookmarks-other");
 });
 
 describe("Informer on the real apiserver", () => {

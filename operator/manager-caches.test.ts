@@ -68,6 +68,7 @@ describe("Manager caches", () => {
       log: silentLogger(),
       metrics: new OperatorMetrics({ processMetrics: false }),
       identity: "test",
+      finalizerPrefix: "example.com",
     });
     let applied = false;
     manager.register({
@@ -128,6 +129,7 @@ describe("ctx.applyFromLive", () => {
       log: silentLogger(),
       metrics: new OperatorMetrics({ processMetrics: false }),
       identity: "test",
+      finalizerPrefix: "example.com",
     });
     let applied = false;
     manager.register({
@@ -176,6 +178,7 @@ describe("Manager with a cache that does not sync", () => {
       log: silentLogger(),
       metrics: new OperatorMetrics({ processMetrics: false }),
       identity: "test",
+      finalizerPrefix: "example.com",
     });
     const reconciled: string[] = [];
     manager.register(recorder("plain", [], reconciled));

@@ -30,6 +30,8 @@ export interface ManagerOptions {
   metrics: OperatorMetrics;
   /** Leader-election identity and Event reportingInstance: hostname and a random UUID (processIdentity). */
   identity: string;
+  /** Finalizers are named `<finalizerPrefix>/<controller name>` (e.g. the application's API group). */
+  finalizerPrefix: string;
   /** Called when leadership is lost (not on a normal stop). */
   onLeadershipLost?: () => void;
 }
@@ -47,8 +49,9 @@ export class Manager implements CacheIndex, CacheReader {
   private election: Promise<void> | undefined;
   private started = false;
   private syncTimedOut = false;
-  private stopped = false;
+  /** Whether this replica leads: controllers start only then, also when a cache syncs late. */
   private leading = false;
+  private stopped = false;
   private stopClientMetrics: (() => void) | undefined;
 
   constructor(options: ManagerOptions) {
@@ -77,6 +80,7 @@ export class Manager implements CacheIndex, CacheReader {
       workers: config.workers,
       queueBackoff: { baseMs: config.queue.baseBackoffMs, maxMs: config.queue.maxBackoffSeconds * 1000 },
       queueRateLimit: { qps: config.queue.retryQps, burst: config.queue.retryBurst },
+      finalizerPrefix: this.options.finalizerPrefix,
     });
     this.runners.push(runner);
     const needs = new Set<string>();

@@ -4,7 +4,7 @@
  * nodes, KubeRay): a user creates a runtime and a cluster, waits for Ready, stops and starts it, deletes it;
  * and names a runtime that does not exist.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { findCondition } from "../../operator/conditions.ts";
 import type { KubeClient } from "../../operator/kube-client.ts";
 import type { KubeObject } from "../../operator/resource.ts";
@@ -15,14 +15,13 @@ import {
   reconcileCount,
   recordRequests,
   settled,
-  startManager,
   type TestManager,
-  testbedClient,
-  testConfig,
   waitFor,
 } from "../../operator/testing/testbed.ts";
+import { useTestbed } from "../../test-e2e/support/fixture.ts";
 import { kubectl, kubectlOk } from "../../test-e2e/support/kubectl.ts";
 import { DEPLOYMENTS, RAY_CLUSTERS } from "../shared/resource-types.ts";
+import { runtimeObject } from "./fixtures.ts";
 import { createDarwinClusterController, DARWIN_CLUSTERS } from "./reconciler.ts";
 import { jupyterName } from "./render/jupyter.ts";
 
@@ -101,15 +100,6 @@ const RAY_IMAGE = "rayproject/ray:2.37.0-py310";
 /** The collections the DarwinCluster controller caches: a reconcile must never list them. */
 const CACHED_PLURALS = ["darwinclusters", "darwinruntimes", "rayclusters", "deployments", "services"];
 
-function darwinRuntime(name: string, displayName: string, image: string): KubeObject {
-  return {
-    apiVersion: DARWIN_CLUSTERS.apiVersion,
-    kind: "DarwinRuntime",
-    metadata: { name },
-    spec: { displayName, rayVersion: "2.37.0", pythonVersion: "3.10", image },
-  };
-}
-
 /** The images of a RayCluster's head and worker containers. */
 function rayImages(rayCluster: KubeObject | undefined): string[] {
   type Group = { template: { spec: { containers: Array<{ image: string }> } } };
@@ -139,22 +129,14 @@ function workerGroupReplicas(rayCluster: KubeObject | undefined): unknown {
   return spec?.workerGroupSpecs?.[0]?.replicas;
 }
 
-beforeAll(async () => {
-  client = testbedClient();
-  namespace = `dc-${RUN}`;
-  await kubectlOk(["create", "namespace", namespace]);
-  await kubectlOk(["apply", "-f", "-"], darwinRuntime(RUNTIME_NAME, RUNTIME_DISPLAY, RAY_IMAGE));
-  operator = await startManager([createDarwinClusterController()], testConfig(namespace));
-});
+const tb = useTestbed({ namespace: "dc", cleanup: [DARWIN_CLUSTERS] });
 
-afterAll(async () => {
-  await operator?.stop();
-  if (namespace) {
-    await kubectl(["delete", "darwinclusters", "--all", "-n", namespace, "--wait=false"]);
-    await kubectl(["delete", "namespace", namespace, "--wait=false", "--ignore-not-found"]);
-  }
-  await kubectl(["delete", "darwinruntime", RUNTIME_NAME, "--ignore-not-found", "--wait=false"]);
-  client?.close();
+beforeAll(async () => {
+  client = tb.client;
+  namespace = tb.namespace;
+  tb.defer(() => kubectl(["delete", "darwinruntime", RUNTIME_NAME, "--ignore-not-found", "--wait=false"]));
+  await kubectlOk(["apply", "-f", "-"], runtimeObject(RUNTIME_NAME, RUNTIME_DISPLAY));
+  operator = await tb.startOperator([createDarwinClusterController()]);
 });
 
 describe("DarwinCluster", () => {
@@ -307,7 +289,8 @@ describe("DarwinCluster", () => {
   it("follows a runtime's new image within seconds, with no LIST request", async () => {
     const name = "follows-runtime";
     const runtime = `it-follow-${RUN}`;
-    await kubectlOk(["apply", "-f", "-"], darwinRuntime(runtime, `Ray2.37.0-Follow-${RUN}`, RAY_IMAGE));
+    tb.defer(() => kubectl(["delete", "darwinruntime", runtime, "--ignore-not-found", "--wait=false"]));
+    await kubectlOk(["apply", "-f", "-"], runtimeObject(runtime, `Ray2.37.0-Follow-${RUN}`));
     await kubectlOk(["apply", "-f", "-"], darwinCluster(name, `Ray2.37.0-Follow-${RUN}`));
     await waitFor("RayCluster with the runtime's image", async () => {
       const images = rayImages(await getObject(client, RAY_CLUSTERS, namespace, name));

@@ -3,9 +3,9 @@
  * of its ControllerDefinition, called here with the operator's configuration.
  */
 import { createDarwinClusterController } from "../controllers/darwin-cluster/reconciler.ts";
-import type { OperatorConfig } from "./config.ts";
-import type { ControllerDefinition } from "./controller.ts";
+import type { ControllerDefinition } from "../operator/controller.ts";
+import type { DarwinConfig } from "./config.ts";
 
-export function darwinControllers(config: OperatorConfig): ControllerDefinition[] {
+export function darwinControllers(config: DarwinConfig): ControllerDefinition[] {
   return [createDarwinClusterController({ prices: config.capacityClasses })];
 }
