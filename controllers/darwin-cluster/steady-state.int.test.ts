@@ -11,21 +11,20 @@
  * reported and left out; every other kind must show no abnormal restart and no relist.
  */
 import { setTimeout as delay } from "node:timers/promises";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { findCondition } from "../../operator/conditions.ts";
 import type { KubeClient } from "../../operator/kube-client.ts";
 import type { ResourceType } from "../../operator/resource.ts";
 import {
   getObject,
   metricValue,
-  startManager,
   type TestManager,
-  testbedClient,
-  testConfig,
   waitFor,
 } from "../../operator/testing/testbed.ts";
+import { useTestbed } from "../../test-e2e/support/fixture.ts";
 import { kubectl, kubectlOk } from "../../test-e2e/support/kubectl.ts";
 import { RAY_CLUSTERS } from "../shared/resource-types.ts";
+import { runtimeObject } from "./fixtures.ts";
 import { createDarwinClusterController, DARWIN_CLUSTERS } from "./reconciler.ts";
 
 const RUN = `${Date.now().toString(36)}${Math.floor(Math.random() * 1e4)}`;
@@ -52,32 +51,14 @@ let client: KubeClient;
 let namespace: string;
 let operator: TestManager;
 
-beforeAll(async () => {
-  client = testbedClient();
-  namespace = `runtime-steady-${RUN}`;
-  await kubectlOk(["create", "namespace", namespace]);
-  await kubectlOk(["apply", "-f", "-"], {
-    apiVersion: DARWIN_CLUSTERS.apiVersion,
-    kind: "DarwinRuntime",
-    metadata: { name: RUNTIME_NAME },
-    spec: {
-      displayName: RUNTIME_DISPLAY,
-      rayVersion: "2.37.0",
-      pythonVersion: "3.10",
-      image: "rayproject/ray:2.37.0-py310",
-    },
-  });
-  operator = await startManager([createDarwinClusterController()], testConfig(namespace));
-});
+const tb = useTestbed({ namespace: "runtime-steady", cleanup: [DARWIN_CLUSTERS] });
 
-afterAll(async () => {
-  await operator?.stop();
-  if (namespace) {
-    await kubectl(["delete", "darwinclusters", "--all", "-n", namespace, "--wait=false"]);
-    await kubectl(["delete", "namespace", namespace, "--wait=false", "--ignore-not-found"]);
-  }
-  await kubectl(["delete", "darwinruntime", RUNTIME_NAME, "--ignore-not-found", "--wait=false"]);
-  client?.close();
+beforeAll(async () => {
+  client = tb.client;
+  namespace = tb.namespace;
+  tb.defer(() => kubectl(["delete", "darwinruntime", RUNTIME_NAME, "--ignore-not-found", "--wait=false"]));
+  await kubectlOk(["apply", "-f", "-"], runtimeObject(RUNTIME_NAME, RUNTIME_DISPLAY));
+  operator = await tb.startOperator([createDarwinClusterController()]);
 });
 
 const metrics = async () => operator.metrics.registry.metrics();
