@@ -15,12 +15,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { findCondition } from "../../operator/conditions.ts";
 import type { KubeClient } from "../../operator/kube-client.ts";
 import type { ResourceType } from "../../operator/resource.ts";
-import {
-  getObject,
-  metricValue,
-  type TestManager,
-  waitFor,
-} from "../../operator/testing/testbed.ts";
+import { getObject, metricValue, type TestManager, waitFor } from "../../operator/testing/testbed.ts";
 import { useTestbed } from "../../test-e2e/support/fixture.ts";
 import { kubectl, kubectlOk } from "../../test-e2e/support/kubectl.ts";
 import { RAY_CLUSTERS } from "../shared/resource-types.ts";
