@@ -145,7 +145,7 @@ node_images_build() {
 
 # node_registry_has <name> <tag>
 node_registry_has() {
-  curl -fsS --max-time 3 -o /dev/null -I -H 'Accept: application/vnd.oci.image.manifest.v1+json' \
+  curl -fs --max-time 3 -o /dev/null -I -H 'Accept: application/vnd.oci.image.manifest.v1+json' \
     "http://$NODE_REGISTRY/v2/$1/manifests/$2"
 }
 

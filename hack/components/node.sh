@@ -28,6 +28,11 @@ NODE_REGISTRY=127.0.0.1:$NODE_REGISTRY_PORT
 CONTAINERD_VERSION=${DARWIN_CONTAINERD_VERSION:-v2.4.2}
 CONTAINERD_DIR=$DARWIN_CACHE/containerd-$CONTAINERD_VERSION
 CONTAINERD_SOCK=$NODE_DATA/containerd/containerd.sock
+# runc: the version containerd's own tests use (script/setup/runc-version). Debian's 1.1.5 runs containers
+# that ctr starts, but not the pod sandboxes of containerd 2.4's CRI ("can't get final child's PID from
+# pipe: EOF").
+RUNC_VERSION=${DARWIN_RUNC_VERSION:-v1.5.2}
+RUNC_DIR=$DARWIN_CACHE/runc-$RUNC_VERSION
 CRICTL_VERSION=${DARWIN_CRICTL_VERSION:-v1.37.0}
 CRICTL_DIR=$DARWIN_CACHE/cri-tools-$CRICTL_VERSION
 COREDNS_VERSION=${DARWIN_COREDNS_VERSION:-v1.15.0}
@@ -37,13 +42,15 @@ COREDNS_DIR=$DARWIN_CACHE/coredns-$COREDNS_VERSION
 NODE_PAUSE_IMAGE=registry.k8s.io/pause:3.10.2
 NODE_PAUSE_DIR=$KUBE_DIR/pause
 
-# Debian packages the node uses as they come: runc, iptables, the CNI plugins, the registry, and the image
-# tools (mmdebstrap for the base, buildah to build on it).
-NODE_DEBIAN_PACKAGES=(runc iptables conntrack containernetworking-plugins docker-registry mmdebstrap buildah)
+# Debian packages the node uses as they come: iptables, the CNI plugins, the registry, the image tools
+# (mmdebstrap for the base, buildah to build on it; buildah brings Debian's runc for its own use), and
+# libseccomp's headers for building runc.
+NODE_DEBIAN_PACKAGES=(iptables conntrack containernetworking-plugins docker-registry mmdebstrap buildah
+  libseccomp-dev gcc libc6-dev)
 NODE_CNI_BIN=/usr/lib/cni
-NODE_RUNC=/usr/sbin/runc
+NODE_RUNC=$RUNC_DIR/bin/runc
 
-node_ctr() { "$CONTAINERD_DIR/bin/ctr" --address "$CONTAINERD_SOCK" --namespace k8s.io "$@"; }
+node_ctr() { "$CONTAINERD_DIR/bin/ctr" --address "$CONTAINERD_SOCK" --namespace k8s.io "$@" 2> >(grep -v DEPRECATION >&2); }
 node_crictl() { "$CRICTL_DIR/bin/crictl" --runtime-endpoint "unix://$CONTAINERD_SOCK" --timeout 30s "$@"; }
 node_kubectl() { "$KUBE_BIN/kubectl" --kubeconfig="$KUBECONFIG_FILE" "$@"; }
 # buildah with its own storage in the cache (images built once are kept between runs)
@@ -106,6 +113,12 @@ require github.com/containerd/containerd/v2 $CONTAINERD_VERSION" \
       github.com/containerd/containerd/v2/cmd/containerd \
       github.com/containerd/containerd/v2/cmd/containerd-shim-runc-v2 \
       github.com/containerd/containerd/v2/cmd/ctr
+  # runc needs cgo (its nsexec is C) and libseccomp for seccomp profiles
+  tb_go_have "$RUNC_DIR/bin" runc ||
+    TB_GO_CGO=1 GOFLAGS="-buildvcs=false -tags=seccomp,urfave_cli_no_docs" tb_go_wrapper_build "$RUNC_DIR" \
+      "-s -w -X main.version=${RUNC_VERSION#v}" "go 1.26
+
+require github.com/opencontainers/runc $RUNC_VERSION" github.com/opencontainers/runc
   # crictl: the CRI client that removes pods the way the kubelet does (CNI teardown included) when the
   # node stops, and that tests use to look at containers.
   tb_go_have "$CRICTL_DIR/bin" crictl ||
@@ -206,7 +219,9 @@ TOML
   ]
 }
 JSON
-  # cgroupfs (PID 1 is not systemd); Debian's runc; the pause image built here, never pulled.
+  # cgroupfs (PID 1 is not systemd); runc built here; the pause image built here, never pulled. The
+  # machines withhold CAP_SYS_RESOURCE, so no process may lower its OOM score below this one's:
+  # restrict_oom_score_adj raises the scores the kubelet asks for (-998 for sandboxes) to containerd's own.
   cat >"$dir/config.toml" <<TOML
 version = 3
 root = "$dir/root"
@@ -231,6 +246,7 @@ state = "$dir/state"
     config_path = "$dir/certs.d"
 
 [plugins."io.containerd.cri.v1.runtime"]
+  restrict_oom_score_adj = true
   [plugins."io.containerd.cri.v1.runtime".cni]
     bin_dirs = ["$NODE_CNI_BIN"]
     conf_dir = "$NODE_DATA/cni/net.d"
@@ -247,7 +263,7 @@ TOML
   PATH="$CONTAINERD_DIR/bin:$PATH" tb_spawn containerd "$CONTAINERD_DIR/bin/containerd" --config "$dir/config.toml"
   tb_wait 60 containerd node_ctr version
   if ! node_ctr images ls -q | grep -qxF "$NODE_PAUSE_IMAGE"; then
-    node_ctr images import --snapshotter overlayfs --index-name "$NODE_PAUSE_IMAGE" \
+    node_ctr images import --snapshotter overlayfs \
       "$NODE_PAUSE_DIR/pause.oci.tar" >&2 || tb_die "importing the pause image into containerd failed"
   fi
 }
@@ -286,8 +302,10 @@ containerd_stop() {
 # node_cleanup: remove what a stopped node may leave behind. Everything here is the node's own: shims of
 # this containerd build, mounts under the node's directories, veths on its bridge, iptables chains that
 # only the kubelet, kube-proxy and the CNI plugins create (KUBE-*, CNI-*).
-node_cleanup() {
-  local pid exe m table chain link
+node_cleanup() (
+  # best effort throughout: each step runs whether or not the one before found anything to remove
+  set +e +o pipefail
+  local pid exe m table chain link cmd rule
   # shims outlive containerd by design (they are in their own process groups)
   for pid in $(pgrep -f "^$CONTAINERD_DIR/bin/containerd-shim-runc-v2 " 2>/dev/null || true); do
     exe=$(readlink "/proc/$pid/exe" 2>/dev/null || true)
@@ -328,10 +346,10 @@ node_cleanup() {
   # the next apiserver start goes back to the cluster tier's flags
   rm -f "$KUBE_DATA/serviceaccount-admission"
   if kube_apiserver_ready 2>/dev/null; then
-    node_kubectl delete node "$NODE_NAME" --ignore-not-found --wait=false >/dev/null 2>&1 || true
+    node_kubectl delete node "$NODE_NAME" --ignore-not-found --wait=false >/dev/null 2>&1
   fi
-  return 0
-}
+  exit 0
+)
 
 # -------------------------------------------------------------------------------------------- kubelet
 kubelet_start() {
@@ -374,6 +392,7 @@ imageServiceEndpoint: unix://$CONTAINERD_SOCK
 cgroupDriver: cgroupfs
 failCgroupV1: false
 failSwapOn: false
+oomScoreAdj: 0
 clusterDomain: cluster.local
 clusterDNS:
 - $NODE_IP
@@ -437,6 +456,7 @@ nodePortAddresses:
 - $NODE_IP/32
 iptables:
   localhostNodePorts: false
+oomScoreAdj: 0
 conntrack:
   maxPerCore: 0
   tcpEstablishedTimeout: 0s
