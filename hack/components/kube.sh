@@ -231,7 +231,7 @@ kube_apiserver_refresh() {
   read -r pid _ <"$DARWIN_RUN/pids/kube_apiserver.pid" 2>/dev/null || return 0
   [[ "$(tr '\0' '\n' <"/proc/$pid/cmdline" 2>/dev/null)" == "$(kube_apiserver_args)" ]] && return 0
   tb_log "kube-apiserver: restarting with the flags this tier needs"
-  tb_stop kube_apiserver
+  tb_stop kube_apiserver 10
   kube_apiserver_start
   tb_wait 120 kube_apiserver kube_apiserver_ready
 }

@@ -69,7 +69,7 @@ node_namespace_annotations() {
 node_debian_packages() {
   local missing=() p log
   for p in "${NODE_DEBIAN_PACKAGES[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep "install ok installed" >/dev/null || missing+=("$p")
   done
   ((${#missing[@]})) || return 0
   log=$(tb_build_log node-debian)
@@ -262,14 +262,14 @@ TOML
   # The shim is found on PATH.
   PATH="$CONTAINERD_DIR/bin:$PATH" tb_spawn containerd "$CONTAINERD_DIR/bin/containerd" --config "$dir/config.toml"
   tb_wait 60 containerd node_ctr version
-  if ! node_ctr images ls -q | grep -qxF "$NODE_PAUSE_IMAGE"; then
+  if ! node_ctr images ls -q | grep -xF "$NODE_PAUSE_IMAGE" >/dev/null; then
     node_ctr images import --snapshotter overlayfs \
       "$NODE_PAUSE_DIR/pause.oci.tar" >&2 || tb_die "importing the pause image into containerd failed"
   fi
 }
 
 containerd_ready() {
-  node_crictl info >/dev/null 2>&1 && node_ctr images ls -q | grep -qxF "$NODE_PAUSE_IMAGE"
+  node_crictl info >/dev/null 2>&1 && node_ctr images ls -q | grep -xF "$NODE_PAUSE_IMAGE" >/dev/null
 }
 
 containerd_timeout() { echo 60; }
@@ -484,7 +484,8 @@ kube_proxy_stop() {
 # resolver. It reads Services and EndpointSlices as the user system:coredns (RBAC below).
 coredns_start() {
   kube_apiserver_ready || tb_die "CoreDNS needs the apiserver (hack/testbed up control)"
-  ip addr show dev "$NODE_BRIDGE" 2>/dev/null | grep -qF " $NODE_IP/" || tb_die "CoreDNS needs the node's bridge (hack/testbed up containerd)"
+  [[ $(ip -o addr show dev "$NODE_BRIDGE" 2>/dev/null) == *" $NODE_IP/"* ]] ||
+    tb_die "CoreDNS needs the node's bridge (hack/testbed up containerd)"
   kube_client_cert coredns "/CN=system:coredns"
   kube_write_kubeconfig "$NODE_DATA/coredns.kubeconfig" system:coredns coredns
   node_kubectl apply --server-side --force-conflicts --field-manager=darwin-testbed -f - >/dev/null <<YAML
