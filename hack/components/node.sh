@@ -367,7 +367,9 @@ kubelet_start() {
   mkdir -p "$dir" "$NODE_DATA/pod-logs"
   kube_write_kubeconfig "$NODE_DATA/kubelet.kubeconfig" "system:node:$NODE_NAME" "node-$NODE_NAME"
   # failCgroupV1: these machines run cgroup v1 (hybrid). Eviction and image GC are relaxed: the node shares
-  # a developer's disk and memory, and the project's images must not be collected between runs.
+  # a developer's disk and memory, and the project's images must not be collected between runs. CPU limits
+  # are not enforced as CFS quotas: on two busy cores a Ray head held to one core misses its own startup
+  # deadlines (requests still decide what fits on the node).
   cat >"$NODE_DATA/kubelet.yaml" <<YAML
 apiVersion: kubelet.config.k8s.io/v1beta1
 kind: KubeletConfiguration
@@ -402,6 +404,7 @@ registerWithTaints:
   value: real
   effect: NoSchedule
 maxPods: 50
+cpuCFSQuota: false
 serializeImagePulls: false
 runtimeRequestTimeout: 10m
 evictionHard:
@@ -524,10 +527,10 @@ YAML
         kubeconfig $NODE_DATA/coredns.kubeconfig darwin-testbed
         pods insecure
         fallthrough in-addr.arpa ip6.arpa
-        ttl 30
+        ttl 5
     }
     forward . /etc/resolv.conf
-    cache 30
+    cache 5
     loop
 }
 COREFILE

@@ -2,9 +2,10 @@
 /**
  * The DarwinCluster sample on the `local` runtime, run for real: the operator (in this process) renders the
  * RayCluster, KubeRay creates the head pod, and the real node runs Ray from the darwin-ray image of the local
- * registry. The head's dashboard answers through the head Service, and a job submitted through Ray's Jobs
+ * registry. The head's dashboard answers at the head Service's name, and a job submitted through Ray's Jobs
  * REST API runs on the cluster and succeeds.
  */
+import { Resolver } from "node:dns/promises";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -14,6 +15,7 @@ import { headServiceName, rayClusterName } from "../../controllers/darwin-cluste
 import type { KubeObject } from "../../operator/resource.ts";
 import { startManager, type TestManager, testConfig } from "../../operator/testing/testbed.ts";
 import { kubectl, kubectlOk } from "../support/kubectl.ts";
+import { requireEnv } from "../support/testbed-env.ts";
 import { waitFor } from "../support/wait.ts";
 import { nodeName, rayImage, realNodeNamespace, waitPodReady } from "./real-node.ts";
 
@@ -55,17 +57,18 @@ beforeAll(async () => {
   );
   // the first run pulls the image from the local registry: give it time
   await waitPodReady(namespace, head, 600_000);
-  const ip = (
-    await kubectlOk([
-      "-n",
-      namespace,
-      "get",
-      "service",
-      headServiceName(name),
-      "-o",
-      "jsonpath={.spec.clusterIP}",
-    ])
-  ).trim();
+  // KubeRay's head Service is headless: its name resolves to the head pod's address, here through the
+  // node's CoreDNS, as a pod would resolve it
+  const resolver = new Resolver();
+  resolver.setServers([requireEnv("DARWIN_NODE_DNS")]);
+  const [ip] = await waitFor(
+    "the head Service's DNS name",
+    async () => {
+      const ips = await resolver.resolve4(`${headServiceName(name)}.${namespace}.svc.cluster.local`);
+      return ips.length > 0 ? ips : undefined;
+    },
+    { timeoutMs: 60_000, intervalMs: 1000 },
+  );
   dashboard = `http://${ip}:8265`;
 }, 900_000);
 
@@ -99,7 +102,7 @@ describe("the DarwinCluster sample on the local runtime", () => {
     }
   });
 
-  it("answers on the dashboard's /api/version through the head Service", async () => {
+  it("answers on the dashboard's /api/version at the head Service's name", async () => {
     const version = await waitFor(
       "the Ray dashboard",
       async () => {

@@ -28,7 +28,7 @@ function runningContainers(): string[] {
       "running",
       "-q",
     ],
-    { encoding: "utf8" },
+    { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] },
   );
   return out.split("\n").filter(Boolean);
 }

@@ -95,7 +95,10 @@ export function nodeTraces(): NodeTraces {
     .map((line) => line.split(": ")[1] ?? line);
   const chains: string[] = [];
   for (const table of ["filter", "nat", "mangle"]) {
-    const saved = execFileSync("iptables-save", ["-t", table], { encoding: "utf8" });
+    const saved = execFileSync("iptables-save", ["-t", table], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "ignore"],
+    });
     for (const match of saved.matchAll(/^:((?:KUBE|CNI)-\S+)/gm)) chains.push(`${table}/${match[1]}`);
   }
   let bridge = true;
