@@ -223,13 +223,19 @@ kube_apiserver_start() {
   tb_spawn kube_apiserver "${args[@]}"
 }
 
+# kube_apiserver_current: true when the running apiserver has the flags kube_apiserver_args gives now
+kube_apiserver_current() {
+  local pid
+  read -r pid _ <"$DARWIN_RUN/pids/kube_apiserver.pid" 2>/dev/null || return 1
+  [[ "$(tr '\0' '\n' <"/proc/$pid/cmdline" 2>/dev/null)" == "$(kube_apiserver_args)" ]]
+}
+
 # kube_apiserver_refresh: restart the running apiserver when its flags differ from kube_apiserver_args (a
 # tier that needs other flags than the one that started it), and wait until it is ready again.
 kube_apiserver_refresh() {
-  local pid
   kube_pki
-  read -r pid _ <"$DARWIN_RUN/pids/kube_apiserver.pid" 2>/dev/null || return 0
-  [[ "$(tr '\0' '\n' <"/proc/$pid/cmdline" 2>/dev/null)" == "$(kube_apiserver_args)" ]] && return 0
+  [[ -f $DARWIN_RUN/pids/kube_apiserver.pid ]] || return 0
+  kube_apiserver_current && return 0
   tb_log "kube-apiserver: restarting with the flags this tier needs"
   tb_stop kube_apiserver 10
   kube_apiserver_start

@@ -28,9 +28,9 @@ NODE_REGISTRY=127.0.0.1:$NODE_REGISTRY_PORT
 CONTAINERD_VERSION=${DARWIN_CONTAINERD_VERSION:-v2.4.2}
 CONTAINERD_DIR=$DARWIN_CACHE/containerd-$CONTAINERD_VERSION
 CONTAINERD_SOCK=$NODE_DATA/containerd/containerd.sock
-# runc: the version containerd's own tests use (script/setup/runc-version). Debian's 1.1.5 runs containers
-# that ctr starts, but not the pod sandboxes of containerd 2.4's CRI ("can't get final child's PID from
-# pipe: EOF").
+# runc: the version containerd's own tests use (script/setup/runc-version). With Debian's 1.1.5, pod
+# sandboxes failed with a bare "can't get final child's PID from pipe: EOF"; 1.5.2 named the cause (the OOM
+# score, see containerd_start), and 1.1.5 was not tried again after that fix.
 RUNC_VERSION=${DARWIN_RUNC_VERSION:-v1.5.2}
 RUNC_DIR=$DARWIN_CACHE/runc-$RUNC_VERSION
 CRICTL_VERSION=${DARWIN_CRICTL_VERSION:-v1.37.0}
@@ -423,7 +423,10 @@ YAML
     --node-labels="$NODE_KEY=real,darwin.dreamhorizon.org/capacity=on-demand"
 }
 
+# Ready also means the apiserver runs with the node's flags (it may have been restarted with others since):
+# otherwise `up` runs kubelet_start again, which restarts the apiserver and leaves the running kubelet alone.
 kubelet_ready() {
+  [[ -e $KUBE_DATA/serviceaccount-admission ]] && kube_apiserver_current || return 1
   [[ $(curl -fsS --max-time 3 "http://127.0.0.1:$NODE_KUBELET_HEALTHZ_PORT/healthz") == ok ]] || return 1
   [[ $(node_kubectl get node "$NODE_NAME" \
     -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null) == True ]]
