@@ -159,6 +159,11 @@ node_images_start() {
       node_buildah push --quiet --tls-verify=false "localhost/$name:$tag" "docker://$NODE_REGISTRY/$name:$t" >&2 ||
         tb_die "pushing $name:$t to the local registry failed"
     done
+    # The node pulls readable tags once (IfNotPresent): drop its copy of the old content, so the next pod
+    # pulls the new one (an image a running container uses stays until the container goes).
+    if tb_running containerd; then
+      node_crictl rmi "$NODE_REGISTRY/$name:$readable" >/dev/null 2>&1 || true
+    fi
   done < <(node_image_tags)
 }
 
