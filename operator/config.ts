@@ -155,6 +155,43 @@ export const operatorConfig = z
         "on-demand": { cpuCoreHour: 0.04, memoryGiBHour: 0.005 },
       })
       .describe("Prices per capacity class, for the cost shown on clusters and serves."),
+    serving: z
+      .strictObject({
+        image: z
+          .string()
+          .min(1)
+          .default("ghcr.io/mlflow/mlflow:v3.17.2-full")
+          .describe(
+            "Image of the default model server (MLflow's, with python and the mlflow CLI); a Serve's image or artifactBuildRef replaces it.",
+          ),
+        rayImage: z
+          .string()
+          .min(1)
+          .default("rayproject/ray:2.37.0-py310")
+          .describe(
+            "Ray image of a ray-serve Serve's RayService (Ray Serve installs mlflow into its runtime_env).",
+          ),
+        rayVersion: z.string().min(1).default("2.37.0").describe("Ray version of rayImage."),
+        mlflowTrackingURI: z
+          .url({ protocol: /^https?$/ })
+          .optional()
+          .describe(
+            "MLflow that resolves model URIs when the ServeEnvironment names none (DARWIN_MLFLOW_URL).",
+          ),
+        modelCheckIntervalSeconds: seconds(
+          "How often a Serve following an alias (models:/name@alias) checks whether it moved",
+        ).default(60),
+        rolloutDeadlineSeconds: z
+          .number()
+          .int()
+          .min(1)
+          .default(600)
+          .describe(
+            "A rollout not available within this many seconds fails; the previous revision keeps serving.",
+          ),
+      })
+      .prefault({})
+      .describe("Model serving: the default model server, MLflow, alias checks and rollout deadline."),
   })
   .describe("Configuration of the Darwin operator.");
 
@@ -181,6 +218,8 @@ export const ENV_VARS: ReadonlyArray<{ name: string; path: string[]; kind: EnvKi
   { name: "DARWIN_HTTP_PORT", path: ["http", "port"], kind: "number" },
   { name: "DARWIN_WEBHOOK_ENABLED", path: ["webhook", "enabled"], kind: "boolean" },
   { name: "DARWIN_WEBHOOK_PORT", path: ["webhook", "port"], kind: "number" },
+  { name: "DARWIN_MLFLOW_URL", path: ["serving", "mlflowTrackingURI"], kind: "string" },
+  { name: "DARWIN_SERVING_IMAGE", path: ["serving", "image"], kind: "string" },
 ];
 
 function envValue(raw: string, kind: EnvKind): unknown {

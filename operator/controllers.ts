@@ -3,9 +3,15 @@
  * of its ControllerDefinition, called here with the operator's configuration.
  */
 import { createDarwinClusterController } from "../controllers/darwin-cluster/reconciler.ts";
+import { createServeController } from "../controllers/serve/reconciler.ts";
+import { createServeEnvironmentController } from "../controllers/serve-environment/reconciler.ts";
 import type { OperatorConfig } from "./config.ts";
 import type { ControllerDefinition } from "./controller.ts";
 
 export function darwinControllers(config: OperatorConfig): ControllerDefinition[] {
-  return [createDarwinClusterController({ prices: config.capacityClasses })];
+  return [
+    createDarwinClusterController({ prices: config.capacityClasses }),
+    createServeController({ serving: config.serving }),
+    createServeEnvironmentController(),
+  ];
 }

@@ -11,7 +11,7 @@ import {
   TerminalError,
 } from "../../operator/controller.ts";
 import { isPlainObject, type JsonObject } from "../../operator/json.ts";
-import { darwinResource, type KubeObject, objectKey, type ResourceType } from "../../operator/resource.ts";
+import { darwinResource, type KubeObject, objectKey } from "../../operator/resource.ts";
 import {
   formatFieldErrors,
   lookupsFrom,
@@ -20,6 +20,7 @@ import {
   runtimeRecords,
   validateDarwinCluster,
 } from "../../webhooks/index.ts";
+import { deleteOwned } from "../shared/children.ts";
 import { DEPLOYMENTS, RAY_CLUSTERS, SERVICES } from "../shared/resource-types.ts";
 import { jupyterName, renderJupyterDeployment, renderJupyterService } from "./render/jupyter.ts";
 import { type ClusterInput, rayClusterName, renderRayCluster } from "./render/ray-cluster.ts";
@@ -153,15 +154,6 @@ async function reconcileJupyter(
   const deployment = await ctx.apply(DEPLOYMENTS, renderJupyterDeployment(cluster, runtime.spec));
   await ctx.apply(SERVICES, renderJupyterService(cluster));
   return deployment.object;
-}
-
-/** Deletes a child this object controls, if there is one. */
-async function deleteOwned(ctx: ReconcileContext, type: ResourceType, name: string): Promise<void> {
-  const child = ctx.cached(type, ctx.object.metadata.namespace, name);
-  const controlled = child?.metadata.ownerReferences?.some(
-    (r) => r.controller === true && r.uid === ctx.object.metadata.uid,
-  );
-  if (child && controlled) await ctx.delete(type, child.metadata.namespace, name, child.metadata.uid);
 }
 
 const PHASE_EVENTS: Partial<Record<Phase, string>> = {
