@@ -201,7 +201,7 @@ export function buildProgram(io: Io): { program: Command; exitCode: () => number
           .join(" ");
         io.stdout.write(`saved ${file}${shown ? `: ${shown}` : ""}${saved.token ? " (token set)" : ""}\n`);
       }),
-    "export HERMES_USER_TOKEN=admin-token-default-change-in-production && hermes configure --namespace serve",
+    "hermes configure --namespace serve   # with HERMES_USER_TOKEN exported, as the seed does",
   );
 
   // create-environment
