@@ -28,7 +28,12 @@ export interface RegisteredModel {
 
 /** Trains iris, logs and registers a new version of `name`; moves `alias` to it when given. */
 export async function trainIris(name: string, alias?: string): Promise<RegisteredModel> {
-  const args = [join(import.meta.dirname, "..", "..", "..", "hack", "demo", "train_iris.py"), mlflowURL(), name, ...(alias ? [alias] : [])];
+  const args = [
+    join(import.meta.dirname, "..", "..", "..", "hack", "demo", "train_iris.py"),
+    mlflowURL(),
+    name,
+    ...(alias ? [alias] : []),
+  ];
   const { stdout } = await run(join(mlflowBin(), "python"), args, {
     timeout: 180_000,
     env: { ...process.env, GIT_PYTHON_REFRESH: "quiet", MLFLOW_ENABLE_ASYNC_LOGGING: "false" },
