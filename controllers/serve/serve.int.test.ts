@@ -337,7 +337,7 @@ describe("defaults and manifests", () => {
     );
     const live = await serve("spot-default");
     expect(live?.spec).not.toHaveProperty("capacity");
-    expect((live?.status as ServeStatus).capacity).toBe("spot");
+    expect((live?.status as ServeStatus | undefined)?.capacity).toBe("spot");
     const deployment = await getObject(client, DEPLOYMENTS, namespace, "spot-default");
     expect(JSON.stringify(deployment?.spec)).toContain(
       '"nodeSelector":{"darwin.dreamhorizon.org/capacity":"spot"}',
