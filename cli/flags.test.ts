@@ -2,7 +2,11 @@
  * Bad flags and values are refused before anything is sent, each message naming the flag and what it
  * accepts, with exit code 2. No cluster is needed: these fail while parsing.
  */
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
 import { runHermes } from "./program.ts";
 
 async function hermes(args: string[]) {
@@ -109,5 +113,34 @@ describe("hermes --help", () => {
     const result = await hermes([...command.split(" "), "--help"]);
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(new RegExp(`Example:\\n  hermes ${command}`));
+  });
+});
+
+describe("hermes cluster create --dry-run", () => {
+  it("prints the seed's cluster JSON as a DarwinCluster manifest", async () => {
+    const file = join(mkdtempSync(join(tmpdir(), "hermes-")), "cluster.json");
+    writeFileSync(
+      file,
+      JSON.stringify({
+        cluster_name: "my-first-cluster",
+        tags: ["demo"],
+        runtime: "Ray2.37.0-Py310-CPU",
+        inactive_time: 30,
+        head_node_config: { cores: 4, memory: 8 },
+        worker_node_configs: [{ cores: 2, memory: 4, min_pods: 1, max_pods: 2 }],
+        user: "user@example.com",
+      }),
+    );
+    const result = await hermes(["cluster", "create", "-f", file, "-n", "team-a", "--dry-run", "-o", "yaml"]);
+    expect(result.code).toBe(0);
+    expect(parse(result.stdout)).toMatchObject({
+      kind: "DarwinCluster",
+      metadata: { name: "my-first-cluster", namespace: "team-a" },
+      spec: {
+        inactiveTimeMinutes: 30,
+        head: { cores: 4, memory: 8 },
+        workerGroups: [{ name: "default", minPods: 1, maxPods: 2 }],
+      },
+    });
   });
 });
