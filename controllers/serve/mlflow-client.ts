@@ -49,7 +49,13 @@ export class MlflowError extends Error {
     this.code = code;
   }
   get notFound(): boolean {
-    return this.status === 404 || this.code === "RESOURCE_DOES_NOT_EXIST";
+    // MLflow answers an alias the model does not have with 400 INVALID_PARAMETER_VALUE
+    // ("Registered model alias champion not found."), not with a 404 (fixtures/mlflow.json).
+    return (
+      this.status === 404 ||
+      this.code === "RESOURCE_DOES_NOT_EXIST" ||
+      (this.code === "INVALID_PARAMETER_VALUE" && / not found\.?$/.test(this.message))
+    );
   }
 }
 

@@ -4,12 +4,11 @@ import { MlflowClient } from "./mlflow-client.ts";
 import { resolveModel } from "./resolve.ts";
 import { type MlflowFixtures, mlflowFixtures, startFakeMlflow } from "./testing/fake-mlflow.ts";
 
-let fixtures: MlflowFixtures;
+const fixtures: MlflowFixtures = mlflowFixtures();
 let fake: Awaited<ReturnType<typeof startFakeMlflow>>;
 let client: MlflowClient;
 
 beforeAll(async () => {
-  fixtures = mlflowFixtures();
   fake = await startFakeMlflow(fixtures);
   client = new MlflowClient(fake.url);
 });

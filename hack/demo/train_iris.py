@@ -25,5 +25,7 @@ client = MlflowClient()
 version = info.registered_model_version
 if alias:
     client.set_registered_model_alias(name, alias, str(version))
+# MLflow 3 keeps a logged model's files under the experiment's models/<model id>/artifacts, not the run's.
+artifact_uri = mlflow.get_logged_model(info.model_id).artifact_location
 print(json.dumps({"name": name, "version": str(version), "run_id": run.info.run_id,
-                  "artifact_uri": f"{run.info.artifact_uri}/model", "model_uri": info.model_uri}))
+                  "artifact_uri": artifact_uri, "model_uri": info.model_uri}))
