@@ -112,7 +112,7 @@ afterAll(async () => {
     await kubectl(["delete", "serves", "--all", "-n", namespace, "--wait=false"]);
     await deleteNamespace(namespace);
   }
-  for (const env of [ENV, SPOT_ENV, DRY_ENV])
+  for (const env of [ENV, SPOT_ENV, DRY_ENV, `bad-${RUN}`])
     await kubectl(["delete", "serveenvironment", env, "--ignore-not-found", "--wait=false"]);
   client?.close();
 });
@@ -478,7 +478,7 @@ describe("mistakes are refused with the field or flag named", () => {
     [
       "replicas.min above max",
       serveCase((m) => (m.spec.replicas = { min: 3, max: 2 })),
-      'spec.replicas.min: Invalid value: "object": replicas.min must be less than or equal to replicas.max',
+      "replicas.min must be less than or equal to replicas.max",
     ],
     ["an unknown type", serveCase((m) => (m.spec.type = "grpc")), 'spec.type: Unsupported value: "grpc"'],
     [
