@@ -96,6 +96,7 @@ export function judgeServe(object: KubeObject | undefined): Verdict {
   const status = (object.status ?? {}) as {
     phase?: string;
     revision?: number;
+    url?: string;
     resolvedModel?: { name?: string; version?: string };
   };
   if (!observed(object)) return { state: "waiting", text: `${name}: waiting for the operator` };
@@ -108,7 +109,10 @@ export function judgeServe(object: KubeObject | undefined): Verdict {
     const version = status.resolvedModel?.version
       ? ` model ${status.resolvedModel.name} version ${status.resolvedModel.version},`
       : "";
-    return { state: "done", text: `${name} is Ready:${version} revision ${status.revision ?? "?"}` };
+    return {
+      state: "done",
+      text: `${name} is Ready:${version} revision ${status.revision ?? "?"}${status.url ? `, at ${status.url}` : ""}`,
+    };
   }
   if (ready && SERVE_FAILURES.has(ready.reason ?? "")) {
     return { state: "failed", text: `${name}: ${ready.reason}: ${ready.message}` };
