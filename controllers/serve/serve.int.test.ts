@@ -4,8 +4,8 @@
  * MLflow, the seed's quick-start commands run through the hermes command, and the Serve controller in this
  * process deploying onto KWOK nodes. Then what happens to a running Serve: its alias moves, it is pointed
  * at a model that does not exist, a rollout never becomes available and is rolled back; hermes's manifests
- * applied by kubectl equal hermes applying them; a ray-serve Serve's RayService is taken up by KubeRay; and
- * mistakes are refused with the field or flag named.
+ * applied by kubectl equal hermes applying them; a ray-serve Serve's RayService is taken up by KubeRay.
+ * Refusals of bad specs and flags are in serve-api.int.test.ts (apiserver only).
  */
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -112,7 +112,7 @@ afterAll(async () => {
     await kubectl(["delete", "serves", "--all", "-n", namespace, "--wait=false"]);
     await deleteNamespace(namespace);
   }
-  for (const env of [ENV, SPOT_ENV, DRY_ENV, `bad-${RUN}`])
+  for (const env of [ENV, SPOT_ENV, DRY_ENV])
     await kubectl(["delete", "serveenvironment", env, "--ignore-not-found", "--wait=false"]);
   client?.close();
 });
@@ -445,130 +445,4 @@ describe("ray-serve", () => {
     expect(JSON.stringify(rayCluster.spec)).toContain("iris-ray-ray-serve-app");
     expect((await statusOf("iris-ray")).phase).toBe("Deploying");
   }, 240_000);
-});
-
-describe("mistakes are refused with the field or flag named", () => {
-  const base = () => ({
-    apiVersion: "darwin.dreamhorizon.org/v1alpha1",
-    kind: "Serve",
-    metadata: { name: "bad", namespace },
-    spec: {
-      environment: ENV,
-      type: "api",
-      model: { uri: `models:/${MODEL}/1` },
-      resources: { cores: 1, memory: "2Gi" },
-      replicas: { min: 1, max: 2 },
-    },
-  });
-  const env = () => ({
-    apiVersion: "darwin.dreamhorizon.org/v1alpha1",
-    kind: "ServeEnvironment",
-    metadata: { name: `bad-${RUN}` },
-    spec: { domainSuffix: ".local", namespace },
-  });
-  type Manifest = ReturnType<typeof base> & { spec: Record<string, unknown> };
-  const serveCase = (change: (m: Manifest) => void) => {
-    const m = base() as Manifest;
-    change(m);
-    return m;
-  };
-  const envCase = (spec: Record<string, unknown>) => ({ ...env(), spec: { ...env().spec, ...spec } });
-
-  it.each([
-    [
-      "replicas.min above max",
-      serveCase((m) => (m.spec.replicas = { min: 3, max: 2 })),
-      "replicas.min must be less than or equal to replicas.max",
-    ],
-    ["an unknown type", serveCase((m) => (m.spec.type = "grpc")), 'spec.type: Unsupported value: "grpc"'],
-    [
-      "memory in words",
-      serveCase((m) => (m.spec.resources = { cores: 1, memory: "8 GB" })),
-      "spec.resources.memory",
-    ],
-    [
-      "zero cores",
-      serveCase((m) => (m.spec.resources = { cores: 0, memory: "2Gi" })),
-      "spec.resources.cores",
-    ],
-    [
-      "an http model URI",
-      serveCase((m) => (m.spec.model = { uri: "http://mlflow/models/iris" })),
-      "spec.model.uri",
-    ],
-    [
-      "image and artifactBuildRef",
-      serveCase((m) =>
-        Object.assign(m.spec, { image: "registry.example.com/iris:1", artifactBuildRef: { name: "iris" } }),
-      ),
-      "set either image or artifactBuildRef, not both",
-    ],
-    [
-      "ray-serve scaled to zero",
-      serveCase((m) => Object.assign(m.spec, { type: "ray-serve", replicas: { min: 0, max: 1 } })),
-      "ray-serve does not scale to zero",
-    ],
-    [
-      "no environment",
-      serveCase((m) => delete (m.spec as Record<string, unknown>).environment),
-      "spec.environment: Required value",
-    ],
-    ["a 64-character name", serveCase((m) => (m.metadata.name = "a".repeat(64))), "metadata.name"],
-    [
-      "an unknown capacity",
-      serveCase((m) => (m.spec.capacity = "reserved")),
-      'spec.capacity: Unsupported value: "reserved"',
-    ],
-    ["an environment domain with '_'", envCase({ domainSuffix: "my_domain" }), "spec.domainSuffix"],
-    ["an environment default capacity", envCase({ defaultCapacity: "cheap" }), "spec.defaultCapacity"],
-    [
-      "an environment MLflow without scheme",
-      envCase({ mlflowTrackingURI: "mlflow:5000" }),
-      "spec.mlflowTrackingURI",
-    ],
-  ])("the apiserver refuses %s", async (_, manifest, message) => {
-    const result = await kubectl(["apply", "-f", "-"], manifest);
-    expect(result.code).not.toBe(0);
-    expect(result.stderr).toContain(message);
-  });
-
-  it.each([
-    [
-      ["deploy-model", "--serve-name", "nowhere", "--model-uri", "models:/iris/1"],
-      "--serve-name: Serve nowhere does not exist in namespace",
-    ],
-    [
-      [
-        "deploy-model",
-        "--serve-name",
-        "iris-classifier",
-        "--model-uri",
-        "models:/iris/1",
-        "--min-replicas",
-        "3",
-        "--max-replicas",
-        "2",
-      ],
-      "--min-replicas 3 is more than --max-replicas 2",
-    ],
-    [
-      [
-        "create-serve",
-        "--name",
-        "lost",
-        "--env",
-        ENV,
-        "--space",
-        namespace,
-        "--description",
-        "x".repeat(1025),
-      ],
-      "--description (spec.description)",
-    ],
-    [["rollback", "--serve-name", "spot-default"], "has no previous revision to return to"],
-  ])("hermes refuses %j before the apiserver does", async (args, message) => {
-    const result = await hermes([...args, "--space", namespace], home);
-    expect(result.stderr).toContain(message);
-    expect(result.code).toBe(2);
-  });
 });
