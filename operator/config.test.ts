@@ -81,6 +81,20 @@ describe("operator configuration", () => {
     expect(message).toContain("capacityClasses.on-demand.memoryGiBHour");
   });
 
+  it("takes the serving settings from the file and MLflow from DARWIN_MLFLOW_URL", () => {
+    const path = file("serving:\n  rolloutDeadlineSeconds: 120\n  modelCheckIntervalSeconds: 5\n");
+    const config = loadConfig({ file: path, env: { DARWIN_MLFLOW_URL: "http://127.0.0.1:25001" } });
+    expect(config.serving).toMatchObject({
+      rolloutDeadlineSeconds: 120,
+      modelCheckIntervalSeconds: 5,
+      mlflowTrackingURI: "http://127.0.0.1:25001",
+    });
+    expect(loadConfig({ env: {} }).serving.mlflowTrackingURI).toBeUndefined();
+    expect(errorOf(() => loadConfig({ env: { DARWIN_MLFLOW_URL: "mlflow:5000" } }))).toContain(
+      "serving.mlflowTrackingURI",
+    );
+  });
+
   it("says when the file is missing or not a mapping", () => {
     expect(errorOf(() => loadConfig({ file: "/nonexistent/operator.yaml", env: {} }))).toMatch(
       /could not be read/,
