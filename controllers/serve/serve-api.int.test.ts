@@ -140,22 +140,12 @@ describe("mistakes are refused with the field or flag named", () => {
       "--min-replicas 3 is more than --max-replicas 2",
     ],
     [
-      [
-        "create-serve",
-        "--name",
-        "lost",
-        "--env",
-        ENV,
-        "--space",
-        namespace,
-        "--description",
-        "x".repeat(1025),
-      ],
+      ["create-serve", "--name", "lost", "--env", ENV, "--description", "x".repeat(1025)],
       "--description (spec.description)",
     ],
     [["rollback", "--serve-name", "iris-classifier"], "has no previous revision to return to"],
-  ])("hermes refuses %j before the apiserver does", async (args, message) => {
-    const result = await hermes([...args, "--space", namespace], home);
+  ])("hermes refuses %s before the apiserver does", async (args, message) => {
+    const result = await hermes([...(args as string[]), "--space", namespace], home);
     expect(result.stderr).toContain(message);
     expect(result.code).toBe(2);
   });
