@@ -168,7 +168,7 @@ export function computeServeStatus(o: ServeObservation): ServeStatus {
         type: "Ready",
         status: "False",
         reason: "RolloutFailed",
-        message: `${rollout.message}.${fallback}`,
+        message: `${sentence(rollout.message)}${fallback}`,
       };
     } else {
       phase = "Deploying";
@@ -189,7 +189,7 @@ export function computeServeStatus(o: ServeObservation): ServeStatus {
           status: "False",
           reason: o.resolution.reason,
           message: current
-            ? `${o.resolution.message} Revision ${current.number} (${current.modelURI}) is left as it is.`
+            ? `${sentence(o.resolution.message)} Revision ${current.number} (${current.modelURI}) is left as it is.`
             : o.resolution.message,
         };
     conditions = setCondition(conditions, resolved, at);
@@ -209,6 +209,9 @@ export function computeServeStatus(o: ServeObservation): ServeStatus {
     conditions: conditions ?? [],
   };
 }
+
+/** A message as a sentence: MLflow's own messages end without a full stop. */
+const sentence = (text: string): string => (/[.!?]$/.test(text) ? text : `${text}.`);
 
 const PreviousStatus = z.looseObject({
   conditions: z
