@@ -32,10 +32,6 @@ describe("operator configuration", () => {
       retryPeriodSeconds: 2,
     });
     expect(config.http.port).toBe(8080);
-    expect(config.webhook.port).toBe(9443);
-    expect(config.capacityClasses["on-demand"].cpuCoreHour).toBeGreaterThan(
-      config.capacityClasses.spot.cpuCoreHour,
-    );
   });
 
   it("reads YAML and JSON files, and environment variables win over them", () => {
@@ -69,30 +65,10 @@ describe("operator configuration", () => {
     expect(message).toContain("http.port (from DARWIN_HTTP_PORT)");
   });
 
-  it("rejects bad capacity prices and namespace names", () => {
-    const message = errorOf(() =>
-      parseConfig({
-        namespaces: ["Team_A"],
-        capacityClasses: { spot: { cpuCoreHour: -1, memoryGiBHour: 0 }, "on-demand": { cpuCoreHour: 1 } },
-      }),
-    );
+  it("rejects bad namespace names, and sections only an application adds", () => {
+    const message = errorOf(() => parseConfig({ namespaces: ["Team_A"], webhook: { enabled: false } }));
     expect(message).toContain("namespaces.0: must be a namespace name");
-    expect(message).toContain("capacityClasses.spot.cpuCoreHour");
-    expect(message).toContain("capacityClasses.on-demand.memoryGiBHour");
-  });
-
-  it("takes the serving settings from the file and MLflow from DARWIN_MLFLOW_URL", () => {
-    const path = file("serving:\n  rolloutDeadlineSeconds: 120\n  modelCheckIntervalSeconds: 5\n");
-    const config = loadConfig({ file: path, env: { DARWIN_MLFLOW_URL: "http://127.0.0.1:25001" } });
-    expect(config.serving).toMatchObject({
-      rolloutDeadlineSeconds: 120,
-      modelCheckIntervalSeconds: 5,
-      mlflowTrackingURI: "http://127.0.0.1:25001",
-    });
-    expect(loadConfig({ env: {} }).serving.mlflowTrackingURI).toBeUndefined();
-    expect(errorOf(() => loadConfig({ env: { DARWIN_MLFLOW_URL: "mlflow:5000" } }))).toContain(
-      "serving.mlflowTrackingURI",
-    );
+    expect(message).toMatch(/\(top level\).*Unrecognized key.*webhook/);
   });
 
   it("says when the file is missing or not a mapping", () => {

@@ -3,8 +3,15 @@
  * the api children (Deployment, Service, HorizontalPodAutoscaler, Ingress) or the ray-serve RayService, and
  * reports the rollout. A model that cannot be resolved changes nothing that serves.
  */
+
+import {
+  formatFieldErrors,
+  lookupsFrom,
+  memoryQuantity,
+  serveEnvironmentRecords,
+  validateServe,
+} from "../../api/validation/index.ts";
 import { ArtifactBuild, Serve, ServeEnvironment } from "../../crds/src/index.ts";
-import { type OperatorConfig, operatorConfig } from "../../operator/config.ts";
 import {
   type CacheReader,
   type ControllerDefinition,
@@ -13,23 +20,18 @@ import {
   TerminalError,
 } from "../../operator/controller.ts";
 import { isPlainObject, type JsonObject } from "../../operator/json.ts";
-import { darwinResource, type KubeObject, objectKey, type ResourceType } from "../../operator/resource.ts";
-import {
-  formatFieldErrors,
-  lookupsFrom,
-  memoryQuantity,
-  serveEnvironmentRecords,
-  validateServe,
-} from "../../webhooks/index.ts";
+import { type KubeObject, objectKey, type ResourceType } from "../../operator/resource.ts";
 import { deleteOwned } from "../shared/children.ts";
 import {
   CONFIG_MAPS,
   DEPLOYMENTS,
+  darwinResource,
   HORIZONTAL_POD_AUTOSCALERS,
   INGRESSES,
   RAY_SERVICES,
   SERVICES,
 } from "../shared/resource-types.ts";
+import { DEFAULT_SERVING, type ServingConfig } from "./config.ts";
 import { MlflowClient } from "./mlflow-client.ts";
 import { isMovable, parseModelURI } from "./model-uri.ts";
 import type { RenderContext, ServeInput } from "./render/inputs.ts";
@@ -49,8 +51,6 @@ export const SERVES = darwinResource(Serve);
 export const SERVE_ENVIRONMENTS = darwinResource(ServeEnvironment);
 const ARTIFACT_BUILDS = darwinResource(ArtifactBuild);
 
-export type ServingConfig = OperatorConfig["serving"];
-
 export interface ServeControllerOptions {
   /** @default the operator configuration's defaults (serving) */
   serving?: ServingConfig;
@@ -59,7 +59,7 @@ export interface ServeControllerOptions {
 }
 
 export function createServeController(options: ServeControllerOptions = {}): ControllerDefinition {
-  const serving = options.serving ?? operatorConfig.parse({}).serving;
+  const serving = options.serving ?? DEFAULT_SERVING;
   const clients = new Map<string, MlflowClient>();
   const mlflow = (uri: string) => {
     let client = clients.get(uri);
@@ -75,6 +75,14 @@ export function createServeController(options: ServeControllerOptions = {}): Con
     owns: [DEPLOYMENTS, SERVICES, HORIZONTAL_POD_AUTOSCALERS, INGRESSES, RAY_SERVICES, CONFIG_MAPS],
     // An environment created, changed or deleted re-reconciles its Serves (domain, capacity, MLflow).
     watches: [{ type: SERVE_ENVIRONMENTS, map: servesOfEnvironment }],
+    // spec.artifactBuildRef: the image the ArtifactBuild pushed is read from its status.
+    rbac: [
+      {
+        apiGroups: [ARTIFACT_BUILDS.apiVersion.split("/")[0] ?? ""],
+        resources: [ARTIFACT_BUILDS.plural],
+        verbs: ["get"],
+      },
+    ],
     reconcile: (ctx) => reconcileServe(ctx, serving, mlflow),
   };
 }

@@ -7,7 +7,10 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createNamespace, deleteNamespace, kubectl } from "../../test-e2e/support/kubectl.ts";
+import type { KubeClient } from "../../operator/kube-client.ts";
+import { testbedClient } from "../../operator/testing/testbed.ts";
+import { createNamespace, deleteNamespace } from "../../test-e2e/support/fixture.ts";
+import { kubectl } from "../../test-e2e/support/kubectl.ts";
 import { hermes, hermesOk } from "./testing/hermes.ts";
 
 const RUN = `${Date.now().toString(36)}${Math.floor(Math.random() * 1e4)}`;
@@ -15,9 +18,11 @@ const ENV = `serve-api-${RUN}`;
 const MODEL = "iris";
 let namespace: string;
 let home: string;
+let client: KubeClient;
 
 beforeAll(async () => {
-  namespace = await createNamespace("serve-api");
+  client = testbedClient();
+  namespace = await createNamespace(client, "serve-api");
   home = mkdtempSync(join(tmpdir(), "hermes-"));
   await hermesOk(
     ["create-environment", "--name", ENV, "--domain-suffix", ".local", "--namespace", namespace],
@@ -29,7 +34,7 @@ beforeAll(async () => {
 afterAll(async () => {
   if (namespace) {
     await kubectl(["delete", "serves", "--all", "-n", namespace, "--wait=false"]);
-    await deleteNamespace(namespace);
+    await deleteNamespace(client, namespace);
   }
   for (const env of [ENV, `bad-${RUN}`])
     await kubectl(["delete", "serveenvironment", env, "--ignore-not-found", "--wait=false"]);

@@ -21,7 +21,8 @@ import {
   testConfig,
   waitFor,
 } from "../../operator/testing/testbed.ts";
-import { createNamespace, deleteNamespace, kubectl, kubectlOk } from "../../test-e2e/support/kubectl.ts";
+import { createNamespace, deleteNamespace } from "../../test-e2e/support/fixture.ts";
+import { kubectl, kubectlOk } from "../../test-e2e/support/kubectl.ts";
 import {
   DEPLOYMENTS,
   HORIZONTAL_POD_AUTOSCALERS,
@@ -30,6 +31,7 @@ import {
   RAY_SERVICES,
   SERVICES,
 } from "../shared/resource-types.ts";
+import { servingConfig } from "./config.ts";
 import { createServeController, SERVES } from "./reconciler.ts";
 import type { ServeStatus } from "./revisions.ts";
 import { hermes, hermesOk } from "./testing/hermes.ts";
@@ -97,12 +99,14 @@ const deployModel = (name: string, uri: string, ...extra: string[]) => [
 
 beforeAll(async () => {
   client = testbedClient();
-  namespace = await createNamespace("serve-it");
+  namespace = await createNamespace(client, "serve-it");
   home = mkdtempSync(join(tmpdir(), "hermes-"));
-  const config = testConfig(namespace, {
-    serving: { mlflowTrackingURI: mlflowURL(), modelCheckIntervalSeconds: 2, rolloutDeadlineSeconds: 20 },
+  const serving = servingConfig.parse({
+    mlflowTrackingURI: mlflowURL(),
+    modelCheckIntervalSeconds: 2,
+    rolloutDeadlineSeconds: 20,
   });
-  operator = await startManager([createServeController({ serving: config.serving })], config);
+  operator = await startManager([createServeController({ serving })], testConfig(namespace));
   await trainIris(MODEL, "champion");
 }, 240_000);
 
@@ -110,7 +114,7 @@ afterAll(async () => {
   await operator?.stop();
   if (namespace) {
     await kubectl(["delete", "serves", "--all", "-n", namespace, "--wait=false"]);
-    await deleteNamespace(namespace);
+    await deleteNamespace(client, namespace);
   }
   for (const env of [ENV, SPOT_ENV, DRY_ENV])
     await kubectl(["delete", "serveenvironment", env, "--ignore-not-found", "--wait=false"]);

@@ -1,5 +1,11 @@
-/** The resource types of the children Darwin's controllers create and own. */
-import type { ResourceType } from "../../operator/resource.ts";
+/** The resource types of Darwin's kinds and of the children Darwin's controllers create and own. */
+import { API_VERSION, type KindDefinition } from "../../crds/src/index.ts";
+import { type ResourceType, resourceType } from "../../operator/resource.ts";
+
+/** The resource type of a Darwin kind. */
+export function darwinResource(def: Pick<KindDefinition, "kind" | "plural" | "scope">): ResourceType {
+  return resourceType(API_VERSION, def);
+}
 
 /** KubeRay's RayCluster (ray.io/v1). */
 export const RAY_CLUSTERS: ResourceType = {

@@ -1,6 +1,6 @@
 /** Serve: a deployed model behind an HTTP endpoint, what `hermes create-serve` + `deploy-model` describe. */
 import { z } from "zod";
-import { cel, cores, dnsLabel, keyValue, listMap, memory, statusBase } from "./common.ts";
+import { cel, cores, dnsLabel, imageRef, keyValue, listMap, matching, memory, statusBase } from "./common.ts";
 import { defineKind } from "./kind.ts";
 
 /** Model URIs a Serve resolves through MLflow, or loads directly from S3. */
@@ -22,13 +22,13 @@ export const ServeSpec = cel(
       description: z.string().max(1024).optional().describe("What the model serves (hermes --description)."),
       model: z
         .object({
-          uri: z
-            .string()
-            .max(2048)
-            .regex(MODEL_URI)
-            .describe(
-              "Model to serve: models:/<name>@<alias>, models:/<name>/<version>, mlflow-artifacts:/<path>, runs:/<run>/<path> or s3://<bucket>/<key>.",
-            ),
+          uri: matching(
+            z.string().max(2048),
+            MODEL_URI,
+            "must be a model URI: models:/<name>@<alias>, models:/<name>/<version>, mlflow-artifacts:/<path>, runs:/<run id>/<path> or s3://<bucket>/<key>, e.g. models:/iris@champion",
+          ).describe(
+            "Model to serve: models:/<name>@<alias>, models:/<name>/<version>, mlflow-artifacts:/<path>, runs:/<run>/<path> or s3://<bucket>/<key>.",
+          ),
         })
         .optional()
         .describe(
@@ -80,10 +80,7 @@ export const ServeSpec = cel(
           fieldPath: ".min",
         },
       ),
-      image: z
-        .string()
-        .min(1)
-        .max(512)
+      image: imageRef()
         .optional()
         .describe(
           "Serving image to run; by default the environment's runtime image. Exclusive with artifactBuildRef.",
@@ -209,7 +206,11 @@ export const Serve = defineKind({
   status: ServeStatus,
   // The name becomes a Service name and a host label: an RFC 1035 label of at most 63 characters.
   maxNameLength: 63,
-  namePattern: /^[a-z]([-a-z0-9]*[a-z0-9])?$/,
+  namePattern: {
+    pattern: /^[a-z]([-a-z0-9]*[a-z0-9])?$/,
+    message:
+      "the name of a Serve becomes a host name: lower-case letters, digits and '-', starting with a letter and ending with a letter or digit, e.g. iris-classifier",
+  },
   printerColumns: [
     { name: "Env", type: "string", jsonPath: ".spec.environment", description: "Environment." },
     { name: "Type", type: "string", jsonPath: ".spec.type", description: "Backend." },

@@ -12,7 +12,7 @@ darwin_operator_start() {
   "$kubectl" --kubeconfig "$DARWIN_RUN/kubeconfig" create namespace darwin-system --dry-run=client -o yaml |
     "$kubectl" --kubeconfig "$DARWIN_RUN/kubeconfig" apply -f - >/dev/null
   tb_spawn darwin_operator env KUBECONFIG="$DARWIN_RUN/kubeconfig" \
-    "$REPO_DIR/node_modules/.bin/node" "$REPO_DIR/operator/main.ts" --config "$HACK_DIR/operator-local.yaml"
+    "$REPO_DIR/node_modules/.bin/node" "$REPO_DIR/cmd/operator.ts" --config "$HACK_DIR/operator-local.yaml"
 }
 
 darwin_operator_ready() {

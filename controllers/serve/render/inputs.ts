@@ -1,7 +1,7 @@
 /** What the renders of a Serve read: the Serve, its environment and the revision to run. */
 import type { z } from "zod";
+import type { ServeEnvironmentSpec } from "../../../api/validation/index.ts";
 import type { Serve } from "../../../crds/src/index.ts";
-import type { ServeEnvironmentSpec } from "../../../webhooks/index.ts";
 import { darwinKey, MANAGED_BY } from "../../shared/labels.ts";
 import type { Revision } from "../revisions.ts";
 

@@ -3,8 +3,9 @@
  * HorizontalPodAutoscaler (autoscaling/v2) that owns the Deployment's replicas, and an Ingress on the
  * environment's domain serving /<serve>/predict. Pure.
  */
+
+import { memoryQuantity } from "../../../api/validation/index.ts";
 import type { KubeObject } from "../../../operator/resource.ts";
-import { memoryQuantity } from "../../../webhooks/index.ts";
 import { darwinKey } from "../../shared/labels.ts";
 import { placement } from "../../shared/placement.ts";
 import { DEPLOYMENTS, HORIZONTAL_POD_AUTOSCALERS, INGRESSES, SERVICES } from "../../shared/resource-types.ts";

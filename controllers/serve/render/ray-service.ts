@@ -4,8 +4,8 @@
  * model with mlflow.pyfunc. The application's module comes from a ConfigMap mounted on every Ray pod. Pure.
  */
 import { stringify } from "yaml";
+import { memoryQuantity } from "../../../api/validation/index.ts";
 import type { KubeObject } from "../../../operator/resource.ts";
-import { memoryQuantity } from "../../../webhooks/index.ts";
 import { dns1035Name } from "../../shared/names.ts";
 import { placement } from "../../shared/placement.ts";
 import { CONFIG_MAPS, RAY_SERVICES } from "../../shared/resource-types.ts";

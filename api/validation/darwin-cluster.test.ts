@@ -124,13 +124,12 @@ describe("validateDarwinCluster", () => {
     expect(errors).toEqual([
       {
         field: "spec.owner",
-        message: '"nobody" has the wrong format',
-        fix: expect.stringMatching(/^expected email address/),
+        message: '"nobody" must be an email address, e.g. data-eng@example.com',
       },
       {
         field: "spec.workerGroups[0].name",
-        message: '"A" has the wrong format',
-        fix: expect.stringMatching(/lower-case letters/),
+        message:
+          "\"A\" must be lower-case letters, digits and '-', starting and ending with a letter or digit, e.g. housing-project",
       },
       {
         field: "spec.workerGroups[0].cores",

@@ -5,10 +5,10 @@
 import { createDarwinClusterController } from "../controllers/darwin-cluster/reconciler.ts";
 import { createServeController } from "../controllers/serve/reconciler.ts";
 import { createServeEnvironmentController } from "../controllers/serve-environment/reconciler.ts";
-import type { OperatorConfig } from "./config.ts";
-import type { ControllerDefinition } from "./controller.ts";
+import type { ControllerDefinition } from "../operator/controller.ts";
+import type { DarwinConfig } from "./config.ts";
 
-export function darwinControllers(config: OperatorConfig): ControllerDefinition[] {
+export function darwinControllers(config: DarwinConfig): ControllerDefinition[] {
   return [
     createDarwinClusterController({ prices: config.capacityClasses }),
     createServeController({ serving: config.serving }),

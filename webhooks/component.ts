@@ -1,14 +1,25 @@
-/** Maps the operator's webhook configuration onto the admission server of webhooks/. */
-import { startWebhookServer } from "../webhooks/index.ts";
-import type { StartWebhooks } from "./run.ts";
+/**
+ * The admission webhook server as a component of the operator process: started on every replica when the
+ * configuration's `webhook.enabled` is true, from the `webhook` section (webhooks/config.ts).
+ */
+import type { OperatorConfig } from "../operator/config.ts";
+import type { Component } from "../operator/run.ts";
+import type { WebhookConfig } from "./config.ts";
+import { startWebhookServer } from "./start.ts";
 
-export const startWebhooks: StartWebhooks = ({ config, kubeConfig, log, metrics }) => {
+export const webhookComponent: Component<OperatorConfig & { webhook: WebhookConfig }> = async ({
+  config: { webhook: config },
+  client,
+  log,
+  metrics,
+}) => {
+  if (!config.enabled) return undefined;
   const certs = config.certificates;
   const target = config.configuration.url
     ? { url: config.configuration.url }
     : { service: { namespace: certs.namespace, name: certs.serviceName, port: 443 } };
   return startWebhookServer({
-    kubeConfig,
+    client,
     host: config.host,
     port: config.port,
     logger: log,

@@ -24,6 +24,22 @@ describe("validateServe", () => {
     expect(validateServe(serve({ model: { uri: "s3://models/iris/" } }), undefined, context)).toEqual([]);
   });
 
+  it("checks the image as an image reference and takes memory as fractional GiB", () => {
+    expect(validateServe(serve({ image: "registry.example.com/ml/iris:1.0" }), undefined, context)).toEqual(
+      [],
+    );
+    expect(
+      validateServe(serve({ image: "registry.example.com/ml/iris server:1.0" }), undefined, context),
+    ).toEqual([
+      {
+        field: "spec.image",
+        message:
+          '"registry.example.com/ml/iris server:1.0" must be an image reference [registry[:port]/]path[:tag][@sha256:digest] in lower case without spaces, e.g. registry.example.com/ml/iris:1.0',
+      },
+    ]);
+    expect(validateServe(serve({ resources: { cores: 1, memory: 4.5 } }), undefined, context)).toEqual([]);
+  });
+
   it("refuses an environment that does not exist, listing the ones that do", () => {
     expect(validateServe(serve({ environment: "prod" }), undefined, context)).toEqual([
       {

@@ -22,6 +22,7 @@ describe("validateFeatureGroup", () => {
       features: [
         { name: "age", type: "int32" },
         { name: "tenure", type: "float64" },
+        { name: "activity_score", type: "float64" },
         { name: "clicks", type: "int64" },
       ],
     });
@@ -56,6 +57,29 @@ describe("validateFeatureGroup", () => {
         fix: "keep the keys, or increase spec.version to 2 (a new version gets a new table)",
       },
     ]);
+  });
+
+  it("names each feature removed or renamed without a version bump", () => {
+    const features = [
+      { name: "age", type: "int32" },
+      { name: "tenure_months", type: "float64" },
+    ];
+    const renamed = group({ features });
+    expect(validateFeatureGroup(renamed, group())).toEqual([
+      {
+        field: "spec.features",
+        message:
+          'feature "tenure" (spec.features[1] of version 1) was removed or renamed without a version bump: readers of version 1 would lose the column',
+        fix: "keep it, or increase spec.version to 2 (a new version gets a new table)",
+      },
+      {
+        field: "spec.features",
+        message:
+          'feature "activity_score" (spec.features[2] of version 1) was removed or renamed without a version bump: readers of version 1 would lose the column',
+        fix: "keep it, or increase spec.version to 2 (a new version gets a new table)",
+      },
+    ]);
+    expect(validateFeatureGroup(group({ features, version: 2 }), group())).toEqual([]);
   });
 
   it("refuses a version that goes down and partitions that shrink", () => {

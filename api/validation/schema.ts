@@ -4,7 +4,7 @@
  */
 import { z } from "zod";
 import type { KindDefinition } from "../../crds/src/index.ts";
-import { type FieldError, fieldPath, type PathSegment } from "./field-error.ts";
+import { type FieldError, fieldPath, type PathSegment, quote } from "./field-error.ts";
 
 /** The parts of a resource every validator reads besides its spec. */
 export interface ResourceMeta {
@@ -118,6 +118,11 @@ function describeIssue(issue: z.core.$ZodIssue, description: string | undefined)
       };
     case "invalid_union":
       return { message: "has the wrong type or format", ...fix(expected) };
+    case "custom":
+      // refinements carry their own words and example (see matching() in crds/src/common.ts)
+      return {
+        message: issue.input === undefined ? issue.message : `${quote(issue.input)} ${issue.message}`,
+      };
     case "unrecognized_keys":
       return {
         message: `has unknown fields ${issue.keys.join(", ")}`,

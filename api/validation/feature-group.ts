@@ -1,6 +1,6 @@
 /**
- * FeatureGroup rules beyond the CRD schema. CEL already refuses a type change without a version bump; this
- * module names every changed column in one message, and adds what CEL cannot say well: Kafka partitions only
+ * FeatureGroup rules beyond the CRD schema. CEL already refuses a type change, a removed or renamed feature
+ * and a changed key without a version bump; this module names every changed column at its own field, and adds what CEL cannot say well: Kafka partitions only
  * grow, and column names must be unique and not CQL reserved words. These checks are linear in the number of
  * features, unlike the quadratic CEL rules, so they hold for reconcilers too whatever the CEL budget allows.
  */
@@ -74,6 +74,14 @@ function changeErrors(spec: FeatureGroupSpec, old: FeatureGroupSpec): FieldError
           fix: `keep ${before.type}, ${bump}`,
         });
       }
+    });
+    old.features.forEach((feature, i) => {
+      if (spec.features.some((f) => f.name === feature.name)) return;
+      errors.push({
+        field: "spec.features",
+        message: `feature ${quote(feature.name)} (spec.features[${i}] of version ${old.version}) was removed or renamed without a version bump: readers of version ${old.version} would lose the column`,
+        fix: `keep it, ${bump}`,
+      });
     });
     const keys = (s: FeatureGroupSpec) => s.entities.map((e) => `${e.name}:${e.type}`).join(", ");
     if (keys(spec) !== keys(old)) {
