@@ -75,9 +75,9 @@ describe("mistakes are refused with the field or flag named", () => {
     ],
     ["an unknown type", serveCase((m) => (m.spec.type = "grpc")), 'spec.type: Unsupported value: "grpc"'],
     [
-      "memory in words",
-      serveCase((m) => (m.spec.resources = { cores: 1, memory: "8 GB" })),
-      "spec.resources.memory",
+      "more than 256 cores",
+      serveCase((m) => (m.spec.resources = { cores: 300, memory: "2Gi" })),
+      "spec.resources.cores",
     ],
     [
       "zero cores",
