@@ -1,15 +1,22 @@
 /**
  * Darwin's operator configuration: the runtime's settings (operator/config.ts) plus the application's
- * sections, the admission webhook (`webhook`) and the prices clusters are costed at (`capacityClasses`).
+ * sections, the admission webhook (`webhook`), the prices clusters are costed at (`capacityClasses`) and
+ * model serving (`serving`).
  */
 import { capacityPrices } from "../controllers/darwin-cluster/prices.ts";
+import { servingConfig } from "../controllers/serve/config.ts";
 import { extendConfig, parseConfig } from "../operator/config.ts";
 import { webhookConfig } from "../webhooks/config.ts";
 
-export const darwinConfig = extendConfig({ webhook: webhookConfig, capacityClasses: capacityPrices }, [
-  { name: "DARWIN_WEBHOOK_ENABLED", path: ["webhook", "enabled"], kind: "boolean" },
-  { name: "DARWIN_WEBHOOK_PORT", path: ["webhook", "port"], kind: "number" },
-]);
+export const darwinConfig = extendConfig(
+  { webhook: webhookConfig, capacityClasses: capacityPrices, serving: servingConfig },
+  [
+    { name: "DARWIN_WEBHOOK_ENABLED", path: ["webhook", "enabled"], kind: "boolean" },
+    { name: "DARWIN_WEBHOOK_PORT", path: ["webhook", "port"], kind: "number" },
+    { name: "DARWIN_MLFLOW_URL", path: ["serving", "mlflowTrackingURI"], kind: "string" },
+    { name: "DARWIN_SERVING_IMAGE", path: ["serving", "image"], kind: "string" },
+  ],
+);
 
 export type DarwinConfig = ReturnType<typeof darwinConfig.schema.parse>;
 
