@@ -155,6 +155,62 @@ export const operatorConfig = z
         "on-demand": { cpuCoreHour: 0.04, memoryGiBHour: 0.005 },
       })
       .describe("Prices per capacity class, for the cost shown on clusters and serves."),
+    featureStore: z
+      .strictObject({
+        cassandra: z
+          .strictObject({
+            contactPoints: z
+              .array(z.string().min(1))
+              .min(1)
+              .default(["127.0.0.1:9042"])
+              .describe("Cassandra contact points, host:port."),
+            localDataCenter: z
+              .string()
+              .min(1)
+              .default("datacenter1")
+              .describe("Data center the driver prefers (and the one SimpleStrategy ignores)."),
+            replication: z
+              .union([
+                z.strictObject({
+                  class: z.literal("SimpleStrategy"),
+                  replicationFactor: z.number().int().min(1).default(1),
+                }),
+                z.strictObject({
+                  class: z.literal("NetworkTopologyStrategy"),
+                  dataCenters: z
+                    .record(z.string().min(1), z.number().int().min(1))
+                    .refine((dcs) => Object.keys(dcs).length > 0, "name at least one data center")
+                    .describe("Replicas per data center, e.g. {dc1: 3, dc2: 3}."),
+                }),
+              ])
+              .default({ class: "SimpleStrategy", replicationFactor: 1 })
+              .describe("Replication of the keyspaces the operator creates (one per namespace)."),
+            username: z.string().optional().describe("Cassandra user, when authentication is on."),
+            password: z.string().optional().describe("Password of the Cassandra user."),
+          })
+          .prefault({}),
+        kafka: z
+          .strictObject({
+            brokers: z
+              .array(z.string().min(1))
+              .min(1)
+              .default(["127.0.0.1:9092"])
+              .describe("Kafka bootstrap brokers, host:port."),
+            replicationFactor: z
+              .number()
+              .int()
+              .min(1)
+              .default(1)
+              .describe("Replication factor of the feature topics."),
+          })
+          .prefault({}),
+        mysqlUrl: z
+          .url({ protocol: /^mysql$/ })
+          .default("mysql://root@127.0.0.1:3306/darwin")
+          .describe("MySQL/MariaDB database holding the feature groups' schema history."),
+      })
+      .prefault({})
+      .describe("Stores of the feature store: Cassandra (values), Kafka (streams), MySQL (schema history)."),
   })
   .describe("Configuration of the Darwin operator.");
 
@@ -181,6 +237,18 @@ export const ENV_VARS: ReadonlyArray<{ name: string; path: string[]; kind: EnvKi
   { name: "DARWIN_HTTP_PORT", path: ["http", "port"], kind: "number" },
   { name: "DARWIN_WEBHOOK_ENABLED", path: ["webhook", "enabled"], kind: "boolean" },
   { name: "DARWIN_WEBHOOK_PORT", path: ["webhook", "port"], kind: "number" },
+  {
+    name: "DARWIN_CASSANDRA_CONTACT",
+    path: ["featureStore", "cassandra", "contactPoints"],
+    kind: "list",
+  },
+  {
+    name: "DARWIN_CASSANDRA_DATACENTER",
+    path: ["featureStore", "cassandra", "localDataCenter"],
+    kind: "string",
+  },
+  { name: "DARWIN_KAFKA_BROKERS", path: ["featureStore", "kafka", "brokers"], kind: "list" },
+  { name: "DARWIN_MYSQL_URL", path: ["featureStore", "mysqlUrl"], kind: "string" },
 ];
 
 function envValue(raw: string, kind: EnvKind): unknown {

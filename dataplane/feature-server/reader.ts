@@ -1,0 +1,107 @@
+/**
+ * The read path: one prepared single-partition SELECT per entity key, all keys concurrently. The driver
+ * routes each to a replica owning the partition (token-aware: prepared statements carry their routing
+ * key). Each feature's write time is its event time (writers write with `USING TIMESTAMP <event time>`),
+ * so TTL is judged per value: older than ttlSeconds comes back null with OUTSIDE_MAX_AGE, never as fresh.
+ */
+import { type Client as CassandraClient, errors, type types } from "cassandra-driver";
+import { type Column, quote } from "../../controllers/feature-group/render/cql.ts";
+import { decodeValue, type JsonValue } from "./codec.ts";
+import { RequestError, type ServedVersion } from "./groups.ts";
+
+export type ValueStatus = "PRESENT" | "NOT_FOUND" | "OUTSIDE_MAX_AGE";
+
+export interface FeatureValue {
+  value: JsonValue;
+  status: ValueStatus;
+  /** The value's event time (its write time); undefined when there is no value. */
+  eventTime: Date | undefined;
+}
+
+export type KeyValue = number | bigint | string | Buffer;
+
+/** Seconds a client should wait before retrying while Cassandra is unreachable. */
+export const STORE_RETRY_AFTER_SECONDS = 2;
+
+/** The SELECT of some features of a group's version by full partition key. */
+export function selectCql(group: ServedVersion, features: readonly Column[]): string {
+  const columns = features.flatMap((f) => [quote(f.name), `WRITETIME(${quote(f.name)})`]);
+  const where = group.entities.map((e) => `${quote(e.name)} = ?`).join(" AND ");
+  return `SELECT ${columns.join(", ")} FROM ${quote(group.keyspace)}.${quote(group.table)} WHERE ${where}`;
+}
+
+/** Whether a driver error means Cassandra is unreachable or overloaded (retry later), not a bad request. */
+export function isStoreUnavailable(err: unknown): boolean {
+  if (err instanceof errors.NoHostAvailableError || err instanceof errors.OperationTimedOutError) return true;
+  if (err instanceof errors.ResponseError) {
+    const code = err.code;
+    // unavailable, overloaded, is_bootstrapping, read/write timeouts and failures
+    return [0x1000, 0x1001, 0x1002, 0x1100, 0x1200, 0x1300, 0x1500].includes(code);
+  }
+  return err instanceof errors.DriverInternalError;
+}
+
+export class FeatureReader {
+  private readonly client: CassandraClient;
+  private readonly now: () => number;
+
+  constructor(client: CassandraClient, now: () => number = Date.now) {
+    this.client = client;
+    this.now = now;
+  }
+
+  /** Values of `features` for each key (keys[i] in entity order); result[i][j] is key i, feature j. */
+  async read(
+    group: ServedVersion,
+    features: readonly Column[],
+    keys: KeyValue[][],
+  ): Promise<FeatureValue[][]> {
+    const query = selectCql(group, features);
+    const now = this.now();
+    const maxAgeMs = group.ttlSeconds > 0 ? group.ttlSeconds * 1000 : Number.POSITIVE_INFINITY;
+    try {
+      return await Promise.all(
+        keys.map(async (key) => {
+          const result = await this.client.execute(query, key, { prepare: true });
+          return decodeRow(result.first(), features, now, maxAgeMs);
+        }),
+      );
+    } catch (err) {
+      if (isStoreUnavailable(err)) {
+        throw new RequestError(
+          503,
+          "STORE_UNAVAILABLE",
+          `the online store (Cassandra) is unavailable: ${(err as Error).message}`,
+          STORE_RETRY_AFTER_SECONDS,
+        );
+      }
+      if (err instanceof errors.ResponseError && err.code === 0x2200) {
+        throw new RequestError(
+          503,
+          "GROUP_NOT_READY",
+          `the table ${group.keyspace}.${group.table} of feature group "${group.name}" is not readable: ${err.message}`,
+          5,
+        );
+      }
+      throw err;
+    }
+  }
+}
+
+function decodeRow(
+  row: types.Row | null,
+  features: readonly Column[],
+  now: number,
+  maxAgeMs: number,
+): FeatureValue[] {
+  return features.map((feature, j) => {
+    const raw = row?.get(2 * j);
+    if (row === null || raw === null || raw === undefined)
+      return { value: null, status: "NOT_FOUND", eventTime: undefined };
+    const micros = row.get(2 * j + 1) as bigint | types.Long | null;
+    const eventTime = micros === null ? undefined : new Date(Number(BigInt(micros.toString()) / 1000n));
+    if (eventTime && now - eventTime.getTime() > maxAgeMs)
+      return { value: null, status: "OUTSIDE_MAX_AGE", eventTime };
+    return { value: decodeValue(feature.type, raw), status: "PRESENT", eventTime };
+  });
+}
