@@ -26,7 +26,8 @@ export function feastTime(date: Date | undefined): string {
 
 export interface FeatureServiceOptions {
   registry: GroupRegistry;
-  reader: FeatureReader;
+  /** Reads values from the online store (FeatureReader). */
+  reader: Pick<FeatureReader, "read">;
   /** Most keys (rows) one request may read. */
   maxKeys: number;
 }
