@@ -48,7 +48,12 @@ export function topicName(namespace: string, group: string, version: number): st
 
 /** What every version's topic name of a group starts with (for cleanup). */
 export function topicPrefix(namespace: string, group: string): string {
-  return `darwin.features.${namespace}.${group}.v`;
+  return `${namespaceTopicPrefix(namespace)}${group}.v`;
+}
+
+/** What the topic names of every group of a namespace start with. */
+export function namespaceTopicPrefix(namespace: string): string {
+  return `darwin.features.${namespace}.`;
 }
 
 /**

@@ -1,0 +1,112 @@
+/**
+ * Helpers for the feature store's integration tests: the stores' configuration from the testbed's
+ * endpoints, the FeatureGroup controller running in this process, the seed's sample group, and direct
+ * clients for checking what the controller made.
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { parse as parseYaml } from "yaml";
+import { findCondition } from "../../operator/conditions.ts";
+import { parseConfig } from "../../operator/config.ts";
+import type { KubeClient } from "../../operator/kube-client.ts";
+import type { KubeObject } from "../../operator/resource.ts";
+import {
+  getObject,
+  REPO,
+  startManager,
+  type TestManager,
+  testConfig,
+  waitFor,
+} from "../../operator/testing/testbed.ts";
+import { cassandraEndpoint, kafkaEndpoint, mysqlEndpoint } from "../../test-e2e/testbed/env.ts";
+import { keyspaceName, namespaceTopicPrefix } from "./names.ts";
+import { createFeatureGroupController, FEATURE_GROUPS } from "./reconciler.ts";
+import { cassandraClient, type FeatureStoreConfig, FeatureStores, SCHEMA_HISTORY_TABLE } from "./stores.ts";
+
+/** The testbed's stores, as the operator configuration's featureStore section. */
+export function testStoreConfig(): FeatureStoreConfig {
+  const cassandra = cassandraEndpoint();
+  return parseConfig({
+    featureStore: {
+      cassandra: { contactPoints: [cassandra.contactPoint], localDataCenter: cassandra.localDataCenter },
+      kafka: { brokers: kafkaEndpoint().brokers },
+      mysqlUrl: mysqlEndpoint().url,
+    },
+  }).featureStore;
+}
+
+/** A Cassandra client on the testbed, for checking tables and writing rows as a writer would. */
+export const testCassandra = () => cassandraClient(testStoreConfig().cassandra);
+
+/** The FeatureGroup controller in this process, watching `namespaces`; retries back off to 2 s at most. */
+export async function startFeatureGroupOperator(namespace: string): Promise<TestManager> {
+  const controller = createFeatureGroupController({ stores: testStoreConfig() });
+  const manager = await startManager(
+    [controller],
+    testConfig(namespace, { queue: { baseBackoffMs: 50, maxBackoffSeconds: 2 } }),
+  );
+  return {
+    ...manager,
+    stop: async () => {
+      await manager.stop();
+      await controller.close();
+    },
+  };
+}
+
+/** The seed's sample FeatureGroup (user-features), in `namespace`, with `spec` changes. */
+export function sampleFeatureGroup(namespace: string, spec: Record<string, unknown> = {}): KubeObject {
+  const file = join(REPO, "samples", "darwin.dreamhorizon.org_v1alpha1_featuregroup.yaml");
+  const sample = parseYaml(readFileSync(file, "utf8")) as KubeObject;
+  return {
+    ...sample,
+    metadata: { ...sample.metadata, namespace },
+    spec: { ...(sample.spec as object), ...spec },
+  };
+}
+
+export interface GroupStatus {
+  keyspace?: string;
+  table?: string;
+  topic?: string;
+  schemaHash?: string;
+  servedVersions?: number[];
+  observedGeneration?: number;
+  conditions?: Parameters<typeof findCondition>[0];
+}
+
+export async function groupStatus(client: KubeClient, namespace: string, name: string): Promise<GroupStatus> {
+  return ((await getObject(client, FEATURE_GROUPS, namespace, name))?.status ?? {}) as GroupStatus;
+}
+
+/** Waits until the group's Ready condition has `status` for its current generation; returns its status. */
+export async function waitForReady(
+  client: KubeClient,
+  namespace: string,
+  name: string,
+  status: "True" | "False" = "True",
+  timeoutMs = 60_000,
+): Promise<GroupStatus> {
+  return waitFor(
+    `FeatureGroup ${namespace}/${name} Ready=${status}`,
+    async () => {
+      const object = await getObject(client, FEATURE_GROUPS, namespace, name);
+      const s = (object?.status ?? {}) as GroupStatus;
+      const ready = findCondition(s.conditions, "Ready");
+      return ready?.status === status && s.observedGeneration === object?.metadata.generation ? s : undefined;
+    },
+    { timeoutMs, intervalMs: 200 },
+  );
+}
+
+/** Drops what a test namespace left in the stores: its keyspace, its topics, its schema history rows. */
+export async function dropTestStores(namespace: string): Promise<void> {
+  const stores = new FeatureStores(testStoreConfig());
+  try {
+    await stores.cql(`DROP KEYSPACE IF EXISTS "${keyspaceName(namespace)}"`);
+    await stores.deleteTopics(await stores.topicsWithPrefix(namespaceTopicPrefix(namespace)));
+    await stores.mysql.execute(`DELETE FROM ${SCHEMA_HISTORY_TABLE} WHERE namespace = ?`, [namespace]);
+  } finally {
+    await stores.close();
+  }
+}
