@@ -41,6 +41,8 @@ export function cassandraClient(config: FeatureStoreConfig["cassandra"], keyspac
     ...(config.username
       ? { authProvider: new auth.PlainTextAuthProvider(config.username, config.password ?? "") }
       : {}),
+    // int64 values and write times as JavaScript bigint, exact beyond 2^53.
+    encoding: { useBigIntAsLong: true },
     policies: { reconnection: new policies.reconnection.ExponentialReconnectionPolicy(250, 4000, false) },
     socketOptions: { connectTimeout: 3000, readTimeout: 5000 },
   });

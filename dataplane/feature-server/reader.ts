@@ -41,13 +41,22 @@ export function isStoreUnavailable(err: unknown): boolean {
   return err instanceof errors.DriverInternalError;
 }
 
+export interface FeatureReaderOptions {
+  /** @default Date.now */
+  now?: () => number;
+  /** Told the duration of every batch of store reads, in seconds, and whether it failed. */
+  observe?: (seconds: number, outcome: "ok" | "error") => void;
+}
+
 export class FeatureReader {
   private readonly client: CassandraClient;
   private readonly now: () => number;
+  private readonly observe: FeatureReaderOptions["observe"];
 
-  constructor(client: CassandraClient, now: () => number = Date.now) {
+  constructor(client: CassandraClient, options: FeatureReaderOptions = {}) {
     this.client = client;
-    this.now = now;
+    this.now = options.now ?? Date.now;
+    this.observe = options.observe;
   }
 
   /** Values of `features` for each key (keys[i] in entity order); result[i][j] is key i, feature j. */
@@ -59,14 +68,18 @@ export class FeatureReader {
     const query = selectCql(group, features);
     const now = this.now();
     const maxAgeMs = group.ttlSeconds > 0 ? group.ttlSeconds * 1000 : Number.POSITIVE_INFINITY;
+    const started = performance.now();
     try {
-      return await Promise.all(
+      const rows = await Promise.all(
         keys.map(async (key) => {
           const result = await this.client.execute(query, key, { prepare: true });
           return decodeRow(result.first(), features, now, maxAgeMs);
         }),
       );
+      this.observe?.((performance.now() - started) / 1000, "ok");
+      return rows;
     } catch (err) {
+      this.observe?.((performance.now() - started) / 1000, "error");
       if (isStoreUnavailable(err)) {
         throw new RequestError(
           503,
