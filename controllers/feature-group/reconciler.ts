@@ -35,6 +35,12 @@ export type FeatureGroupSpec = ReturnType<typeof FeatureGroup.spec.parse>;
 export interface FeatureGroupControllerOptions {
   /** Where the stores are (the operator configuration's featureStore section). */
   stores: FeatureStoreConfig;
+  /**
+   * How often a Ready group's stores are checked again without a change, so a store that went away (or a
+   * table dropped by hand) shows in its conditions.
+   * @default 60000
+   */
+  recheckAfterMs?: number;
 }
 
 /** The controller and the store clients it holds (closed by `close`). */
@@ -50,7 +56,10 @@ export function createFeatureGroupController(
   return {
     name: "featuregroup",
     for: FEATURE_GROUPS,
-    reconcile: (ctx) => reconcileFeatureGroup(ctx, open(), replication),
+    reconcile: async (ctx) => {
+      await reconcileFeatureGroup(ctx, open(), replication);
+      return { requeueAfterMs: options.recheckAfterMs ?? 60_000 };
+    },
     finalize: (ctx) => finalizeFeatureGroup(ctx, open()),
     close: async () => {
       await stores?.close();
@@ -143,7 +152,6 @@ async function reconcileFeatureGroup(ctx: ReconcileContext, stores: FeatureStore
   const failed = [store, topicStep].find((s) => !s.ok);
   // Thrown after the status says why: the work queue retries with exponential backoff.
   if (failed) throw new Error(`${failed.reason}: ${failed.message}`);
-  return undefined;
 }
 
 /** Which store failed, from the error: the schema history (MySQL) or Cassandra. */

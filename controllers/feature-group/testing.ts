@@ -38,12 +38,18 @@ export function testStoreConfig(): FeatureStoreConfig {
 /** A Cassandra client on the testbed, for checking tables and writing rows as a writer would. */
 export const testCassandra = () => cassandraClient(testStoreConfig().cassandra);
 
-/** The FeatureGroup controller in this process, watching `namespaces`; retries back off to 2 s at most. */
-export async function startFeatureGroupOperator(namespace: string): Promise<TestManager> {
-  const controller = createFeatureGroupController({ stores: testStoreConfig() });
+/**
+ * The FeatureGroup controller in this process, watching `namespaces`; retries back off to 2 s at most and
+ * Ready groups are checked again every 2 s.
+ */
+export async function startFeatureGroupOperator(...namespaces: string[]): Promise<TestManager> {
+  const controller = createFeatureGroupController({ stores: testStoreConfig(), recheckAfterMs: 2000 });
   const manager = await startManager(
     [controller],
-    testConfig(namespace, { queue: { baseBackoffMs: 50, maxBackoffSeconds: 2 } }),
+    testConfig(namespaces[0] ?? "default", {
+      namespaces,
+      queue: { baseBackoffMs: 50, maxBackoffSeconds: 2 },
+    }),
   );
   return {
     ...manager,
