@@ -102,13 +102,3 @@ export const GetOnlineFeaturesResponse = z
   })
   .describe("Feast 0.67's get-online-features response.");
 export type GetOnlineFeaturesResponse = z.infer<typeof GetOnlineFeaturesResponse>;
-
-/** The error body of every 4xx and 5xx. */
-export const ErrorResponse = z
-  .object({
-    statusCode: z.number().int().describe("HTTP status."),
-    code: z.string().describe("Stable machine-readable code, e.g. GROUP_NOT_FOUND."),
-    error: z.string().describe("HTTP reason phrase."),
-    message: z.string().describe("What is wrong and how to fix it."),
-  })
-  .describe("An error.");
