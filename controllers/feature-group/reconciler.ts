@@ -260,7 +260,7 @@ async function writeStatus(
     {
       generation: ctx.object.metadata.generation,
       keyspace: names.keyspace,
-      table: `${names.keyspace}.${names.table}`,
+      table: spec.online.enabled ? `${names.keyspace}.${names.table}` : undefined,
       topic: names.topic,
       schemaHash: names.hash,
       version: spec.version,

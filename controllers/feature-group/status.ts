@@ -19,8 +19,8 @@ export interface StepOutcome {
 export interface FeatureGroupOutcome {
   generation: number | undefined;
   keyspace: string;
-  /** keyspace.table of the current version. */
-  table: string;
+  /** keyspace.table of the current version; undefined when the group is not kept online. */
+  table: string | undefined;
   /** The current version's topic, when streaming is on. */
   topic?: string | undefined;
   schemaHash: string;
@@ -53,13 +53,15 @@ export function computeFeatureGroupStatus(
     failed ?? {
       ok: true,
       reason: "Serving",
-      message: `Version ${outcome.version} is served from ${outcome.table}${outcome.topic ? ` and fed by topic ${outcome.topic}` : ""}.`,
+      message: outcome.table
+        ? `Version ${outcome.version} is served from ${outcome.table}${outcome.topic ? ` and fed by topic ${outcome.topic}` : ""}.`
+        : `Version ${outcome.version} is not kept online${outcome.topic ? `; topic ${outcome.topic} is ready` : ""}.`,
     },
   );
   const servedVersions = outcome.servedVersions ?? previous?.servedVersions;
   const status: FeatureGroupStatus = {
     keyspace: outcome.keyspace,
-    table: outcome.table,
+    ...(outcome.table ? { table: outcome.table } : {}),
     schemaHash: outcome.schemaHash,
     servedVersion: outcome.version,
     ...(servedVersions ? { servedVersions } : {}),
