@@ -195,8 +195,10 @@ describe("FeatureGroup controller", () => {
     }
     expect(await columns(keyspace, tableName("doomed", 1))).toEqual({});
     expect(Object.keys(await columns(keyspace, tableName("kept", 1)))).toContain("age");
-    const all = await topics();
-    expect(all).not.toContain(topicName(namespace, "doomed", 1));
-    expect(all).toContain(topicName(namespace, "kept", 1));
+    await waitFor(
+      "the Delete group's topic to be gone",
+      async () => !(await topics()).includes(topicName(namespace, "doomed", 1)),
+    );
+    expect(await topics()).toContain(topicName(namespace, "kept", 1));
   });
 });

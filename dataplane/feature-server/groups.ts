@@ -137,7 +137,25 @@ export class GroupRegistry {
     base: Omit<ServedVersion, "entities" | "features" | "ttlSeconds">,
     ttlSeconds: number,
   ): Promise<ServedVersion> {
-    const columns = await this.readColumns(base.keyspace, base.table);
+    let columns: Awaited<ReturnType<TableColumnsReader>>;
+    try {
+      columns = await this.readColumns(base.keyspace, base.table);
+    } catch (err) {
+      throw new RequestError(
+        503,
+        "STORE_UNAVAILABLE",
+        `the schema of version ${base.version} of "${base.name}" could not be read from Cassandra: ${(err as Error).message}`,
+        2,
+      );
+    }
+    if (columns.length === 0) {
+      throw new RequestError(
+        503,
+        "GROUP_NOT_READY",
+        `the table ${base.keyspace}.${base.table} of version ${base.version} of "${base.name}" does not exist`,
+        5,
+      );
+    }
     const typed = (c: { name: string; type: string }) => {
       const type = FEATURE_TYPE_OF_CQL.get(c.type.replaceAll(" ", ""));
       if (!type)
