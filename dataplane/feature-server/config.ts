@@ -16,6 +16,12 @@ export const featureServerConfig = z
       .optional()
       .describe("Serve only this namespace's groups; all namespaces when unset."),
     maxKeys: z.number().int().min(1).max(100_000).default(1000).describe("Most keys one request may read."),
+    readPattern: z
+      .enum(["per-key", "in"])
+      .default("per-key")
+      .describe(
+        "per-key: one prepared read per key, concurrently; in: one IN query per request (one-key groups).",
+      ),
     authCacheSeconds: z
       .number()
       .min(0)
@@ -33,6 +39,7 @@ const ENV: ReadonlyArray<[string, (raw: string, into: Record<string, unknown>) =
   ["DARWIN_FEATURE_SERVER_PORT", (v, c) => Object.assign(c, { port: numberOrText(v) })],
   ["DARWIN_FEATURE_SERVER_NAMESPACE", (v, c) => Object.assign(c, { namespace: v })],
   ["DARWIN_FEATURE_SERVER_MAX_KEYS", (v, c) => Object.assign(c, { maxKeys: numberOrText(v) })],
+  ["DARWIN_FEATURE_SERVER_READ_PATTERN", (v, c) => Object.assign(c, { readPattern: v })],
   ["DARWIN_LOG_LEVEL", (v, c) => Object.assign(c, { logLevel: v })],
   ["DARWIN_CASSANDRA_CONTACT", (v, c) => cassandra(c, { contactPoints: v.split(",").map((s) => s.trim()) })],
   ["DARWIN_CASSANDRA_DATACENTER", (v, c) => cassandra(c, { localDataCenter: v })],

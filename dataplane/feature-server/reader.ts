@@ -23,12 +23,31 @@ export type KeyValue = number | bigint | string | Buffer;
 /** Seconds a client should wait before retrying while Cassandra is unreachable. */
 export const STORE_RETRY_AFTER_SECONDS = 2;
 
-/** The SELECT of some features of a group's version by full partition key. */
-export function selectCql(group: ServedVersion, features: readonly Column[]): string {
+/**
+ * How the keys of one request are read: `per-key`, one single-partition SELECT per key, concurrently;
+ * `in`, one SELECT with `IN` over the partition list (groups with one entity key; others read per key).
+ */
+export type ReadPattern = "per-key" | "in";
+
+/** The SELECT of some features of a group's version by full partition key (or `IN` a list of keys). */
+export function selectCql(
+  group: ServedVersion,
+  features: readonly Column[],
+  pattern: ReadPattern = "per-key",
+): string {
   const columns = features.flatMap((f) => [quote(f.name), `WRITETIME(${quote(f.name)})`]);
+  const table = `${quote(group.keyspace)}.${quote(group.table)}`;
+  if (pattern === "in") {
+    const key = quote(group.entities[0]?.name ?? "");
+    return `SELECT ${columns.join(", ")}, ${key} FROM ${table} WHERE ${key} IN ?`;
+  }
   const where = group.entities.map((e) => `${quote(e.name)} = ?`).join(" AND ");
-  return `SELECT ${columns.join(", ")} FROM ${quote(group.keyspace)}.${quote(group.table)} WHERE ${where}`;
+  return `SELECT ${columns.join(", ")} FROM ${table} WHERE ${where}`;
 }
+
+/** A key value as a Map key (bigint, string and bytes alike). */
+const keyId = (value: unknown) =>
+  Buffer.isBuffer(value) ? `b:${value.toString("hex")}` : `${typeof value}:${String(value)}`;
 
 /** Whether a driver error means Cassandra is unreachable or overloaded (retry later), not a bad request. */
 export function isStoreUnavailable(err: unknown): boolean {
@@ -46,17 +65,21 @@ export interface FeatureReaderOptions {
   now?: () => number;
   /** Told the duration of every batch of store reads, in seconds, and whether it failed. */
   observe?: (seconds: number, outcome: "ok" | "error") => void;
+  /** @default "per-key" */
+  pattern?: ReadPattern;
 }
 
 export class FeatureReader {
   private readonly client: CassandraClient;
   private readonly now: () => number;
   private readonly observe: FeatureReaderOptions["observe"];
+  private readonly pattern: ReadPattern;
 
   constructor(client: CassandraClient, options: FeatureReaderOptions = {}) {
     this.client = client;
     this.now = options.now ?? Date.now;
     this.observe = options.observe;
+    this.pattern = options.pattern ?? "per-key";
   }
 
   /** Values of `features` for each key (keys[i] in entity order); result[i][j] is key i, feature j. */
@@ -65,17 +88,28 @@ export class FeatureReader {
     features: readonly Column[],
     keys: KeyValue[][],
   ): Promise<FeatureValue[][]> {
-    const query = selectCql(group, features);
     const now = this.now();
     const maxAgeMs = group.ttlSeconds > 0 ? group.ttlSeconds * 1000 : Number.POSITIVE_INFINITY;
     const started = performance.now();
     try {
-      const rows = await Promise.all(
-        keys.map(async (key) => {
-          const result = await this.client.execute(query, key, { prepare: true });
-          return decodeRow(result.first(), features, now, maxAgeMs);
-        }),
-      );
+      let rows: FeatureValue[][];
+      if (this.pattern === "in" && group.entities.length === 1 && keys.length > 1) {
+        const result = await this.client.execute(
+          selectCql(group, features, "in"),
+          [keys.map((key) => key[0])],
+          { prepare: true },
+        );
+        const byKey = new Map(result.rows.map((row) => [keyId(row.get(2 * features.length)), row]));
+        rows = keys.map((key) => decodeRow(byKey.get(keyId(key[0])) ?? null, features, now, maxAgeMs));
+      } else {
+        const query = selectCql(group, features);
+        rows = await Promise.all(
+          keys.map(async (key) => {
+            const result = await this.client.execute(query, key, { prepare: true });
+            return decodeRow(result.first(), features, now, maxAgeMs);
+          }),
+        );
+      }
       this.observe?.((performance.now() - started) / 1000, "ok");
       return rows;
     } catch (err) {
