@@ -128,7 +128,7 @@ async function main(): Promise<void> {
   const namespace = await createNamespace(client, "bench-fs");
   const operator = await startFeatureGroupOperator(namespace);
   const cassandra = testCassandra();
-  let server: ChildProcess | undefined;
+  const servers: ChildProcess[] = [];
   try {
     await createObject(client, FEATURE_GROUPS, sampleFeatureGroup(namespace, { ttlSeconds: 0 }));
     await waitForReady(client, namespace, "user-features");
@@ -157,18 +157,22 @@ async function main(): Promise<void> {
     );
 
     const token = client.kubeConfig.getCurrentUser()?.token ?? "";
-    const started = startServer();
-    server = started.child;
-    const port = await started.port;
-    const base = `http://127.0.0.1:${port}`;
     const headers = {
       "content-type": "application/json",
       authorization: `Bearer ${token}`,
       "x-darwin-namespace": namespace,
     };
-    await waitFor("the feature server to be ready", async () => (await fetch(`${base}/readyz`)).ok, {
-      timeoutMs: 30_000,
-    });
+    const serve = async (pattern: string) => {
+      const started = startServer(pattern);
+      servers.push(started.child);
+      const url = `http://127.0.0.1:${await started.port}`;
+      await waitFor("the feature server to be ready", async () => (await fetch(`${url}/readyz`)).ok, {
+        timeoutMs: 30_000,
+      });
+      return url;
+    };
+    const perKeyServer = await serve("per-key");
+    const inServer = await serve("in");
 
     const keys = (i: number, n: number) =>
       Array.from({ length: n }, (_, j) => ((i * 7919 + j * 104729) % ENTITIES) as number);
@@ -184,11 +188,13 @@ async function main(): Promise<void> {
         features: ["user_features:age", "user_features:tenure", "user_features:activity_score"],
         entities: { user_id: keys(i, n) },
       });
-    const http = (path: string, body: (i: number) => string) => async (i: number) => {
-      const response = await fetch(`${base}${path}`, { method: "POST", headers, body: body(i) });
-      await response.arrayBuffer();
-      return response.ok;
-    };
+    const http =
+      (path: string, body: (i: number) => string, base = perKeyServer) =>
+      async (i: number) => {
+        const response = await fetch(`${base}${path}`, { method: "POST", headers, body: body(i) });
+        await response.arrayBuffer();
+        return response.ok;
+      };
     const select = `SELECT age, WRITETIME(age), tenure, WRITETIME(tenure), activity_score, WRITETIME(activity_score) FROM "${keyspace}"."${table}" WHERE user_id = ?`;
     const selectIn = `SELECT user_id, age, WRITETIME(age), tenure, WRITETIME(tenure), activity_score, WRITETIME(activity_score) FROM "${keyspace}"."${table}" WHERE user_id IN ?`;
     const bare = (n: number) => async (i: number) => {
@@ -201,7 +207,12 @@ async function main(): Promise<void> {
     };
 
     // Warm-up: prepared statements, connections, JIT.
-    for (const f of [http("/feature-store/v1/features:fetch", (i) => seedBody(i, 10)), bare(10)])
+    for (const f of [
+      http("/feature-store/v1/features:fetch", (i) => seedBody(i, 10)),
+      http("/feature-store/v1/features:fetch", (i) => seedBody(i, 10), inServer),
+      bare(10),
+      bareIn(10),
+    ])
       await constantRate("warm-up", 200, f);
 
     const results: Result[] = [];
@@ -230,7 +241,7 @@ async function main(): Promise<void> {
     }
     report(results);
   } finally {
-    server?.kill("SIGTERM");
+    for (const server of servers) server.kill("SIGTERM");
     await cassandra.shutdown();
     await operator.stop();
     await dropTestStores(namespace);
@@ -238,13 +249,14 @@ async function main(): Promise<void> {
   }
 }
 
-function startServer(): { child: ChildProcess; port: Promise<number> } {
+function startServer(pattern: string): { child: ChildProcess; port: Promise<number> } {
   const child = spawn(join(REPO, "node_modules", ".bin", "node"), [join(REPO, "cmd", "feature-server.ts")], {
     env: {
       ...process.env,
       DARWIN_FEATURE_SERVER_PORT: "0",
       DARWIN_FEATURE_SERVER_HOST: "127.0.0.1",
       DARWIN_FEATURE_SERVER_MAX_KEYS: "1000",
+      DARWIN_FEATURE_SERVER_READ_PATTERN: pattern,
       DARWIN_LOG_LEVEL: "info",
     },
     stdio: ["ignore", "pipe", "inherit"],
