@@ -111,7 +111,7 @@ export class FeatureStores {
   async topicPartitions(topic: string): Promise<number | undefined> {
     const topics = await this.kafka.listTopics({ includeInternals: false });
     if (!topics.includes(topic)) return undefined;
-    const metadata = await this.kafka.metadata({ topics: [topic] });
+    const metadata = await this.kafka.metadata({ topics: [topic], forceUpdate: true });
     return metadata.topics.get(topic)?.partitionsCount;
   }
 
