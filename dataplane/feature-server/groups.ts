@@ -69,7 +69,9 @@ export class GroupRegistry {
   find(namespace: string, name: string): KubeObject | undefined {
     return (
       this.source.get(namespace, name) ??
-      this.source.list(namespace).find((g) => sdkGroupName(g.metadata.name) === name)
+      this.source
+        .list(namespace)
+        .find((g) => g.metadata.name === name || sdkGroupName(g.metadata.name) === name)
     );
   }
 
