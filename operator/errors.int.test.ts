@@ -3,9 +3,10 @@
  * Against the testbed apiserver: a failing reconcile is retried with exponentially growing delays, visible
  * in /metrics; a terminal error is not retried and is reported as a condition and a Warning Event.
  */
-import type { Server } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { close, createHttpServer, listen } from "./http-server.ts";
+import { closeGracefully, listenService } from "./http/lifecycle.ts";
+import type { Service } from "./http/service.ts";
+import { buildOperatorServer } from "./http-server.ts";
 import type { KubeClient } from "./kube-client.ts";
 import { createMirrorController, FAIL, isMirrored, TERMINAL } from "./testing/mirror-controller.ts";
 import {
@@ -25,6 +26,7 @@ import {
   type TestManager,
   testbedClient,
   testConfig,
+  testLogger,
   waitFor,
 } from "./testing/testbed.ts";
 
@@ -33,7 +35,7 @@ const BASE_BACKOFF_MS = 20;
 let client: KubeClient;
 let namespace: string;
 let operator: TestManager;
-let server: Server;
+let server: Service;
 let metricsUrl: string;
 /** When each object's reconcile started, by name. */
 const attempts = new Map<string, number[]>();
@@ -57,16 +59,17 @@ beforeAll(async () => {
     [controller],
     testConfig(namespace, { queue: { baseBackoffMs: BASE_BACKOFF_MS } }),
   );
-  server = createHttpServer({
+  server = await buildOperatorServer({
     registry: operator.metrics.registry,
+    logger: testLogger(),
     healthz: () => ({ ok: true, detail: "" }),
-    readyz: () => ({ ok: operator.manager.synced, detail: "" }),
+    readiness: [{ name: "informers", check: () => ({ ok: operator.manager.synced, detail: "not synced" }) }],
   });
-  metricsUrl = `http://127.0.0.1:${await listen(server, 0, "127.0.0.1")}/metrics`;
+  metricsUrl = `http://127.0.0.1:${await listenService(server, 0, "127.0.0.1")}/metrics`;
 });
 
 afterAll(async () => {
-  if (server) await close(server);
+  if (server) await closeGracefully(server);
   await operator?.stop();
   if (namespace) await deleteNamespace(client, namespace);
   client?.close();

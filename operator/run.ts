@@ -9,7 +9,8 @@ import type { KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import { ConfigError, loadConfig, type OperatorConfig } from "./config.ts";
 import type { ControllerDefinition } from "./controller.ts";
-import { close, createHttpServer, listen } from "./http-server.ts";
+import { closeGracefully, listenService } from "./http/lifecycle.ts";
+import { buildOperatorServer } from "./http-server.ts";
 import { KubeClient } from "./kube-client.ts";
 import { createLogger } from "./logger.ts";
 import { Manager } from "./manager.ts";
@@ -103,18 +104,22 @@ export async function runOperator(options: RunOptions): Promise<void> {
   const controllers = options.controllers(config);
   for (const controller of controllers) manager.register(controller);
 
-  const server = createHttpServer({
+  const server = await buildOperatorServer({
     registry: metrics.registry,
+    logger: log,
     healthz: () => ({ ok: !shuttingDown, detail: "shutting down" }),
-    readyz: () => {
-      const unsynced = manager.unsyncedInformers();
-      return {
-        ok: unsynced.length === 0 && !shuttingDown,
-        detail: `caches not synced: ${unsynced.join(", ")}`,
-      };
-    },
+    readiness: [
+      { name: "shutdown", check: () => ({ ok: !shuttingDown, detail: "shutting down" }) },
+      {
+        name: "informers",
+        check: () => {
+          const unsynced = manager.unsyncedInformers();
+          return { ok: unsynced.length === 0, detail: `caches not synced: ${unsynced.join(", ")}` };
+        },
+      },
+    ],
   });
-  const httpPort = await listen(server, config.http.port, config.http.host);
+  const httpPort = await listenService(server, config.http.port, config.http.host);
   log.info(
     { port: httpPort, host: config.http.host, server: client.server, identity },
     "Started HTTP server (metrics, healthz, readyz)",
@@ -148,7 +153,7 @@ export async function runOperator(options: RunOptions): Promise<void> {
     forced.unref();
     await manager.stop();
     await webhooks?.close();
-    await close(server);
+    await closeGracefully(server);
     client.close();
     log.info({ exitCode: code }, "Stopped operator");
     process.exit(code);

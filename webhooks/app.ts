@@ -1,15 +1,19 @@
 /**
- * The admission webhook's HTTPS server: `POST /validate/<group>/<version>/<plural>` per kind and
- * `GET /healthz`. `buildApp` returns it without listening; tests call `inject` to run a request through the
- * same handler without a socket.
+ * The admission webhook's HTTPS server, on the HTTP base (operator/http): `POST
+ * /validate/<group>/<version>/<plural>` per kind, plus the base's `/healthz`, `/readyz` and `/metrics`.
+ * `buildApp` returns it without listening; tests call `inject` to run a request through the same routes
+ * without TLS or a socket.
  */
-import type { IncomingMessage, ServerResponse } from "node:http";
-import { createServer, type Server } from "node:https";
+import type { Server } from "node:https";
 import type { AddressInfo } from "node:net";
 import { createSecureContext } from "node:tls";
+import type { FastifyReply, FastifyRequest } from "fastify";
 import { type Logger, pino } from "pino";
 import { Registry } from "prom-client";
 import { GROUP, VERSION } from "../crds/src/index.ts";
+import { errorBody, HttpError } from "../operator/http/errors.ts";
+import { closeGracefully } from "../operator/http/lifecycle.ts";
+import { buildService, type Service } from "../operator/http/service.ts";
 import { AdmissionReviewRequest, review, reviewResponse, skipReason } from "./admission.ts";
 import { certificateInfo, type KeyPair } from "./certs/authority.ts";
 import { webhookMetrics } from "./metrics.ts";
@@ -34,8 +38,9 @@ export interface WebhookAppDeps {
 }
 
 export interface InjectRequest {
-  method: string;
+  method: "GET" | "POST" | "PUT" | "DELETE" | "PATCH";
   url: string;
+  /** Sent as JSON (a string is sent as it is, e.g. to test malformed JSON). */
   body?: unknown;
 }
 
@@ -46,9 +51,11 @@ export interface InjectResponse {
 }
 
 export interface WebhookApp {
+  /** The Fastify app (routes, hooks). */
+  app: Service;
   /** The HTTPS server, not listening. */
   server: Server;
-  /** Runs one request through the handler, without TLS or a socket. */
+  /** Runs one request through the routes, without TLS or a socket. */
   inject(request: InjectRequest): Promise<InjectResponse>;
   /** Serves a new certificate to new connections and closes idle ones so clients reconnect to it. */
   setCertificate(pair: KeyPair): void;
@@ -59,98 +66,81 @@ export interface WebhookApp {
 /** `/validate/darwin.dreamhorizon.org/v1alpha1/darwinclusters` for a kind. */
 export const validatePath = (plural: string): string => `/validate/${GROUP}/${VERSION}/${plural}`;
 
-interface Reply {
-  statusCode: number;
-  body: unknown;
-}
-
-export function buildApp(deps: WebhookAppDeps): WebhookApp {
+export async function buildApp(deps: WebhookAppDeps): Promise<WebhookApp> {
   const logger = deps.logger ?? pino({ level: "silent" });
-  const metrics = webhookMetrics(deps.registry ?? new Registry());
-  const routes = new Map(
-    (deps.validators ?? validatorsForAllKinds()).map((v) => [validatePath(v.kind.plural), v]),
-  );
-
-  async function route(method: string, url: string, readBody: () => Promise<string>): Promise<Reply> {
-    const path = url.split("?")[0] ?? url;
-    if (path === "/healthz" && method === "GET") return { statusCode: 200, body: "ok" };
-    const validator = routes.get(path);
-    if (!validator) return { statusCode: 404, body: { message: `no webhook at ${path}` } };
-    if (method !== "POST") return { statusCode: 405, body: { message: "admission reviews are POSTed" } };
-
-    const webhook = path;
-    metrics.inFlight.inc({ webhook });
-    const stopTimer = metrics.latency.startTimer({ webhook });
-    let reply: Reply;
-    try {
-      reply = await admit(validator, readBody);
-    } finally {
-      stopTimer();
-      metrics.inFlight.dec({ webhook });
-    }
-    metrics.requests.inc({ webhook, code: String(reply.statusCode) });
-    return reply;
-  }
-
-  async function admit(validator: KindValidator, readBody: () => Promise<string>): Promise<Reply> {
-    let text: string;
-    try {
-      text = await readBody();
-    } catch (error) {
-      return { statusCode: 413, body: { message: (error as Error).message } };
-    }
-    let body: unknown;
-    try {
-      body = JSON.parse(text);
-    } catch (error) {
-      return { statusCode: 400, body: { message: `request body is not JSON: ${(error as Error).message}` } };
-    }
-    const parsed = AdmissionReviewRequest.safeParse(body);
-    if (!parsed.success) {
-      return {
-        statusCode: 400,
-        body: { message: `not an admission.k8s.io/v1 AdmissionReview: ${parsed.error.message}` },
-      };
-    }
-    const { request } = parsed.data;
-    if (request.resource.resource !== validator.kind.plural || request.resource.group !== GROUP) {
-      return {
-        statusCode: 400,
-        body: {
-          message: `this path validates ${validator.kind.plural}, not ${request.resource.group}/${request.resource.resource}`,
-        },
-      };
-    }
-    const response = await review(request, validator, deps.lookups);
-    const fields = {
-      kind: validator.kind.kind,
-      namespace: request.namespace,
-      name: request.name,
-      operation: request.operation,
-    };
-    if (!response.allowed) {
-      logger.info(
-        { ...fields, reason: response.status?.reason, message: response.status?.message },
-        "Denied admission",
-      );
-    } else {
-      logger.debug({ ...fields, skipped: skipReason(request) }, "Admitted");
-    }
-    return { statusCode: 200, body: reviewResponse(response) };
-  }
-
-  const server = createServer({ minVersion: "TLSv1.2" }, (req, res) => {
-    handle(req, res).catch((error: unknown) => {
-      logger.error({ err: error }, "Failed to serve an admission request");
-      if (!res.headersSent) send(res, { statusCode: 500, body: { message: "internal error" } });
-    });
+  const registry = deps.registry ?? new Registry();
+  const metrics = webhookMetrics(registry);
+  const app = await buildService({
+    name: "webhook",
+    logger,
+    registry,
+    bodyLimitBytes: MAX_BODY_BYTES,
+    // The API server gives a webhook at most 30 s; a client slower than that is not the API server.
+    requestTimeoutMs: 30_000,
+    docs: false,
+    https: {
+      minVersion: "TLSv1.2",
+      ...(deps.certificate && { cert: deps.certificate.cert, key: deps.certificate.key }),
+    },
   });
-  // The API server gives a webhook at most 30 s; a client slower than that is not the API server.
-  server.requestTimeout = 30_000;
-  server.headersTimeout = 10_000;
+  // buildService was given `https`: the server is an HTTPS one.
+  const server = app.server as unknown as Server;
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    send(res, await route(req.method ?? "GET", req.url ?? "/", () => readBody(req)));
+  for (const validator of deps.validators ?? validatorsForAllKinds()) {
+    const webhook = validatePath(validator.kind.plural);
+    const timers = new WeakMap<FastifyRequest, () => void>();
+    app.post(
+      webhook,
+      {
+        schema: { body: AdmissionReviewRequest },
+        // Hooks of the route, so that requests refused before the handler (bad JSON, not a review) count too.
+        onRequest: async (request) => {
+          metrics.inFlight.inc({ webhook });
+          timers.set(request, metrics.latency.startTimer({ webhook }));
+        },
+        onResponse: async (request, reply) => {
+          timers.get(request)?.();
+          metrics.inFlight.dec({ webhook });
+          metrics.requests.inc({ webhook, code: String(reply.statusCode) });
+        },
+      },
+      async (request) => {
+        const { request: admission } = request.body;
+        if (admission.resource.resource !== validator.kind.plural || admission.resource.group !== GROUP) {
+          throw new HttpError(
+            400,
+            "INVALID_REQUEST",
+            `this path validates ${validator.kind.plural}, not ${admission.resource.group}/${admission.resource.resource}`,
+            "body.request.resource",
+          );
+        }
+        const response = await review(admission, validator, deps.lookups);
+        const fields = {
+          kind: validator.kind.kind,
+          namespace: admission.namespace,
+          name: admission.name,
+          operation: admission.operation,
+        };
+        if (!response.allowed) {
+          request.log.info(
+            { ...fields, reason: response.status?.reason, message: response.status?.message },
+            "Denied admission",
+          );
+        } else {
+          request.log.debug({ ...fields, skipped: skipReason(admission) }, "Admitted");
+        }
+        return reviewResponse(response);
+      },
+    );
+    app.route({
+      method: ["GET", "PUT", "PATCH", "DELETE"],
+      url: webhook,
+      handler: async (_request, reply: FastifyReply) =>
+        reply
+          .code(405)
+          .header("allow", "POST")
+          .send(errorBody("METHOD_NOT_ALLOWED", "admission reviews are POSTed")),
+    });
   }
 
   function setCertificate(pair: KeyPair): void {
@@ -163,55 +153,22 @@ export function buildApp(deps: WebhookAppDeps): WebhookApp {
   if (deps.certificate) setCertificate(deps.certificate);
 
   return {
+    app,
     server,
     setCertificate,
     async inject({ method, url, body }) {
-      const text = body === undefined ? "" : typeof body === "string" ? body : JSON.stringify(body);
-      const reply = await route(method, url, async () => text);
-      const out = typeof reply.body === "string" ? reply.body : JSON.stringify(reply.body);
-      return { statusCode: reply.statusCode, body: out, json: <T>() => JSON.parse(out) as T };
-    },
-    listen(port, host) {
-      return new Promise((resolve, reject) => {
-        server.once("error", reject);
-        server.listen(port, host, () => {
-          server.off("error", reject);
-          resolve(server.address() as AddressInfo);
-        });
+      const payload = body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body);
+      const res = await app.inject({
+        method,
+        url,
+        ...(payload !== undefined && { payload, headers: { "content-type": "application/json" } }),
       });
+      return { statusCode: res.statusCode, body: res.body, json: <T>() => res.json<T>() };
     },
-    close() {
-      return new Promise((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
+    async listen(port, host) {
+      await app.listen({ port, host });
+      return server.address() as AddressInfo;
     },
+    close: () => closeGracefully(app, 5_000),
   };
-}
-
-function send(res: ServerResponse, reply: Reply): void {
-  const text = typeof reply.body === "string" ? reply.body : JSON.stringify(reply.body);
-  res.writeHead(reply.statusCode, {
-    "content-type": typeof reply.body === "string" ? "text/plain" : "application/json",
-    "content-length": Buffer.byteLength(text),
-  });
-  res.end(text);
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on("data", (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        reject(new Error(`request body larger than ${MAX_BODY_BYTES} bytes`));
-        req.destroy();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-    req.on("error", reject);
-  });
 }

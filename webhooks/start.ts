@@ -91,7 +91,7 @@ export async function startWebhookServer(options: StartWebhookServerOptions): Pr
   const logger = (options.logger ?? pino({ level: "info" })).child({ component: "webhook" });
   const { kubeConfig } = options;
   const source = await startCertificates(options, logger);
-  const app = buildApp({
+  const app = await buildApp({
     lookups: options.lookups ?? apiLookupSource(kubeConfig),
     certificate: source.certificate,
     logger,

@@ -4,8 +4,8 @@
  * fail the n-th watch, on demand; this can. Integration tests use the real testbed apiserver.
  */
 import http from "node:http";
+import type { AddressInfo } from "node:net";
 import { KubeConfig } from "@kubernetes/client-node";
-import { listen } from "../http-server.ts";
 import { KubeClient } from "../kube-client.ts";
 import type { KubeObject } from "../resource.ts";
 
@@ -40,7 +40,8 @@ export class ScriptedApiserver {
   }
 
   async start(): Promise<KubeClient> {
-    this.port = await listen(this.server, 0, "127.0.0.1");
+    await new Promise<void>((resolve) => this.server.listen(0, "127.0.0.1", resolve));
+    this.port = (this.server.address() as AddressInfo).port;
     const config = new KubeConfig();
     config.loadFromOptions({
       clusters: [{ name: "scripted", server: `http://127.0.0.1:${this.port}`, skipTLSVerify: true }],
