@@ -44,7 +44,7 @@ export function cassandraClient(config: FeatureStoreConfig["cassandra"], keyspac
     // int64 values and write times as JavaScript bigint, exact beyond 2^53.
     encoding: { useBigIntAsLong: true },
     policies: { reconnection: new policies.reconnection.ExponentialReconnectionPolicy(250, 4000, false) },
-    socketOptions: { connectTimeout: 3000, readTimeout: 5000 },
+    socketOptions: { connectTimeout: 5000, readTimeout: 10_000 },
   });
 }
 

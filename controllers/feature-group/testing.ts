@@ -12,6 +12,7 @@ import type { KubeClient } from "../../operator/kube-client.ts";
 import type { KubeObject } from "../../operator/resource.ts";
 import {
   getObject,
+  installCrds,
   REPO,
   startManager,
   type TestManager,
@@ -85,17 +86,36 @@ export async function groupStatus(client: KubeClient, namespace: string, name: s
   return ((await getObject(client, FEATURE_GROUPS, namespace, name))?.status ?? {}) as GroupStatus;
 }
 
+/**
+ * Re-installs this checkout's FeatureGroup CRD when the live one lacks `status.servedVersions`: on the
+ * shared testbed another checkout's test run may have applied an older CRD, whose schema would prune the
+ * fields the controller writes.
+ */
+async function ensureOwnCrd(client: KubeClient): Promise<void> {
+  const crd = (await client.request({
+    method: "GET",
+    path: "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/featuregroups.darwin.dreamhorizon.org",
+  })) as {
+    spec: {
+      versions: Array<{ schema: { openAPIV3Schema: { properties: { status: { properties: object } } } } }>;
+    };
+  };
+  const status = crd.spec.versions[0]?.schema.openAPIV3Schema.properties.status.properties ?? {};
+  if (!("servedVersions" in status)) await installCrds(client, ["featuregroups"]);
+}
+
 /** Waits until the group's Ready condition has `status` for its current generation; returns its status. */
 export async function waitForReady(
   client: KubeClient,
   namespace: string,
   name: string,
   status: "True" | "False" = "True",
-  timeoutMs = 60_000,
+  timeoutMs = 120_000,
 ): Promise<GroupStatus> {
   return waitFor(
     `FeatureGroup ${namespace}/${name} Ready=${status}`,
     async () => {
+      await ensureOwnCrd(client);
       const object = await getObject(client, FEATURE_GROUPS, namespace, name);
       const s = (object?.status ?? {}) as GroupStatus;
       const ready = findCondition(s.conditions, "Ready");
