@@ -19,6 +19,7 @@ import { keyspaceName, tableName } from "../../controllers/feature-group/names.t
 import { FEATURE_GROUPS } from "../../controllers/feature-group/reconciler.ts";
 import {
   dropTestStores,
+  ensureOwnCrd,
   sampleFeatureGroup,
   startFeatureGroupOperator,
   testCassandra,
@@ -39,6 +40,9 @@ const ENTITIES = Number(args.entities);
 const SECONDS = Number(args.seconds);
 const RATES_1 = [250, 500, 1000, 2000];
 const RATES_100 = [25, 50, 100, 200];
+
+/** The first failed answer of each kind, printed with the table (a benchmark that errs says why). */
+const failures = new Map<string, string>();
 
 interface Result {
   what: string;
@@ -192,7 +196,9 @@ async function main(): Promise<void> {
       (path: string, body: (i: number) => string, base = perKeyServer) =>
       async (i: number) => {
         const response = await fetch(`${base}${path}`, { method: "POST", headers, body: body(i) });
-        await response.arrayBuffer();
+        const text = await response.text();
+        if (!response.ok && !failures.has(path))
+          failures.set(path, `${response.status} ${text.slice(0, 200)}`);
         return response.ok;
       };
     const select = `SELECT age, WRITETIME(age), tenure, WRITETIME(tenure), activity_score, WRITETIME(activity_score) FROM "${keyspace}"."${table}" WHERE user_id = ?`;
@@ -221,6 +227,7 @@ async function main(): Promise<void> {
       [100, RATES_100],
     ] as const) {
       for (const rate of rates) {
+        await ensureOwnCrd(client);
         results.push(await constantRate(`bare driver, ${n} key(s) per-key`, rate, bare(n)));
         if (n > 1) results.push(await constantRate(`bare driver, ${n} keys IN`, rate, bareIn(n)));
         results.push(
@@ -249,6 +256,7 @@ async function main(): Promise<void> {
       }
     }
     report(results);
+    for (const [path, failure] of failures) process.stdout.write(`first failure of ${path}: ${failure}\n`);
   } finally {
     for (const server of servers) server.kill("SIGTERM");
     await cassandra.shutdown();

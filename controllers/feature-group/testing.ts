@@ -91,7 +91,7 @@ export async function groupStatus(client: KubeClient, namespace: string, name: s
  * shared testbed another checkout's test run may have applied an older CRD, whose schema would prune the
  * fields the controller writes.
  */
-async function ensureOwnCrd(client: KubeClient): Promise<void> {
+export async function ensureOwnCrd(client: KubeClient): Promise<void> {
   const crd = (await client.request({
     method: "GET",
     path: "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/featuregroups.darwin.dreamhorizon.org",
