@@ -57,6 +57,29 @@ describe("group registry", () => {
   });
 });
 
+describe("a status from before servedVersions", () => {
+  it("serves the current version once Ready, and nothing before", async () => {
+    const status = (ready: string) => ({
+      conditions: [
+        {
+          type: "Ready",
+          status: ready,
+          reason: "x",
+          message: "x",
+          lastTransitionTime: "2026-11-27T00:00:00Z",
+        },
+      ],
+    });
+    const group = (ready: string): KubeObject => ({ ...v2, status: status(ready) });
+    const registry = (ready: string) =>
+      new GroupRegistry({ list: () => [group(ready)], get: () => undefined }, async () => []);
+    expect(await registry("True").resolve("team-a", "user_features")).toMatchObject({ version: 2 });
+    await expect(registry("False").resolve("team-a", "user_features")).rejects.toMatchObject({
+      statusCode: 503,
+    });
+  });
+});
+
 describe("read statements", () => {
   const group = {
     namespace: "a",

@@ -97,7 +97,12 @@ export class GroupRegistry {
       );
     }
     const status = FeatureGroup.status.safeParse(object.status ?? {});
-    const served = (status.success ? status.data.servedVersions : undefined) ?? [];
+    // A status without servedVersions (written by an operator, or stored under a CRD, from before that
+    // field) serves the current version once the group is Ready.
+    const ready =
+      status.success && status.data.conditions?.some((c) => c.type === "Ready" && c.status === "True");
+    const served =
+      (status.success ? status.data.servedVersions : undefined) ?? (ready ? [spec.data.version] : []);
     const wanted = version ?? spec.data.version;
     if (!served.includes(wanted)) {
       if (version !== undefined && version !== spec.data.version) {
