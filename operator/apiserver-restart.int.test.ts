@@ -6,7 +6,8 @@
  * informers' last resourceVersion, so it answers their resumed watches with 410 Gone: the informers relist,
  * and an object deleted during the outage (which no watch event will ever report) is noticed too.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
+import { useTestbed } from "../test-e2e/support/fixture.ts";
 import type { InformerEvent } from "./informer.ts";
 import type { KubeClient } from "./kube-client.ts";
 import { type KubeObject, objectKey } from "./resource.ts";
@@ -16,18 +17,13 @@ import {
   CHRONOS,
   CONFIG_MAPS,
   chronosTransformer,
-  createNamespace,
   createObject,
-  deleteNamespace,
   getObject,
-  installCrds,
   mergePatch,
   metricValue,
-  startManager,
   type TestManager,
   testbed,
   testbedClient,
-  testConfig,
   waitFor,
 } from "./testing/testbed.ts";
 
@@ -54,12 +50,13 @@ async function mirroredWith(name: string, source: string, generation: number): P
   );
 }
 
+const tb = useTestbed({ namespace: "op-restart", cleanup: [CHRONOS] });
+
 beforeAll(async () => {
-  client = testbedClient();
-  await installCrds(client);
-  namespace = await createNamespace(client, "op-restart");
+  client = tb.client;
+  namespace = tb.namespace;
   // Objects for the outage: one deleted through etcd, so without the finalizer path.
-  operator = await startManager([createMirrorController({ finalize: false })], testConfig(namespace));
+  operator = await tb.startOperator([createMirrorController({ finalize: false })]);
   for (const name of ["changed-before-kill", "edited-in-outage", "deleted-in-outage"]) {
     await createObject(client, CHRONOS, chronosTransformer(namespace, name, "v1"));
     await mirroredWith(name, "v1", 1);
@@ -86,17 +83,12 @@ beforeAll(async () => {
   } finally {
     testbed("up", "control");
   }
-  client.close();
+  // The admin client's connections died with the apiserver: a new client (closed at teardown).
   client = testbedClient();
+  tb.defer(() => client.close());
   // Right after the restart: a new object.
   await createObject(client, CHRONOS, chronosTransformer(namespace, "created-after-restart", "v1"));
 }, 300_000);
-
-afterAll(async () => {
-  await operator?.stop();
-  if (namespace) await deleteNamespace(client, namespace);
-  client?.close();
-});
 
 describe("apiserver restart", () => {
   it("reconciles changes made before the kill, during the outage and after the restart", async () => {

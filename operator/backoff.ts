@@ -18,6 +18,52 @@ export function exponentialDelay(failures: number, { baseMs, maxMs }: BackoffOpt
   return Math.min(baseMs * 2 ** exponent, maxMs);
 }
 
+export interface RateLimitOptions {
+  /** Tokens added per second. */
+  qps: number;
+  /** Most tokens held: how many may pass at once after a quiet spell. */
+  burst: number;
+}
+
+/**
+ * A token bucket (golang.org/x/time/rate's semantics): each reservation takes a token, and when none is
+ * left it is granted later, as tokens come back at `qps`. The work queue spaces the retries of all its keys
+ * with one, as controller-runtime's default rate limiter does, so a failure that hits every object at once
+ * (the apiserver down) cannot turn into a storm of retries.
+ */
+export class TokenBucket {
+  private tokens: number;
+  private updatedAt: number;
+  private readonly options: RateLimitOptions;
+
+  constructor(options: RateLimitOptions, now = Date.now()) {
+    this.options = options;
+    this.tokens = options.burst;
+    this.updatedAt = now;
+  }
+
+  /** The wait a reservation made now would get, without making it. */
+  delay(now = Date.now()): number {
+    return this.waitFor(this.available(now) - 1);
+  }
+
+  /** Takes a token; returns how long to wait before using it (0 when one was there). */
+  reserve(now = Date.now()): number {
+    this.tokens = this.available(now) - 1;
+    this.updatedAt = now;
+    return this.waitFor(this.tokens);
+  }
+
+  private available(now: number): number {
+    const elapsed = Math.max(0, now - this.updatedAt) / 1000;
+    return Math.min(this.options.burst, this.tokens + elapsed * this.options.qps);
+  }
+
+  private waitFor(tokensAfter: number): number {
+    return tokensAfter >= 0 ? 0 : Math.ceil((-tokensAfter / this.options.qps) * 1000);
+  }
+}
+
 /** A restartable backoff with up to 20% of random jitter, for reconnecting watches. */
 export class JitteredBackoff {
   private failures = 0;

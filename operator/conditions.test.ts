@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { Condition } from "../crds/src/index.ts";
-import { findCondition, kubeTime, setCondition } from "./conditions.ts";
+import { type Condition, findCondition, kubeTime, setCondition } from "./conditions.ts";
 
 const t0 = new Date("2026-01-01T10:00:00.123Z");
 const t1 = new Date("2026-01-01T11:00:00.999Z");

@@ -2,9 +2,17 @@
  * Conditions, the Kubernetes way: one entry per type; lastTransitionTime moves only when the status
  * changes, so `kubectl get` ages stay meaningful and a status recomputed without change stays equal.
  */
-import type { Condition } from "../crds/src/index.ts";
+export type ConditionStatus = "True" | "False" | "Unknown";
 
-export type ConditionStatus = Condition["status"];
+/** metav1.Condition: the shape every kind's status.conditions has (the CRDs' schemas say the same). */
+export interface Condition {
+  type: string;
+  status: ConditionStatus;
+  reason: string;
+  message: string;
+  lastTransitionTime: string;
+  observedGeneration?: number | undefined;
+}
 
 export interface ConditionUpdate {
   type: string;

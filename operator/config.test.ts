@@ -32,10 +32,6 @@ describe("operator configuration", () => {
       retryPeriodSeconds: 2,
     });
     expect(config.http.port).toBe(8080);
-    expect(config.webhook.port).toBe(9443);
-    expect(config.capacityClasses["on-demand"].cpuCoreHour).toBeGreaterThan(
-      config.capacityClasses.spot.cpuCoreHour,
-    );
   });
 
   it("reads YAML and JSON files, and environment variables win over them", () => {
@@ -69,16 +65,10 @@ describe("operator configuration", () => {
     expect(message).toContain("http.port (from DARWIN_HTTP_PORT)");
   });
 
-  it("rejects bad capacity prices and namespace names", () => {
-    const message = errorOf(() =>
-      parseConfig({
-        namespaces: ["Team_A"],
-        capacityClasses: { spot: { cpuCoreHour: -1, memoryGiBHour: 0 }, "on-demand": { cpuCoreHour: 1 } },
-      }),
-    );
+  it("rejects bad namespace names, and sections only an application adds", () => {
+    const message = errorOf(() => parseConfig({ namespaces: ["Team_A"], webhook: { enabled: false } }));
     expect(message).toContain("namespaces.0: must be a namespace name");
-    expect(message).toContain("capacityClasses.spot.cpuCoreHour");
-    expect(message).toContain("capacityClasses.on-demand.memoryGiBHour");
+    expect(message).toMatch(/\(top level\).*Unrecognized key.*webhook/);
   });
 
   it("says when the file is missing or not a mapping", () => {
@@ -86,27 +76,5 @@ describe("operator configuration", () => {
       /could not be read/,
     );
     expect(errorOf(() => loadConfig({ file: file("- a\n- b\n"), env: {} }))).toMatch(/mapping/);
-  });
-  it("reads the feature store's endpoints from the testbed's variables", () => {
-    const config = loadConfig({
-      env: {
-        DARWIN_CASSANDRA_CONTACT: "10.0.0.1:9042, 10.0.0.2:9042",
-        DARWIN_CASSANDRA_DATACENTER: "dc1",
-        DARWIN_KAFKA_BROKERS: "k1:9092",
-        DARWIN_MYSQL_URL: "mysql://u:p@db:3306/darwin",
-      },
-    });
-    expect(config.featureStore).toMatchObject({
-      cassandra: {
-        contactPoints: ["10.0.0.1:9042", "10.0.0.2:9042"],
-        localDataCenter: "dc1",
-        replication: { class: "SimpleStrategy", replicationFactor: 1 },
-      },
-      kafka: { brokers: ["k1:9092"] },
-      mysqlUrl: "mysql://u:p@db:3306/darwin",
-    });
-    expect(errorOf(() => loadConfig({ env: { DARWIN_MYSQL_URL: "postgres://x" } }))).toContain(
-      "featureStore.mysqlUrl (from DARWIN_MYSQL_URL)",
-    );
   });
 });

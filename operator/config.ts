@@ -2,22 +2,20 @@
  * The operator's configuration: one typed, validated object, from defaults, then a YAML or JSON file
  * (--config or $DARWIN_OPERATOR_CONFIG), then environment variables. Unknown keys are errors (a typo must
  * not silently fall back to a default), and every error names the field and where its value came from.
+ * This is the runtime's part; an application extends the schema with its own sections (`extendConfig`)
+ * and their environment variables.
  */
 import { readFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
-import { DNS_LABEL } from "../crds/src/index.ts";
 import { isPlainObject, type JsonObject } from "./json.ts";
 
-const seconds = (what: string) => z.number().positive().describe(`${what}, in seconds (fractions allowed).`);
-const port = (what: string) => z.number().int().min(0).max(65535).describe(`${what} (0 picks a free port).`);
+/** A namespace name (RFC 1123 label). */
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
-const price = z
-  .strictObject({
-    cpuCoreHour: z.number().min(0).describe("Price of one CPU core for one hour."),
-    memoryGiBHour: z.number().min(0).describe("Price of one GiB of memory for one hour."),
-  })
-  .describe("Hourly prices of one capacity class.");
+const seconds = (what: string) => z.number().positive().describe(`${what}, in seconds (fractions allowed).`);
+export const port = (what: string) =>
+  z.number().int().min(0).max(65535).describe(`${what} (0 picks a free port).`);
 
 export const operatorConfig = z
   .strictObject({
@@ -30,6 +28,9 @@ export const operatorConfig = z
       "How often every cached object is reconciled again without a change",
     ).default(600),
     shutdownTimeoutSeconds: seconds("How long a shutdown waits for reconciles in flight").default(30),
+    cacheSyncTimeoutSeconds: seconds(
+      "How long controllers wait for their caches' first list before the others start without them",
+    ).default(120),
     logLevel: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
     watch: z
       .strictObject({
@@ -53,6 +54,17 @@ export const operatorConfig = z
           .default(5)
           .describe("First retry delay of a failed reconcile, in ms."),
         maxBackoffSeconds: seconds("Longest retry delay of a failed reconcile").default(300),
+        retryQps: z
+          .number()
+          .positive()
+          .default(10)
+          .describe("Retries of failed reconciles per second, over all objects of a controller."),
+        retryBurst: z
+          .number()
+          .int()
+          .min(1)
+          .default(100)
+          .describe("How many retries may pass at once before retryQps spaces them."),
       })
       .prefault({}),
     leaderElection: z
@@ -86,133 +98,8 @@ export const operatorConfig = z
         port: port("Port of /metrics, /healthz and /readyz").default(8080),
       })
       .prefault({}),
-    webhook: z
-      .strictObject({
-        enabled: z
-          .boolean()
-          .default(true)
-          .describe("Serve the admission webhooks (on every replica, leader or not)."),
-        host: z.string().default("0.0.0.0"),
-        port: port("HTTPS port of the admission webhooks").default(9443),
-        certificates: z
-          .strictObject({
-            mode: z
-              .enum(["self-managed", "cert-manager"])
-              .default("self-managed")
-              .describe(
-                "self-managed: the operator keeps its own CA and serving certificate in a Secret; cert-manager: read the mounted Secret.",
-              ),
-            namespace: z
-              .string()
-              .regex(DNS_LABEL)
-              .default("darwin-system")
-              .describe("Namespace of the webhook Service and Secret."),
-            serviceName: z
-              .string()
-              .regex(DNS_LABEL)
-              .default("darwin-webhook")
-              .describe("Service the apiserver calls."),
-            secretName: z
-              .string()
-              .min(1)
-              .optional()
-              .describe("Secret of the self-managed certificates (default <serviceName>-tls)."),
-            directory: z
-              .string()
-              .min(1)
-              .default("/tmp/k8s-webhook-server/serving-certs")
-              .describe("cert-manager mode: where the Secret with tls.crt and tls.key is mounted."),
-          })
-          .prefault({}),
-        configuration: z
-          .strictObject({
-            manage: z
-              .enum(["none", "inject-ca", "apply"])
-              .default("inject-ca")
-              .describe(
-                "none: leave the ValidatingWebhookConfiguration alone; inject-ca: keep its caBundle current; apply: apply all of it.",
-              ),
-            name: z
-              .string()
-              .min(1)
-              .default("darwin-validating-webhook")
-              .describe("Name of the ValidatingWebhookConfiguration."),
-            url: z
-              .url({ protocol: /^https$/ })
-              .optional()
-              .describe(
-                "apply mode: the apiserver calls this URL (e.g. https://127.0.0.1:9443 on the local testbed) instead of the Service.",
-              ),
-          })
-          .prefault({}),
-      })
-      .prefault({}),
-    currency: z.string().length(3).default("USD").describe("ISO 4217 code of the prices."),
-    capacityClasses: z
-      .strictObject({ spot: price, "on-demand": price })
-      .default({
-        spot: { cpuCoreHour: 0.012, memoryGiBHour: 0.0016 },
-        "on-demand": { cpuCoreHour: 0.04, memoryGiBHour: 0.005 },
-      })
-      .describe("Prices per capacity class, for the cost shown on clusters and serves."),
-    featureStore: z
-      .strictObject({
-        cassandra: z
-          .strictObject({
-            contactPoints: z
-              .array(z.string().min(1))
-              .min(1)
-              .default(["127.0.0.1:9042"])
-              .describe("Cassandra contact points, host:port."),
-            localDataCenter: z
-              .string()
-              .min(1)
-              .default("datacenter1")
-              .describe("Data center the driver prefers (and the one SimpleStrategy ignores)."),
-            replication: z
-              .union([
-                z.strictObject({
-                  class: z.literal("SimpleStrategy"),
-                  replicationFactor: z.number().int().min(1).default(1),
-                }),
-                z.strictObject({
-                  class: z.literal("NetworkTopologyStrategy"),
-                  dataCenters: z
-                    .record(z.string().min(1), z.number().int().min(1))
-                    .refine((dcs) => Object.keys(dcs).length > 0, "name at least one data center")
-                    .describe("Replicas per data center, e.g. {dc1: 3, dc2: 3}."),
-                }),
-              ])
-              .default({ class: "SimpleStrategy", replicationFactor: 1 })
-              .describe("Replication of the keyspaces the operator creates (one per namespace)."),
-            username: z.string().optional().describe("Cassandra user, when authentication is on."),
-            password: z.string().optional().describe("Password of the Cassandra user."),
-          })
-          .prefault({}),
-        kafka: z
-          .strictObject({
-            brokers: z
-              .array(z.string().min(1))
-              .min(1)
-              .default(["127.0.0.1:9092"])
-              .describe("Kafka bootstrap brokers, host:port."),
-            replicationFactor: z
-              .number()
-              .int()
-              .min(1)
-              .default(1)
-              .describe("Replication factor of the feature topics."),
-          })
-          .prefault({}),
-        mysqlUrl: z
-          .url({ protocol: /^mysql$/ })
-          .default("mysql://root@127.0.0.1:3306/darwin")
-          .describe("MySQL/MariaDB database holding the feature groups' schema history."),
-      })
-      .prefault({})
-      .describe("Stores of the feature store: Cassandra (values), Kafka (streams), MySQL (schema history)."),
   })
-  .describe("Configuration of the Darwin operator.");
+  .describe("Configuration of the operator runtime.");
 
 export type OperatorConfig = z.infer<typeof operatorConfig>;
 
@@ -226,8 +113,15 @@ export class ConfigError extends Error {
 
 type EnvKind = "string" | "number" | "boolean" | "list";
 
-/** Environment variables and the config fields they set. */
-export const ENV_VARS: ReadonlyArray<{ name: string; path: string[]; kind: EnvKind }> = [
+/** An environment variable and the config field it sets. */
+export interface EnvVar {
+  name: string;
+  path: string[];
+  kind: EnvKind;
+}
+
+/** The runtime's environment variables. */
+export const ENV_VARS: readonly EnvVar[] = [
   { name: "DARWIN_NAMESPACES", path: ["namespaces"], kind: "list" },
   { name: "DARWIN_WORKERS", path: ["workers"], kind: "number" },
   { name: "DARWIN_RESYNC_PERIOD_SECONDS", path: ["resyncPeriodSeconds"], kind: "number" },
@@ -235,21 +129,24 @@ export const ENV_VARS: ReadonlyArray<{ name: string; path: string[]; kind: EnvKi
   { name: "DARWIN_LEADER_ELECTION", path: ["leaderElection", "enabled"], kind: "boolean" },
   { name: "DARWIN_LEADER_ELECTION_NAMESPACE", path: ["leaderElection", "namespace"], kind: "string" },
   { name: "DARWIN_HTTP_PORT", path: ["http", "port"], kind: "number" },
-  { name: "DARWIN_WEBHOOK_ENABLED", path: ["webhook", "enabled"], kind: "boolean" },
-  { name: "DARWIN_WEBHOOK_PORT", path: ["webhook", "port"], kind: "number" },
-  {
-    name: "DARWIN_CASSANDRA_CONTACT",
-    path: ["featureStore", "cassandra", "contactPoints"],
-    kind: "list",
-  },
-  {
-    name: "DARWIN_CASSANDRA_DATACENTER",
-    path: ["featureStore", "cassandra", "localDataCenter"],
-    kind: "string",
-  },
-  { name: "DARWIN_KAFKA_BROKERS", path: ["featureStore", "kafka", "brokers"], kind: "list" },
-  { name: "DARWIN_MYSQL_URL", path: ["featureStore", "mysqlUrl"], kind: "string" },
 ];
+
+/** A configuration schema and the environment variables that set its fields. */
+export interface ConfigSchema<C extends OperatorConfig> {
+  schema: z.ZodType<C>;
+  env: readonly EnvVar[];
+}
+
+/** The runtime's configuration alone (what tests of the runtime use). */
+export const RUNTIME_CONFIG: ConfigSchema<OperatorConfig> = { schema: operatorConfig, env: ENV_VARS };
+
+/**
+ * The runtime's configuration with an application's sections added (unknown keys stay errors) and the
+ * variables that set them.
+ */
+export function extendConfig<S extends z.core.$ZodLooseShape>(shape: S, env: readonly EnvVar[] = []) {
+  return { schema: operatorConfig.extend(shape), env: [...ENV_VARS, ...env] };
+}
 
 function envValue(raw: string, kind: EnvKind): unknown {
   switch (kind) {
@@ -286,7 +183,10 @@ export interface ConfigSources {
 }
 
 /** Reads, merges and validates the configuration; throws ConfigError naming each bad field. */
-export function loadConfig(sources: ConfigSources = {}): OperatorConfig {
+export function loadConfig<C extends OperatorConfig = OperatorConfig>(
+  sources: ConfigSources = {},
+  config: ConfigSchema<C> = RUNTIME_CONFIG as unknown as ConfigSchema<C>,
+): C {
   const env = sources.env ?? process.env;
   const file = sources.file ?? env.DARWIN_OPERATOR_CONFIG;
   let raw: JsonObject = {};
@@ -309,21 +209,22 @@ export function loadConfig(sources: ConfigSources = {}): OperatorConfig {
     raw = parsed ?? {};
   }
   const fromEnv = new Map<string, string>();
-  for (const { name, path, kind } of ENV_VARS) {
+  for (const { name, path, kind } of config.env) {
     const value = env[name];
     if (value === undefined) continue;
     setPath(raw, path, envValue(value, kind));
     fromEnv.set(path.join("."), name);
   }
-  return parseConfig(raw, { file, fromEnv });
+  return parseConfig(raw, { file, fromEnv }, config);
 }
 
 /** Validates an already-read configuration object. */
-export function parseConfig(
+export function parseConfig<C extends OperatorConfig = OperatorConfig>(
   raw: unknown,
   origin: { file?: string | undefined; fromEnv?: Map<string, string> } = {},
-): OperatorConfig {
-  const result = operatorConfig.safeParse(raw);
+  config: ConfigSchema<C> = RUNTIME_CONFIG as unknown as ConfigSchema<C>,
+): C {
+  const result = config.schema.safeParse(raw);
   if (result.success) return result.data;
   const lines = result.error.issues.map((issue) => {
     const path = issue.path.map(String).join(".") || "(top level)";

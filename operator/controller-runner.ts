@@ -3,10 +3,9 @@
  * shares (finalizer handling, terminal-error reporting, retries, metrics, logs).
  */
 import type { Logger } from "pino";
-import { GROUP } from "../crds/src/index.ts";
-import { isConflict, isNotFound } from "./api-error.ts";
-import { applyObject } from "./apply.ts";
-import type { BackoffOptions } from "./backoff.ts";
+import { type ApiError, forbiddenAction, isConflict, isForbidden, isNotFound } from "./api-error.ts";
+import { type ApplyResult, applyObject, withManagedByLabel } from "./apply.ts";
+import type { BackoffOptions, RateLimitOptions } from "./backoff.ts";
 import { setCondition } from "./conditions.ts";
 import {
   type CacheReader,
@@ -47,6 +46,9 @@ export interface ControllerRunnerOptions {
   caches: CacheIndex;
   workers: number;
   queueBackoff?: BackoffOptions | undefined;
+  queueRateLimit?: RateLimitOptions | undefined;
+  /** Finalizers are named `<finalizerPrefix>/<controller name>` unless the definition names its own. */
+  finalizerPrefix: string;
 }
 
 /** Per-reconcile state behind the context: the object as last written, and how many writes were made. */
@@ -67,17 +69,18 @@ export class ControllerRunner {
   private readonly options: ControllerRunnerOptions;
   private readonly log: Logger;
   private readonly aborter = new AbortController();
-  /** Errors already reported with a condition and an Event (cleanup failures). */
+  /** Errors already reported with a condition and an Event (cleanup failures, forbidden requests). */
   private readonly reported = new WeakSet<object>();
   private workers: Promise<void>[] = [];
 
   constructor(definition: ControllerDefinition, options: ControllerRunnerOptions) {
     this.definition = definition;
     this.options = options;
-    this.finalizer = definition.finalizerName ?? `${GROUP}/${definition.name}`;
+    this.finalizer = definition.finalizerName ?? `${options.finalizerPrefix}/${definition.name}`;
     this.log = options.log.child({ controller: definition.name });
     this.queue = new WorkQueue({
       backoff: options.queueBackoff,
+      rateLimit: options.queueRateLimit,
       observer: options.metrics.queueObserver(definition.name),
     });
   }
@@ -228,6 +231,7 @@ export class ControllerRunner {
       return { writes: state.writes, result };
     } catch (err) {
       if (err instanceof TerminalError) await this.reportFailure(ctx, err.reason, err.message, "Reconcile");
+      else if (isForbidden(err)) await this.reportForbidden(ctx, err as ApiError, log);
       throw err;
     }
   }
@@ -279,6 +283,21 @@ export class ControllerRunner {
     informer?.assume(state.object);
   }
 
+  /**
+   * A request the operator's role does not allow: the user sees it in the Ready condition (the apiserver's
+   * message names the verb and the resource), not only in the operator's log. Still retried: a fixed
+   * role makes the next attempt pass.
+   */
+  private async reportForbidden(ctx: ReconcileContext, err: ApiError, log: Logger): Promise<void> {
+    const message = `The operator may not ${forbiddenAction(err)}: its RBAC role lacks the permission; grant it and the retried reconcile goes on (${err.message}).`;
+    try {
+      await this.reportFailure(ctx, "Forbidden", message, "Reconcile");
+      this.reported.add(err);
+    } catch (reportErr) {
+      log.warn({ err: String(reportErr) }, "Forbidden error was not reported in the status");
+    }
+  }
+
   /** Ready=False with the reason, and a Warning Event; throws if the status cannot be written. */
   private async reportFailure(
     ctx: ReconcileContext,
@@ -302,6 +321,47 @@ export class ControllerRunner {
     const { client, caches, events } = this.options;
     const def = this.definition;
     const signal = this.aborter.signal;
+    const childNamespace = (type: ResourceType, desired: KubeObject) =>
+      type.namespaced ? (desired.metadata.namespace ?? state.object.metadata.namespace) : undefined;
+    /** Applies a child of the object; with `conditional`, only over the live version it was rendered from. */
+    const applyChild = async (
+      type: ResourceType,
+      desired: KubeObject,
+      live: KubeObject | undefined,
+      conditional: boolean,
+    ): Promise<ApplyResult> => {
+      const namespace = childNamespace(type, desired);
+      const metadata = { ...desired.metadata };
+      if (namespace === undefined) delete metadata.namespace;
+      else metadata.namespace = namespace;
+      // The label the owned kinds' caches select on: without it the child would be invisible to them.
+      const child = withManagedByLabel({ ...desired, metadata });
+      const result = await applyObject(client, type, child, {
+        owner: state.object,
+        live,
+        signal,
+        resourceVersion: conditional ? live?.metadata.resourceVersion : undefined,
+      });
+      if (result.written) {
+        state.writes += 1;
+        caches.informer(type, namespace)?.assume(result.object);
+        log.info({ child: objectLogFields(result.object) }, `Applied ${type.kind}`);
+      }
+      return result;
+    };
+    /** The child as the server has it now (undefined when it does not exist). */
+    const readLive = async (type: ResourceType, namespace: string | undefined, name: string) => {
+      try {
+        return await client.requestObject({
+          method: "GET",
+          path: resourcePath(type, namespace, name),
+          signal,
+        });
+      } catch (err) {
+        if (isNotFound(err)) return undefined;
+        throw err;
+      }
+    };
     return {
       get object() {
         return state.object;
@@ -311,26 +371,27 @@ export class ControllerRunner {
       client,
       now: () => new Date(),
       async apply(type: ResourceType, desired: KubeObject) {
-        const namespace = type.namespaced
-          ? (desired.metadata.namespace ?? state.object.metadata.namespace)
-          : undefined;
-        const metadata = { ...desired.metadata };
-        if (namespace === undefined) delete metadata.namespace;
-        else metadata.namespace = namespace;
-        const childCache = caches.informer(type, namespace);
-        const live = childCache?.get(namespace, metadata.name);
-        const result = await applyObject(
-          client,
-          type,
-          { ...desired, metadata },
-          { owner: state.object, live, signal },
-        );
-        if (result.written) {
-          state.writes += 1;
-          childCache?.assume(result.object);
-          log.info({ child: objectLogFields(result.object) }, `Applied ${type.kind}`);
+        const namespace = childNamespace(type, desired);
+        const live = caches.informer(type, namespace)?.get(namespace, desired.metadata.name);
+        return applyChild(type, desired, live, false);
+      },
+      async applyFromLive(type, name, render) {
+        const namespace = type.namespaced ? state.object.metadata.namespace : undefined;
+        const cached = caches.informer(type, namespace)?.get(namespace, name);
+        // Without a cached copy, read the server: the child may exist with values the render must keep.
+        let live = cached ? structuredClone(cached) : await readLive(type, namespace, name);
+        for (let attempt = 1; ; attempt++) {
+          try {
+            return await applyChild(type, render(live), live, true);
+          } catch (err) {
+            if (!isConflict(err) || attempt >= 3) throw err;
+            log.debug(
+              { child: { kind: type.kind, namespace, name }, attempt },
+              "Read child again after a write conflict",
+            );
+            live = await readLive(type, namespace, name);
+          }
         }
-        return result;
       },
       async updateStatus(status: JsonObject) {
         const written = await patchStatus(client, def.for, state.object, status, signal);

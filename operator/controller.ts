@@ -17,6 +17,7 @@ import type { ApplyResult } from "./apply.ts";
 import type { EventInput } from "./events.ts";
 import type { JsonObject } from "./json.ts";
 import type { KubeClient } from "./kube-client.ts";
+import type { PolicyRule } from "./rbac.ts";
 import type { KubeObject, ResourceType } from "./resource.ts";
 
 /**
@@ -51,10 +52,24 @@ export interface ReconcileContext {
   readonly client: KubeClient;
   now(): Date;
   /**
-   * Server-side applies a child controlled by the object (namespace defaults to the object's). Sends
-   * nothing when the live child already carries exactly these fields.
+   * Server-side applies a child controlled by the object (namespace defaults to the object's), with the
+   * label app.kubernetes.io/managed-by=darwin-operator (the owned kinds' caches hold only objects with
+   * it). Sends nothing when the live child already carries exactly these fields.
    */
   apply(type: ResourceType, desired: KubeObject): Promise<ApplyResult>;
+  /**
+   * Applies a child whose desired state depends on the live one (a value another controller owns inside
+   * a list the apply replaces whole, such as the autoscaler's replicas in KubeRay's workerGroupSpecs):
+   * `render` gets the cached child (undefined if there is none) and the apply carries that copy's
+   * resourceVersion as a precondition, so a stale copy can never overwrite a newer value. On 409 Conflict
+   * it reads the child from the server and renders and applies again (3 attempts, then the conflict is
+   * thrown and the reconcile retried). Sends nothing when the live child already carries these fields.
+   */
+  applyFromLive(
+    type: ResourceType,
+    name: string,
+    render: (live: KubeObject | undefined) => KubeObject,
+  ): Promise<ApplyResult>;
   /** Writes `status` to the /status subresource when it differs from the live status; true when written. */
   updateStatus(status: JsonObject): Promise<boolean>;
   /** Records an Event about the object (events.k8s.io/v1; repeats are folded into a series). */
@@ -91,14 +106,23 @@ export interface CacheReader {
 }
 
 export interface ControllerDefinition {
-  /** Unique, lower-case; labels metrics and logs and names the finalizer. */
+  /** Unique, lower-case; labels metrics and logs and names the finalizer (`<finalizerPrefix>/<name>`). */
   name: string;
   /** The kind reconciled; its events enqueue the object itself. */
   for: ResourceType;
-  /** Child kinds created with ctx.apply(); their events enqueue the owner named by their controller reference. */
+  /**
+   * Child kinds created with ctx.apply(); their events enqueue the owner named by their controller
+   * reference. Their caches hold only objects labelled app.kubernetes.io/managed-by=darwin-operator.
+   */
   owns?: ResourceType[];
-  /** Other kinds whose changes wake objects of this kind (not ownership; see Watch). */
+  /** Other kinds whose changes wake objects of this kind (not ownership; see Watch); cached unfiltered. */
   watches?: Watch[];
+  /**
+   * Permissions beyond what the runtime derives from `for`, `owns` and `watches` (see rbac.ts
+   * controllerRules): e.g. reading Secrets a reconcile fetches with ctx.client. The generated RBAC
+   * (npm run gen:rbac) grants exactly the derived rules plus these.
+   */
+  rbac?: PolicyRule[];
   /** Concurrent reconciles (of different objects); the operator config's `workers` by default. */
   workers?: number;
   /** Brings the world in line with the object; idempotent, acting on what it reads now. */
@@ -109,6 +133,6 @@ export interface ControllerDefinition {
    * succeeded. A failure keeps the finalizer, sets Ready=False (CleanupFailed) and records a Warning Event.
    */
   finalize?(ctx: ReconcileContext): Promise<void>;
-  /** Default: darwin.dreamhorizon.org/<name>. */
+  /** Default: `<finalizerPrefix>/<name>`, the prefix given to the manager (run.ts: RunOptions). */
   finalizerName?: string;
 }

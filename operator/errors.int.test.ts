@@ -4,6 +4,7 @@
  * in /metrics; a terminal error is not retried and is reported as a condition and a Warning Event.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { useTestbed } from "../test-e2e/support/fixture.ts";
 import { closeGracefully, listenService } from "./http/lifecycle.ts";
 import type { Service } from "./http/service.ts";
 import { buildOperatorServer } from "./http-server.ts";
@@ -12,20 +13,14 @@ import { createMirrorController, FAIL, isMirrored, TERMINAL } from "./testing/mi
 import {
   CHRONOS,
   chronosTransformer,
-  createNamespace,
   createObject,
-  deleteNamespace,
   eventsAbout,
   getObject,
   idle,
-  installCrds,
   mergePatch,
   metricValue,
   readyCondition,
-  startManager,
   type TestManager,
-  testbedClient,
-  testConfig,
   testLogger,
   waitFor,
 } from "./testing/testbed.ts";
@@ -45,20 +40,18 @@ async function scrape(): Promise<string> {
   return res.text();
 }
 
+const tb = useTestbed({ namespace: "op-errors", cleanup: [CHRONOS] });
+
 beforeAll(async () => {
-  client = testbedClient();
-  await installCrds(client);
-  namespace = await createNamespace(client, "op-errors");
+  client = tb.client;
+  namespace = tb.namespace;
   const controller = createMirrorController({
     onReconcile: (ctx) => {
       const name = ctx.object.metadata.name;
       attempts.set(name, [...(attempts.get(name) ?? []), performance.now()]);
     },
   });
-  operator = await startManager(
-    [controller],
-    testConfig(namespace, { queue: { baseBackoffMs: BASE_BACKOFF_MS } }),
-  );
+  operator = await tb.startOperator([controller], { queue: { baseBackoffMs: BASE_BACKOFF_MS } });
   server = await buildOperatorServer({
     registry: operator.metrics.registry,
     logger: testLogger(),
@@ -70,9 +63,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (server) await closeGracefully(server);
-  await operator?.stop();
-  if (namespace) await deleteNamespace(client, namespace);
-  client?.close();
 });
 
 describe("reconcile errors", () => {

@@ -3,7 +3,8 @@
  * Against the testbed apiserver: a resource with external cleanup is deleted only after its cleanup ran;
  * a failing cleanup keeps the finalizer and says why (condition and Event) until it succeeds.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
+import { useTestbed } from "../test-e2e/support/fixture.ts";
 import { findCondition } from "./conditions.ts";
 import type { KubeClient } from "./kube-client.ts";
 import { resourcePath } from "./resource.ts";
@@ -12,17 +13,11 @@ import {
   CHRONOS,
   CONFIG_MAPS,
   chronosTransformer,
-  createNamespace,
   createObject,
-  deleteNamespace,
   eventsAbout,
   getObject,
-  installCrds,
   mergePatch,
-  startManager,
   type TestManager,
-  testbedClient,
-  testConfig,
   waitFor,
 } from "./testing/testbed.ts";
 
@@ -30,22 +25,17 @@ const FINALIZER = "darwin.dreamhorizon.org/mirror";
 
 let client: KubeClient;
 let namespace: string;
-let operator: TestManager;
+let _operator: TestManager;
 
 const remove = (name: string) =>
   client.request({ method: "DELETE", path: resourcePath(CHRONOS, namespace, name) });
 
-beforeAll(async () => {
-  client = testbedClient();
-  await installCrds(client);
-  namespace = await createNamespace(client, "op-finalizer");
-  operator = await startManager([createMirrorController()], testConfig(namespace));
-});
+const tb = useTestbed({ namespace: "op-finalizer", cleanup: [CHRONOS] });
 
-afterAll(async () => {
-  await operator?.stop();
-  if (namespace) await deleteNamespace(client, namespace);
-  client?.close();
+beforeAll(async () => {
+  client = tb.client;
+  namespace = tb.namespace;
+  _operator = await tb.startOperator([createMirrorController()]);
 });
 
 describe("finalizers", () => {

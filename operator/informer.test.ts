@@ -13,9 +13,20 @@ const CONFIG_MAPS: ResourceType = {
   namespaced: true,
 };
 
+/**
+ * A BOOKMARK as kube-apiserver sends it: the kind and only metadata.resourceVersion (no name). Recorded
+ * from the testbed's kube-apiserver v1.36.3 (ConfigMaps of one namespace, allowWatchBookmarks=true), one a
+ * minute and one just before the watch timeout:
+ *   {"type":"BOOKMARK","object":{"kind":"ConfigMap","apiVersion":"v1","metadata":{"resourceVersion":"312"}}}
+ */
+function bookmark(resourceVersion: string) {
+  return { kind: "ConfigMap", apiVersion: "v1", metadata: { resourceVersion } };
+}
+
 let server: ScriptedApiserver;
 let informer: Informer | undefined;
 let client: KubeClient | undefined;
+let restarts: string[] = [];
 
 async function startInformer(options: { silenceTimeoutMs?: number; resyncPeriodMs?: number } = {}) {
   client = await server.start();
@@ -26,8 +37,10 @@ async function startInformer(options: { silenceTimeoutMs?: number; resyncPeriodM
     watchTimeoutSeconds: 300,
     backoff: { baseMs: 50, maxMs: 1000 },
     log: silentLogger(),
+    observer: { listed: () => undefined, watchRestarted: (_resource, reason) => restarts.push(reason) },
   });
   const events: string[] = [];
+  restarts = [];
   informer.on((e: InformerEvent) =>
     events.push(`${e.type} ${e.object.metadata.name}@${e.object.metadata.resourceVersion}`),
   );
@@ -86,12 +99,7 @@ describe("Informer against a scripted apiserver", () => {
     server.watches = [
       {
         kind: "events",
-        events: [
-          {
-            type: "BOOKMARK",
-            object: { kind: "ConfigMap", apiVersion: "v1", metadata: { name: "", resourceVersion: "42" } },
-          },
-        ],
+        events: [{ type: "BOOKMARK", object: bookmark("42") }],
         after: "hang",
       },
       { kind: "silent" },
@@ -157,5 +165,63 @@ describe("Informer against a scripted apiserver", () => {
     informer?.assume(scriptedObject("a", "9", { stale: "yes" }));
     expect(informer?.get("ns", "a")?.data).toEqual({ ours: "yes" });
     expect(events).toEqual(["added a@5"]);
+  });
+
+  it("takes a bookmark's resourceVersion without restarting the watch", async () => {
+    server = new ScriptedApiserver();
+    server.lists = [{ resourceVersion: "10", items: [scriptedObject("a", "1")] }];
+    server.watches = [
+      { kind: "events", events: [{ type: "BOOKMARK", object: bookmark("42") }], after: "close" },
+      { kind: "events", events: [{ type: "MODIFIED", object: scriptedObject("a", "43") }], after: "hang" },
+    ];
+    const events = await startInformer();
+    await waitFor("event after the bookmark", () => events.includes("updated a@43"));
+    // The server ended the first watch normally; the next one resumes from the bookmark.
+    expect(server.watchRequests().map((r) => r.resourceVersion)).toEqual(["10", "42"]);
+    expect(informer?.stats.restarts).toBe(1);
+    expect(restarts).toEqual(["closed"]);
+    expect(informer?.lastSyncResourceVersion).toBe("43");
+  });
+
+  it("does not bring back an object deleted before the response of our write to it arrived", async () => {
+    server = new ScriptedApiserver();
+    server.lists = [{ resourceVersion: "10", items: [scriptedObject("a", "5", {}, "uid-a")] }];
+    server.watches = [
+      {
+        kind: "events",
+        events: [
+          { type: "MODIFIED", object: scriptedObject("a", "11", { ours: "yes" }, "uid-a") },
+          { type: "DELETED", object: scriptedObject("a", "12", { ours: "yes" }, "uid-a") },
+        ],
+        after: "hang",
+      },
+    ];
+    const events = await startInformer();
+    await waitFor("deletion", () => events.includes("deleted a@12"));
+    // The response of the write that made version 11 arrives after the watch reported the deletion.
+    informer?.assume(scriptedObject("a", "11", { ours: "yes" }, "uid-a"));
+    expect(informer?.get("ns", "a")).toBeUndefined();
+    // A new object of the same name (a new uid, a later version) is taken.
+    informer?.assume(scriptedObject("a", "20", { again: "yes" }, "uid-a2"));
+    expect(informer?.get("ns", "a")?.data).toEqual({ again: "yes" });
+  });
+
+  it("does not bring back an object a relist found gone", async () => {
+    server = new ScriptedApiserver();
+    server.lists = [
+      { resourceVersion: "10", items: [scriptedObject("a", "5", {}, "uid-a")] },
+      { resourceVersion: "30", items: [] },
+    ];
+    server.watches = [
+      {
+        kind: "events",
+        events: [{ type: "ERROR", object: { kind: "Status", code: 410, reason: "Expired", message: "old" } }],
+        after: "hang",
+      },
+    ];
+    const events = await startInformer();
+    await waitFor("relist", () => events.includes("deleted a@5"));
+    informer?.assume(scriptedObject("a", "12", {}, "uid-a"));
+    expect(informer?.get("ns", "a")).toBeUndefined();
   });
 });

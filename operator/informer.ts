@@ -9,6 +9,8 @@
  *   every minute, so a watch silent for longer than silenceTimeoutMs is torn down and restarted;
  * - server-side watch timeouts: it reconnects at once.
  * A periodic resync re-announces every cached object, so reconcilers heal drift nobody was told about.
+ * Deletions leave a tombstone for a while, so the response of a write that arrives after the watch
+ * reported the object deleted cannot bring it back (see assume()).
  */
 import type { Logger } from "pino";
 import { ApiError, isGone } from "./api-error.ts";
@@ -24,7 +26,7 @@ import {
   resourcePath,
   typeId,
 } from "./resource.ts";
-import { readWatchEvents } from "./watch-events.ts";
+import { readWatchEvents, watchBookmark } from "./watch-events.ts";
 
 export type InformerEventType = "added" | "updated" | "deleted" | "resync";
 
@@ -64,18 +66,30 @@ export interface InformerOptions {
   observer?: InformerObserver | undefined;
 }
 
+/** How long a deleted object's tombstone keeps assume() from bringing it back. */
+const TOMBSTONE_TTL_MS = 5 * 60_000;
+
+/** What the informer remembers of a deleted object: its uid, the version it was deleted at, when. */
+interface Tombstone {
+  uid: string | undefined;
+  resourceVersion: string | undefined;
+  at: number;
+}
+
 export class Informer {
   readonly type: ResourceType;
   readonly namespace: string | undefined;
-  /** Counts for tests and logs: lists done, 410s seen, watches restarted. */
-  readonly stats = { lists: 0, gone: 0, restarts: 0, events: 0 };
+  /** Counts for tests and logs: lists done, 410s seen, watches restarted, events and bookmarks received. */
+  readonly stats = { lists: 0, gone: 0, restarts: 0, events: 0, bookmarks: 0 };
   private readonly client: KubeClient;
   private readonly options: InformerOptions;
   private readonly cache = new Map<string, KubeObject>();
+  private readonly tombstones = new Map<string, Tombstone>();
   private readonly handlers = new Set<InformerHandler>();
   private readonly log: Logger;
   private resourceVersion: string | undefined;
   private synced = false;
+  private lastFailure: string | undefined;
   private syncWaiters: Array<() => void> = [];
   private stopper: AbortController | undefined;
   private loop: Promise<void> | undefined;
@@ -95,21 +109,34 @@ export class Informer {
     return () => this.handlers.delete(handler);
   }
 
+  /** Starts listing and watching; after stop(), resumes the watch from where it stopped. */
   start(): void {
     if (this.loop) return;
     this.stopper = new AbortController();
     this.loop = this.run(this.stopper.signal);
+    if (this.synced) this.startResync();
   }
 
   async stop(): Promise<void> {
     this.stopper?.abort();
     if (this.resyncTimer) clearInterval(this.resyncTimer);
+    this.resyncTimer = undefined;
     await this.loop;
     this.loop = undefined;
   }
 
   get hasSynced(): boolean {
     return this.synced;
+  }
+
+  /** Why the first list has not succeeded yet (the last list or watch error), while not synced. */
+  get syncFailure(): string | undefined {
+    return this.synced ? undefined : this.lastFailure;
+  }
+
+  /** The resourceVersion the next watch resumes from (advanced by events and bookmarks). */
+  get lastSyncResourceVersion(): string | undefined {
+    return this.resourceVersion;
   }
 
   /** Resolves once the first list is in the cache. */
@@ -133,13 +160,41 @@ export class Informer {
    * Puts an object the operator just wrote into the cache, if it is newer than the cached one, so a
    * reconcile that runs before the watch delivers the write does not act on stale data (and the watch
    * event of our own write, carrying the same resourceVersion, is not announced again). A later watch
-   * event or relist corrects the cache if the object changed or vanished meanwhile.
+   * event or relist corrects the cache if the object changed meanwhile. An object the watch or a relist
+   * already reported deleted (same uid, or a version not newer than the deletion) is not brought back:
+   * the response of a write can arrive after the deletion that followed it, and a ghost in the cache
+   * would make an apply believe a child exists that does not.
    */
   assume(object: KubeObject): void {
     const key = objectKey(object.metadata);
     const cached = this.cache.get(key);
-    const order = compareResourceVersions(cached?.metadata.resourceVersion, object.metadata.resourceVersion);
-    if (!cached || (order !== undefined && order < 0)) this.cache.set(key, object);
+    if (!cached) {
+      if (this.buried(key, object)) return;
+      this.cache.set(key, object);
+      return;
+    }
+    const order = compareResourceVersions(cached.metadata.resourceVersion, object.metadata.resourceVersion);
+    if (order !== undefined && order < 0) this.cache.set(key, object);
+  }
+
+  /** Whether `object` is (a version of) an object already seen deleted. */
+  private buried(key: string, object: KubeObject): boolean {
+    const tombstone = this.tombstones.get(key);
+    if (!tombstone) return false;
+    if (Date.now() - tombstone.at > TOMBSTONE_TTL_MS) {
+      this.tombstones.delete(key);
+      return false;
+    }
+    if (tombstone.uid !== undefined && tombstone.uid === object.metadata.uid) return true;
+    const order = compareResourceVersions(object.metadata.resourceVersion, tombstone.resourceVersion);
+    return order === undefined || order <= 0;
+  }
+
+  /** Remembers a deletion; drops tombstones past their time, so the map stays small. */
+  private bury(key: string, object: KubeObject, resourceVersion: string | undefined): void {
+    const now = Date.now();
+    for (const [k, t] of this.tombstones) if (now - t.at > TOMBSTONE_TTL_MS) this.tombstones.delete(k);
+    this.tombstones.set(key, { uid: object.metadata.uid, resourceVersion, at: now });
   }
 
   private async run(stop: AbortSignal): Promise<void> {
@@ -175,6 +230,7 @@ export class Informer {
         }
         const delay = backoff.next();
         const silent = err instanceof SilentWatchError;
+        this.lastFailure = err instanceof Error ? err.message : String(err);
         this.restarted(silent ? "silence" : "error");
         this.log.warn(
           { err: String(err), retryInMs: delay },
@@ -234,15 +290,17 @@ export class Informer {
         this.emit({ type: "updated", object, previous: old });
       }
     }
-    for (const [key, object] of previous) if (!fresh.has(key)) this.emit({ type: "deleted", object });
+    for (const [key, object] of previous) {
+      if (fresh.has(key)) continue;
+      this.bury(key, object, listVersion);
+      this.emit({ type: "deleted", object });
+    }
 
     if (!this.synced) {
       this.synced = true;
+      this.lastFailure = undefined;
       for (const wake of this.syncWaiters.splice(0)) wake();
-      if (this.options.resyncPeriodMs > 0) {
-        this.resyncTimer = setInterval(() => this.resync(), this.options.resyncPeriodMs);
-        this.resyncTimer.unref();
-      }
+      this.startResync();
     }
   }
 
@@ -284,10 +342,16 @@ export class Informer {
         for await (const event of readWatchEvents(response)) {
           arm();
           if (event.type === "ERROR") throw ApiError.fromStatus(event.object, `watch ${typeId(this.type)}`);
+          if (event.type === "BOOKMARK") {
+            // A bookmark carries only metadata.resourceVersion (no name): the point to resume from.
+            this.resourceVersion = watchBookmark.parse(event.object).metadata.resourceVersion;
+            this.stats.bookmarks += 1;
+            healthy();
+            continue;
+          }
           const object = kubeObject.parse(event.object);
           if (object.metadata.resourceVersion) this.resourceVersion = object.metadata.resourceVersion;
           healthy();
-          if (event.type === "BOOKMARK") continue;
           this.stats.events += 1;
           if (event.type === "DELETED") this.deleted(object);
           else this.upserted(object);
@@ -321,8 +385,16 @@ export class Informer {
   }
 
   private deleted(object: KubeObject): void {
-    this.cache.delete(objectKey(object.metadata));
+    const key = objectKey(object.metadata);
+    this.cache.delete(key);
+    this.bury(key, object, object.metadata.resourceVersion);
     this.emit({ type: "deleted", object });
+  }
+
+  private startResync(): void {
+    if (this.options.resyncPeriodMs <= 0 || this.resyncTimer) return;
+    this.resyncTimer = setInterval(() => this.resync(), this.options.resyncPeriodMs);
+    this.resyncTimer.unref();
   }
 
   private resync(): void {

@@ -3,12 +3,14 @@
  * is and how to authenticate (kubeconfig file, in-cluster service account, exec and token-file plugins);
  * requests go through node:https with one keep-alive agent, so the operator controls content types (apply
  * patches), streaming watches and timeouts, and every request can be observed (metrics, tests counting
- * writes).
+ * writes). An apiserver that says it is busy (429, or 503 with a Retry-After, as while a resource's watch cache
+ * initializes) is asked again after the time it names, a bounded number of times, here and nowhere else.
  */
 import http from "node:http";
 import https from "node:https";
 import { KubeConfig } from "@kubernetes/client-node";
 import { ApiError } from "./api-error.ts";
+import { sleep } from "./backoff.ts";
 import { type KubeObject, kubeObject } from "./resource.ts";
 
 export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
@@ -25,7 +27,23 @@ export interface KubeRequest {
   signal?: AbortSignal;
   /** Whole-request timeout; ignored for streams. Default 30 s. */
   timeoutMs?: number;
+  /** How busy answers are retried; the client's policy by default. */
+  retry?: RetryPolicy;
 }
+
+/**
+ * Retries of answers that say "busy, come back later": 429 Too Many Requests (API Priority and Fairness)
+ * and 503 with a Retry-After header. The wait is what Retry-After says (1 s when a 429 names none), at most
+ * `maxDelayMs`; other errors are never retried here.
+ */
+export interface RetryPolicy {
+  /** Tries in all, the first included; 1 turns retries off. */
+  attempts: number;
+  /** Longest single wait, whatever Retry-After says. */
+  maxDelayMs: number;
+}
+
+export const DEFAULT_RETRY: RetryPolicy = { attempts: 5, maxDelayMs: 10_000 };
 
 /** One finished request, as observers see it. */
 export interface RequestRecord {
@@ -43,6 +61,8 @@ export interface KubeClientOptions {
   /** Path of a kubeconfig file; without it: $KUBECONFIG, ~/.kube/config, then the in-cluster config. */
   kubeconfig?: string | undefined;
   userAgent?: string;
+  /** @default DEFAULT_RETRY */
+  retry?: RetryPolicy;
 }
 
 const DEFAULT_TIMEOUT_MS = 30_000;
@@ -50,18 +70,20 @@ const DEFAULT_TIMEOUT_MS = 30_000;
 export class KubeClient {
   /** Base URL of the apiserver. */
   readonly server: string;
-  /** Where the server and credentials came from (for code built on client-node's generated APIs). */
-  readonly kubeConfig: KubeConfig;
+  /** Where the server and credentials come from (asked per request: credentials rotate). */
+  private readonly kubeConfig: KubeConfig;
   private readonly userAgent: string;
+  private readonly retry: RetryPolicy;
   private readonly observers = new Set<RequestObserver>();
   private agent: http.Agent | undefined;
 
-  constructor(config: KubeConfig, userAgent = "darwin-operator") {
+  constructor(config: KubeConfig, userAgent = "darwin-operator", retry: RetryPolicy = DEFAULT_RETRY) {
     const cluster = config.getCurrentCluster();
     if (!cluster) throw new Error("kubeconfig has no current cluster");
     this.kubeConfig = config;
     this.server = cluster.server.replace(/\/+$/, "");
     this.userAgent = userAgent;
+    this.retry = retry;
   }
 
   /** A client from a kubeconfig file, $KUBECONFIG, ~/.kube/config or the in-cluster service account. */
@@ -69,7 +91,7 @@ export class KubeClient {
     const config = new KubeConfig();
     if (options.kubeconfig) config.loadFromFile(options.kubeconfig);
     else config.loadFromDefault();
-    return new KubeClient(config, options.userAgent);
+    return new KubeClient(config, options.userAgent, options.retry);
   }
 
   /** Calls `observer` after every request; returns a function that stops it. */
@@ -79,14 +101,18 @@ export class KubeClient {
   }
 
   /** Sends a request and returns the parsed JSON body; throws ApiError on a non-2xx answer. */
-  async request(req: KubeRequest): Promise<unknown> {
+  request(req: KubeRequest): Promise<unknown> {
+    return this.retrying(req, () => this.requestOnce(req));
+  }
+
+  private async requestOnce(req: KubeRequest): Promise<unknown> {
     const started = performance.now();
     let code = 0;
     try {
       const res = await this.send(req, false);
       code = res.statusCode ?? 0;
       const text = await readBody(res);
-      if (code < 200 || code >= 300) throw ApiError.fromResponse(code, text, `${req.method} ${req.path}`);
+      if (code < 200 || code >= 300) throw failure(res, text, req);
       return text.length > 0 ? JSON.parse(text) : undefined;
     } finally {
       this.notify({
@@ -108,13 +134,17 @@ export class KubeClient {
    * Opens a streaming request (a watch) and returns the response once its headers say 200; the caller
    * reads and eventually destroys it. A non-200 answer is read and thrown as ApiError.
    */
-  async stream(req: KubeRequest): Promise<http.IncomingMessage> {
+  stream(req: KubeRequest): Promise<http.IncomingMessage> {
+    return this.retrying(req, () => this.streamOnce(req));
+  }
+
+  private async streamOnce(req: KubeRequest): Promise<http.IncomingMessage> {
     const started = performance.now();
     let code = 0;
     try {
       const res = await this.send(req, true);
       code = res.statusCode ?? 0;
-      if (code !== 200) throw ApiError.fromResponse(code, await readBody(res), `${req.method} ${req.path}`);
+      if (code !== 200) throw failure(res, await readBody(res), req);
       return res;
     } finally {
       this.notify({
@@ -124,6 +154,21 @@ export class KubeClient {
         seconds: (performance.now() - started) / 1000,
         watch: true,
       });
+    }
+  }
+
+  /** Runs `once` again while the apiserver answers busy, within the request's retry policy. */
+  private async retrying<T>(req: KubeRequest, once: () => Promise<T>): Promise<T> {
+    const policy = req.retry ?? this.retry;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await once();
+      } catch (error) {
+        const delay = error instanceof ApiError ? error.retryAfterMs : undefined;
+        if (delay === undefined || attempt >= policy.attempts || req.signal?.aborted) throw error;
+        await sleep(Math.min(delay, policy.maxDelayMs), req.signal);
+        if (req.signal?.aborted) throw error;
+      }
     }
   }
 
@@ -189,6 +234,35 @@ export class KubeClient {
     this.agent?.destroy();
     this.agent = undefined;
   }
+}
+
+/** The ApiError of a failed answer, with the wait its Retry-After asks for when it says "busy". */
+function failure(res: http.IncomingMessage, text: string, req: KubeRequest): ApiError {
+  const code = res.statusCode ?? 0;
+  return ApiError.fromResponse(
+    code,
+    text,
+    `${req.method} ${req.path}`,
+    busyDelayMs(code, res.headers["retry-after"]),
+  );
+}
+
+/**
+ * How long a busy answer asks to wait: 429 always (1 s when it names no time), 503 only with a
+ * Retry-After (without one it is a failure, not a request to come back). Retry-After is seconds or an
+ * HTTP date.
+ */
+export function busyDelayMs(
+  code: number,
+  retryAfter: string | undefined,
+  now = Date.now(),
+): number | undefined {
+  if (code !== 429 && !(code === 503 && retryAfter !== undefined)) return undefined;
+  if (retryAfter === undefined) return 1000;
+  const trimmed = retryAfter.trim();
+  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
+  const date = Date.parse(trimmed);
+  return Number.isNaN(date) ? 1000 : Math.max(0, date - now);
 }
 
 function readBody(res: http.IncomingMessage): Promise<string> {

@@ -8,20 +8,12 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { useTestbed } from "../test-e2e/support/fixture.ts";
 import type { KubeClient } from "./kube-client.ts";
 import { waitMirrored } from "./testing/mirror-controller.ts";
 import { OperatorProcess } from "./testing/operator-process.ts";
-import {
-  CHRONOS,
-  chronosTransformer,
-  createNamespace,
-  createObject,
-  deleteNamespace,
-  installCrds,
-  metricValue,
-  testbedClient,
-} from "./testing/testbed.ts";
+import { CHRONOS, chronosTransformer, createObject, metricValue, waitFor } from "./testing/testbed.ts";
 
 const LEASE_SECONDS = 4;
 const RETRY_SECONDS = 0.5;
@@ -48,10 +40,11 @@ async function lease() {
 const leading = async (operator: OperatorProcess) =>
   metricValue(await operator.metrics(), "leader_election_master_status", { name: "darwin-operator-test" });
 
+const tb = useTestbed({ namespace: "op-leader", cleanup: [CHRONOS] });
+
 beforeAll(async () => {
-  client = testbedClient();
-  await installCrds(client);
-  namespace = await createNamespace(client, "op-leader");
+  client = tb.client;
+  namespace = tb.namespace;
   configFile = join(mkdtempSync(join(tmpdir(), "darwin-operator-")), "operator.yaml");
   writeFileSync(
     configFile,
@@ -61,7 +54,6 @@ beforeAll(async () => {
       logLevel: "info",
       shutdownTimeoutSeconds: 5,
       http: { host: "127.0.0.1", port: 0 },
-      webhook: { enabled: false },
       watch: { maxBackoffSeconds: 1 },
       leaderElection: {
         namespace,
@@ -81,11 +73,6 @@ afterEach(async ({ task }) => {
     operator.kill("SIGKILL");
     await operator.exited;
   }
-});
-
-afterAll(async () => {
-  if (namespace) await deleteNamespace(client, namespace);
-  client?.close();
 });
 
 describe("leader election", () => {
@@ -123,9 +110,10 @@ describe("leader election", () => {
 
     await createObject(client, CHRONOS, chronosTransformer(namespace, "after-failover"));
     await waitMirrored(client, namespace, "after-failover");
-    expect(
+    // The log line follows the status write the line above saw; it reaches us through a pipe.
+    await waitFor("the successor's log of the reconcile", () =>
       second.logs.some((l) => l.msg === "Reconciled ChronosTransformer" && l.name === "after-failover"),
-    ).toBe(true);
+    );
     process.stdout.write(`leader took over ${tookOverAfterMs} ms after kill -9 (lease ${LEASE_SECONDS} s)\n`);
   });
 

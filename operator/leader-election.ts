@@ -18,7 +18,7 @@ import type { KubeClient } from "./kube-client.ts";
 export interface LeaderElectionOptions {
   namespace: string;
   name: string;
-  /** Who this candidate is; hostname and pid by default (see run.ts). */
+  /** Who this candidate is; hostname and a random UUID (run.ts: processIdentity). */
   identity: string;
   leaseDurationMs: number;
   renewDeadlineMs: number;
@@ -58,10 +58,6 @@ export class LeaderElector {
     this.client = client;
     this.options = options;
     this.path = `/apis/coordination.k8s.io/v1/namespaces/${options.namespace}/leases/${options.name}`;
-  }
-
-  get isLeader(): boolean {
-    return this.leading;
   }
 
   /**

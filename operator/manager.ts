@@ -4,10 +4,13 @@
  * to its controlling owner), leader election deciding when workers run, and an orderly shutdown.
  *
  * Informers run on every replica, so a standby has warm caches and takes over quickly; only the leader
- * reconciles. Losing the Lease stops reconciling at once and reports it (run.ts then exits, as
+ * reconciles. A controller starts once the caches it reads have listed; a cache that has not listed
+ * within cacheSyncTimeoutSeconds (an owned kind whose CRD is missing) is logged with the list error and
+ * shown by unsyncedInformers() (/readyz), and holds back only the controllers that read it. Losing the Lease stops reconciling at once and reports it (run.ts then exits, as
  * controller-runtime does, and the Deployment restarts the pod as a fresh candidate).
  */
 import type { Logger } from "pino";
+import { MANAGED_BY_SELECTOR } from "./apply.ts";
 import type { OperatorConfig } from "./config.ts";
 import type { CacheReader, ControllerDefinition } from "./controller.ts";
 import { type CacheIndex, ControllerRunner } from "./controller-runner.ts";
@@ -25,8 +28,10 @@ export interface ManagerOptions {
   config: OperatorConfig;
   log: Logger;
   metrics: OperatorMetrics;
-  /** Leader-election identity and Event reportingInstance: the pod name, or hostname and pid. */
+  /** Leader-election identity and Event reportingInstance: hostname and a random UUID (processIdentity). */
   identity: string;
+  /** Finalizers are named `<finalizerPrefix>/<controller name>` (e.g. the application's API group). */
+  finalizerPrefix: string;
   /** Called when leadership is lost (not on a normal stop). */
   onLeadershipLost?: () => void;
 }
@@ -36,13 +41,17 @@ export class Manager implements CacheIndex, CacheReader {
   private readonly log: Logger;
   private readonly informers = new Map<string, Informer>();
   private readonly runners: ControllerRunner[] = [];
+  /** The informer ids each controller reads (its kind, owned and watched kinds). */
+  private readonly needs = new Map<ControllerRunner, Set<string>>();
   private readonly events: EventRecorder;
   private readonly stopper = new AbortController();
   private elector: LeaderElector | undefined;
   private election: Promise<void> | undefined;
   private started = false;
-  private stopped = false;
+  private syncTimedOut = false;
+  /** Whether this replica leads: controllers start only then, also when a cache syncs late. */
   private leading = false;
+  private stopped = false;
   private stopClientMetrics: (() => void) | undefined;
 
   constructor(options: ManagerOptions) {
@@ -70,20 +79,28 @@ export class Manager implements CacheIndex, CacheReader {
       caches: this,
       workers: config.workers,
       queueBackoff: { baseMs: config.queue.baseBackoffMs, maxMs: config.queue.maxBackoffSeconds * 1000 },
+      queueRateLimit: { qps: config.queue.retryQps, burst: config.queue.retryBurst },
+      finalizerPrefix: this.options.finalizerPrefix,
     });
     this.runners.push(runner);
-    for (const informer of this.informersFor(definition.for)) {
+    const needs = new Set<string>();
+    this.needs.set(runner, needs);
+    const need = (informers: Array<[string, Informer]>) => {
+      for (const [id] of informers) needs.add(id);
+      return informers.map(([, informer]) => informer);
+    };
+    for (const informer of need(this.informersFor(definition.for))) {
       informer.on((event) => {
         if (!onlyStatusChanged(event)) runner.enqueue(objectKey(event.object.metadata));
       });
     }
     for (const owned of definition.owns ?? []) {
-      for (const informer of this.informersFor(owned)) {
+      for (const informer of need(this.informersFor(owned, MANAGED_BY_SELECTOR))) {
         informer.on((event) => enqueueOwners(event, definition.for, runner));
       }
     }
     for (const watch of definition.watches ?? []) {
-      for (const informer of this.informersFor(watch.type)) {
+      for (const informer of need(this.informersFor(watch.type))) {
         informer.on((event) => {
           const keys = new Set(watch.map(event.object, this));
           if (event.previous) for (const key of watch.map(event.previous, this)) keys.add(key);
@@ -94,11 +111,15 @@ export class Manager implements CacheIndex, CacheReader {
     return runner;
   }
 
-  /** The informer caching `type` in `namespace` (or cluster-wide), when one runs. */
+  /**
+   * The informer caching `type` in `namespace` (or cluster-wide), when one runs: the unfiltered one when
+   * the kind is also watched or reconciled, else the owned kind's (managed-by label only).
+   */
   informer(type: ResourceType, namespace: string | undefined): Informer | undefined {
     const namespaces = this.options.config.namespaces;
     const scope = !type.namespaced || namespaces.length === 0 ? "*" : (namespace ?? "");
-    return this.informers.get(`${typeId(type)}@${scope}`);
+    const id = informerId(type, scope);
+    return this.informers.get(id) ?? this.informers.get(informerId(type, scope, MANAGED_BY_SELECTOR));
   }
 
   caches(type: ResourceType): boolean {
@@ -127,18 +148,20 @@ export class Manager implements CacheIndex, CacheReader {
     runner.enqueue(key);
   }
 
-  get isLeader(): boolean {
-    return this.leading;
-  }
-
   /** True once every informer has listed its kind. */
   get synced(): boolean {
     return [...this.informers.values()].every((i) => i.hasSynced);
   }
 
-  /** What is not synced yet, for /readyz. */
+  /**
+   * What is not synced yet and why, for /readyz: `<resource>@<namespace or *>[?<label selector>]: <last
+   * list error>`, e.g. `widgets.example.com@*: GET /apis/example.com/v1/widgets: 404 NotFound: the server
+   * could not find the requested resource`.
+   */
   unsyncedInformers(): string[] {
-    return [...this.informers.entries()].filter(([, i]) => !i.hasSynced).map(([id]) => id);
+    return [...this.informers.entries()]
+      .filter(([, i]) => !i.hasSynced)
+      .map(([id, i]) => `${id}: ${i.syncFailure ?? "waiting for the first list"}`);
   }
 
   /**
@@ -150,9 +173,11 @@ export class Manager implements CacheIndex, CacheReader {
     this.started = true;
     this.stopClientMetrics = this.options.metrics.observeClient(this.options.client);
     for (const informer of this.informers.values()) informer.start();
-    await Promise.all([...this.informers.values()].map((i) => i.waitForSync()));
+    for (const [id, informer] of this.informers) {
+      void informer.waitForSync().then(() => this.informerSynced(id));
+    }
+    await this.waitForCaches();
     if (this.stopped) return;
-    this.log.info({ informers: this.informers.size, controllers: this.runners.length }, "Synced caches");
     const election = this.options.config.leaderElection;
     if (!election.enabled) {
       this.startLeading();
@@ -195,10 +220,61 @@ export class Manager implements CacheIndex, CacheReader {
     this.log.info("Stopped manager");
   }
 
+  /**
+   * Waits until every informer has listed, or the sync timeout passes; then logs each one still waiting,
+   * with the error of its last list, and the controllers that wait for it.
+   */
+  private async waitForCaches(): Promise<void> {
+    const all = Promise.all([...this.informers.values()].map((i) => i.waitForSync()));
+    let timer: NodeJS.Timeout | undefined;
+    const timeoutMs = this.options.config.cacheSyncTimeoutSeconds * 1000;
+    const timedOut = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(true), timeoutMs);
+    });
+    const late = await Promise.race([all.then(() => false), timedOut]);
+    clearTimeout(timer);
+    this.syncTimedOut = late;
+    if (!late) {
+      this.log.info({ informers: this.informers.size, controllers: this.runners.length }, "Synced caches");
+      return;
+    }
+    for (const [id, informer] of this.informers) {
+      if (informer.hasSynced) continue;
+      const waiting = this.runners.filter((r) => this.needs.get(r)?.has(id)).map((r) => r.definition.name);
+      this.log.error(
+        {
+          informer: id,
+          kind: informer.type.kind,
+          apiVersion: informer.type.apiVersion,
+          reason: informer.syncFailure ?? "no answer to the first list yet",
+          waitingControllers: waiting,
+          timeoutSeconds: this.options.config.cacheSyncTimeoutSeconds,
+        },
+        "Cache did not sync in time; the controllers that read it wait for it, the others start",
+      );
+    }
+  }
+
+  /** A cache synced; after the sync timeout, its controllers may start now. */
+  private informerSynced(id: string): void {
+    if (!this.syncTimedOut || this.stopped) return;
+    this.log.info({ informer: id }, "Synced cache late");
+    if (this.leading) this.startReadyRunners();
+  }
+
+  /** Starts every controller whose caches have all listed (and that is not running yet). */
+  private startReadyRunners(): void {
+    for (const runner of this.runners) {
+      if (runner.running || runner.queue.isShuttingDown) continue;
+      const needs = this.needs.get(runner) ?? new Set<string>();
+      if ([...needs].every((id) => this.informers.get(id)?.hasSynced)) runner.start();
+    }
+  }
+
   private startLeading(): void {
     if (this.stopped) return;
     this.leading = true;
-    for (const runner of this.runners) runner.start();
+    this.startReadyRunners();
   }
 
   private lostLeadership(): void {
@@ -207,16 +283,20 @@ export class Manager implements CacheIndex, CacheReader {
     this.options.onLeadershipLost?.();
   }
 
-  /** The informers for a kind: one cluster-wide, or one per configured namespace. Shared between controllers. */
-  private informersFor(type: ResourceType): Informer[] {
+  /**
+   * The informers for a kind (with a label selector, or all objects): one cluster-wide, or one per
+   * configured namespace. Shared between controllers.
+   */
+  private informersFor(type: ResourceType, labelSelector?: string): Array<[string, Informer]> {
     const { config } = this.options;
     const scopes = !type.namespaced || config.namespaces.length === 0 ? ["*"] : config.namespaces;
-    return scopes.map((scope) => {
-      const id = `${typeId(type)}@${scope}`;
+    return scopes.map((scope): [string, Informer] => {
+      const id = informerId(type, scope, labelSelector);
       let informer = this.informers.get(id);
       if (!informer) {
         informer = new Informer(this.options.client, type, {
           namespace: scope === "*" ? undefined : scope,
+          labelSelector,
           resyncPeriodMs: config.resyncPeriodSeconds * 1000,
           silenceTimeoutMs: config.watch.silenceTimeoutSeconds * 1000,
           watchTimeoutSeconds: config.watch.timeoutSeconds,
@@ -226,9 +306,14 @@ export class Manager implements CacheIndex, CacheReader {
         });
         this.informers.set(id, informer);
       }
-      return informer;
+      return [id, informer];
     });
   }
+}
+
+/** `deployments.apps@team-a`, `deployments.apps@*?app.kubernetes.io/managed-by=darwin-operator`. */
+function informerId(type: ResourceType, scope: string, labelSelector?: string): string {
+  return `${typeId(type)}@${scope}${labelSelector ? `?${labelSelector}` : ""}`;
 }
 
 /**

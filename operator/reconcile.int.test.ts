@@ -3,7 +3,8 @@
  * Against the testbed apiserver: a converged resource costs no writes when reconciled again, status is
  * written exactly once per real change, and a write conflict (409) is retried until it converges.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
+import { useTestbed } from "../test-e2e/support/fixture.ts";
 import type { KubeClient, RequestRecord } from "./kube-client.ts";
 import { objectKey } from "./resource.ts";
 import { createMirrorController, waitMirrored } from "./testing/mirror-controller.ts";
@@ -11,20 +12,14 @@ import {
   CHRONOS,
   CONFIG_MAPS,
   chronosTransformer,
-  createNamespace,
   createObject,
-  deleteNamespace,
   getObject,
   idle,
-  installCrds,
   mergePatch,
   reconcileCount,
   recordRequests,
   settled,
-  startManager,
   type TestManager,
-  testbedClient,
-  testConfig,
   waitFor,
 } from "./testing/testbed.ts";
 
@@ -39,23 +34,18 @@ const statusWrites = (records: RequestRecord[], name: string) =>
   records.filter((r) => r.method === "PATCH" && r.path.endsWith(`/chronostransformers/${name}/status`));
 const successful = (records: RequestRecord[]) => records.filter((r) => r.code >= 200 && r.code < 300);
 
+const tb = useTestbed({ namespace: "op-reconcile", cleanup: [CHRONOS] });
+
 beforeAll(async () => {
-  client = testbedClient();
-  await installCrds(client);
-  namespace = await createNamespace(client, "op-reconcile");
+  client = tb.client;
+  namespace = tb.namespace;
   const controller = createMirrorController({
     onReconcile: async (ctx) => {
       if (interfere) await interfere(ctx.object.metadata.name);
     },
   });
-  operator = await startManager([controller], testConfig(namespace));
+  operator = await tb.startOperator([controller]);
   requests = recordRequests(operator.client);
-});
-
-afterAll(async () => {
-  await operator?.stop();
-  if (namespace) await deleteNamespace(client, namespace);
-  client?.close();
 });
 
 describe("reconcile writes", () => {

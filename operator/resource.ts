@@ -3,7 +3,6 @@
  * parsed with zod where they enter (list, watch and write responses), so nothing untyped leaks further.
  */
 import { z } from "zod";
-import { API_VERSION, type KindDefinition } from "../crds/src/index.ts";
 
 export const ownerReference = z.looseObject({
   apiVersion: z.string(),
@@ -54,14 +53,12 @@ export interface ResourceType {
   namespaced: boolean;
 }
 
-/** The resource type of a Darwin kind. */
-export function darwinResource(def: Pick<KindDefinition, "kind" | "plural" | "scope">): ResourceType {
-  return {
-    apiVersion: API_VERSION,
-    kind: def.kind,
-    plural: def.plural,
-    namespaced: def.scope === "Namespaced",
-  };
+/** The resource type of a kind served at `apiVersion`, from how a CRD describes it. */
+export function resourceType(
+  apiVersion: string,
+  def: { kind: string; plural: string; scope: "Namespaced" | "Cluster" },
+): ResourceType {
+  return { apiVersion, kind: def.kind, plural: def.plural, namespaced: def.scope === "Namespaced" };
 }
 
 /** The group of an apiVersion ("" for the core group). */
@@ -122,11 +119,6 @@ export function compareResourceVersions(a: string | undefined, b: string | undef
   const x = BigInt(a);
   const y = BigInt(b);
   return x < y ? -1 : x > y ? 1 : 0;
-}
-
-/** How a log line or message names an object: "ChronosTransformer ns/name". */
-export function describeObject(object: KubeObject): string {
-  return `${object.kind} ${objectKey(object.metadata)}`;
 }
 
 /** Log fields that name an object (kind, namespace, name). */

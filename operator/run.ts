@@ -1,13 +1,14 @@
 /**
- * Starts a whole operator process: configuration, client, metrics and health endpoints, the admission
- * webhooks, the manager with its controllers, and signal handling. main.ts calls it with Darwin's
- * controllers; tests call it with their own.
+ * Starts a whole operator process: configuration, client, metrics and health endpoints, the application's
+ * components (an admission webhook server...), the manager with its controllers, and signal handling. An
+ * application's entry point calls it with its configuration schema, controllers and components; tests
+ * call it with their own.
  */
+import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import { parseArgs } from "node:util";
-import type { KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "pino";
-import { ConfigError, loadConfig, type OperatorConfig } from "./config.ts";
+import { ConfigError, type ConfigSchema, loadConfig, type OperatorConfig, RUNTIME_CONFIG } from "./config.ts";
 import type { ControllerDefinition } from "./controller.ts";
 import { closeGracefully, listenService } from "./http/lifecycle.ts";
 import { buildOperatorServer } from "./http-server.ts";
@@ -16,32 +17,39 @@ import { createLogger } from "./logger.ts";
 import { Manager } from "./manager.ts";
 import { OperatorMetrics } from "./metrics.ts";
 
-/** What the admission webhook server gets from the operator process. */
-export interface WebhookDependencies {
-  /** The `webhook` section of the operator configuration. */
-  config: OperatorConfig["webhook"];
-  /** The operator's kubeconfig (kubeconfig file or in-cluster service account). */
-  kubeConfig: KubeConfig;
+/** What a component of the operator process gets: the configuration and the process's shared parts. */
+export interface ComponentDependencies<C extends OperatorConfig> {
+  config: C;
+  /** The operator's client (kubeconfig file or in-cluster service account); the only one in the process. */
   client: KubeClient;
   log: Logger;
-  /** Register webhook metrics on metrics.registry: they are served on the operator's /metrics. */
+  /** Register the component's metrics on metrics.registry: they are served on the operator's /metrics. */
   metrics: OperatorMetrics;
 }
 
-/** A running webhook server; close() stops serving (the webhook configuration stays). */
-export interface RunningWebhooks {
+/** A running component; close() stops it at shutdown, after the controllers. */
+export interface RunningComponent {
   close(): Promise<void>;
 }
 
-/** How the webhooks plug in: webhooks/ exports a function of this type. */
-export type StartWebhooks = (deps: WebhookDependencies) => Promise<RunningWebhooks>;
+/**
+ * A server or loop that runs beside the controllers on every replica, leader or not (an admission webhook
+ * must answer during a failover). Returns undefined when its configuration turns it off.
+ */
+export type Component<C extends OperatorConfig> = (
+  deps: ComponentDependencies<C>,
+) => Promise<RunningComponent | undefined>;
 
-export interface RunOptions {
+export interface RunOptions<C extends OperatorConfig> {
   argv: string[];
+  /** The configuration schema: the runtime's, or the runtime's extended with the application's sections. */
+  config?: ConfigSchema<C>;
+  /** Finalizer names are `<finalizerPrefix>/<controller name>` (e.g. the application's API group). */
+  finalizerPrefix: string;
   /** The controllers to run, made from the loaded configuration (prices, namespaces...). */
-  controllers: (config: OperatorConfig) => ControllerDefinition[];
-  /** Starts the admission webhooks when config.webhook.enabled. */
-  startWebhooks?: StartWebhooks | undefined;
+  controllers: (config: C) => ControllerDefinition[];
+  /** Started after the HTTP endpoints and before the manager, in this order. */
+  components?: Component<C>[];
 }
 
 const USAGE = `usage: operator [--kubeconfig FILE] [--config FILE]
@@ -49,12 +57,15 @@ const USAGE = `usage: operator [--kubeconfig FILE] [--config FILE]
   --kubeconfig FILE  kubeconfig to use (default: $KUBECONFIG, ~/.kube/config, then in-cluster)
   --config FILE      YAML or JSON configuration (default: $DARWIN_OPERATOR_CONFIG; see operator/config.ts)`;
 
-/** Leader-election identity and Event reportingInstance: hostname (the pod name in a cluster) and pid. */
+/**
+ * Leader-election identity and Event reportingInstance: the hostname (the pod name in a cluster), for
+ * people, and a random UUID, as client-go does: replicas can share a hostname and a pid (1, in containers).
+ */
 export function processIdentity(): string {
-  return `${hostname()}_${process.pid}`;
+  return `${hostname()}_${randomUUID()}`;
 }
 
-export async function runOperator(options: RunOptions): Promise<void> {
+export async function runOperator<C extends OperatorConfig>(options: RunOptions<C>): Promise<void> {
   let args: { kubeconfig?: string | undefined; config?: string | undefined; help?: boolean | undefined };
   try {
     args = parseArgs({
@@ -75,9 +86,12 @@ export async function runOperator(options: RunOptions): Promise<void> {
     return;
   }
 
-  let config: OperatorConfig;
+  let config: C;
   try {
-    config = loadConfig({ file: args.config });
+    config = loadConfig(
+      { file: args.config },
+      options.config ?? (RUNTIME_CONFIG as unknown as ConfigSchema<C>),
+    );
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     process.stderr.write(`${err.message}\n`);
@@ -96,6 +110,7 @@ export async function runOperator(options: RunOptions): Promise<void> {
     log,
     metrics,
     identity,
+    finalizerPrefix: options.finalizerPrefix,
     onLeadershipLost: () => {
       // Another replica may already be leading: stop everything and let the pod restart as a candidate.
       void shutdown("leadership lost", 1);
@@ -125,18 +140,10 @@ export async function runOperator(options: RunOptions): Promise<void> {
     "Started HTTP server (metrics, healthz, readyz)",
   );
 
-  // Admission webhooks: served by every replica (not only the leader), so they answer during failover.
-  let webhooks: RunningWebhooks | undefined;
-  if (config.webhook.enabled && options.startWebhooks) {
-    webhooks = await options.startWebhooks({
-      config: config.webhook,
-      kubeConfig: client.kubeConfig,
-      client,
-      log,
-      metrics,
-    });
-  } else if (config.webhook.enabled) {
-    log.info("Skipped admission webhooks: no server is linked into this build");
+  const components: RunningComponent[] = [];
+  for (const start of options.components ?? []) {
+    const running = await start({ config, client, log, metrics });
+    if (running) components.push(running);
   }
 
   async function shutdown(why: string, code: number): Promise<void> {
@@ -152,7 +159,7 @@ export async function runOperator(options: RunOptions): Promise<void> {
     );
     forced.unref();
     await manager.stop();
-    await webhooks?.close();
+    for (const component of components.reverse()) await component.close();
     await closeGracefully(server);
     client.close();
     log.info({ exitCode: code }, "Stopped operator");

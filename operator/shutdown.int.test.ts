@@ -1,19 +1,16 @@
 // @testbed control
 /** Against the testbed apiserver: a graceful stop waits for the reconcile in flight to finish its writes. */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
+import { useTestbed } from "../test-e2e/support/fixture.ts";
 import type { KubeClient } from "./kube-client.ts";
 import { createMirrorController, isMirrored } from "./testing/mirror-controller.ts";
 import {
   CHRONOS,
   chronosTransformer,
-  createNamespace,
   createObject,
-  deleteNamespace,
   getObject,
-  installCrds,
   recordRequests,
   startManager,
-  testbedClient,
   testConfig,
   waitFor,
 } from "./testing/testbed.ts";
@@ -21,15 +18,11 @@ import {
 let client: KubeClient;
 let namespace: string;
 
-beforeAll(async () => {
-  client = testbedClient();
-  await installCrds(client);
-  namespace = await createNamespace(client, "op-shutdown");
-});
+const tb = useTestbed({ namespace: "op-shutdown", cleanup: [CHRONOS] });
 
-afterAll(async () => {
-  if (namespace) await deleteNamespace(client, namespace);
-  client?.close();
+beforeAll(() => {
+  client = tb.client;
+  namespace = tb.namespace;
 });
 
 describe("graceful shutdown", () => {

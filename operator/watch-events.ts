@@ -7,6 +7,17 @@ export const watchEvent = z.object({
 });
 export type WatchEvent = z.infer<typeof watchEvent>;
 
+/**
+ * The object of a BOOKMARK event: the watched kind with nothing but metadata.resourceVersion (and, at the
+ * end of a streamed initial list, the annotation k8s.io/initial-events-end). It has no name.
+ */
+export const watchBookmark = z.looseObject({
+  metadata: z.looseObject({
+    resourceVersion: z.string().min(1),
+    annotations: z.record(z.string(), z.string()).optional(),
+  }),
+});
+
 /** Yields the events of a watch response body as they arrive; a malformed line ends it with an error. */
 export async function* readWatchEvents(body: AsyncIterable<Buffer | string>): AsyncGenerator<WatchEvent> {
   let pending = "";

@@ -144,4 +144,26 @@ describe("WorkQueue", () => {
     expect(seen.worked).toBe(1);
     expect(seen.depth.at(-1)).toBe(1);
   });
+
+  it("limits retries of the whole queue to 10 per second after a burst of 100, on top of each key's backoff", async () => {
+    const queue = new WorkQueue();
+    // 100 different keys fail at once: the burst lets each retry after its own 5 ms.
+    for (let i = 0; i < 100; i++) expect(queue.nextDelay(`k${i}`)).toBe(5);
+    for (let i = 0; i < 100; i++) queue.addRateLimited(`k${i}`);
+    // The burst is spent: further retries are spaced 100 ms apart, whatever the keys' own backoff.
+    expect(queue.nextDelay("k100")).toBe(100);
+    queue.addRateLimited("k100");
+    queue.addRateLimited("k101");
+    vi.advanceTimersByTime(5);
+    expect(queue.length).toBe(100);
+    vi.advanceTimersByTime(94);
+    expect(queue.length).toBe(100);
+    vi.advanceTimersByTime(1);
+    expect(queue.length).toBe(101);
+    vi.advanceTimersByTime(100);
+    expect(queue.length).toBe(102);
+    // Tokens come back at 10 per second: after 10 s the burst is full again.
+    vi.advanceTimersByTime(10_000);
+    expect(queue.nextDelay("k102")).toBe(5);
+  });
 });

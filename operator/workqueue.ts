@@ -3,10 +3,12 @@
  * - a key is queued at most once however often it is added (de-duplication);
  * - a key is handed to at most one worker at a time; a key added while it is being reconciled is queued
  *   again when that reconcile is done, so the change it signals is never lost;
- * - failures back off per key exponentially (5 ms doubling up to 5 min by default) until forget();
+ * - failures back off per key exponentially (5 ms doubling up to 5 min by default) until forget(), and
+ *   the retries of all keys together pass a token bucket (10 per second, bursts of 100 by default): a
+ *   retry waits for the longer of the two, as with controller-runtime's default rate limiter;
  * - addAfter() schedules a key (requeue-after), keeping the earliest of several schedules.
  */
-import { type BackoffOptions, exponentialDelay } from "./backoff.ts";
+import { type BackoffOptions, exponentialDelay, type RateLimitOptions, TokenBucket } from "./backoff.ts";
 
 /** What the queue reports; metrics.ts implements it with Prometheus metrics. */
 export interface WorkQueueObserver {
@@ -20,11 +22,14 @@ export interface WorkQueueObserver {
 }
 
 export interface WorkQueueOptions {
-  backoff?: BackoffOptions;
-  observer?: WorkQueueObserver;
+  backoff?: BackoffOptions | undefined;
+  /** The limit on retries of all keys together. */
+  rateLimit?: RateLimitOptions | undefined;
+  observer?: WorkQueueObserver | undefined;
 }
 
 export const DEFAULT_QUEUE_BACKOFF: BackoffOptions = { baseMs: 5, maxMs: 5 * 60_000 };
+export const DEFAULT_QUEUE_RATE_LIMIT: RateLimitOptions = { qps: 10, burst: 100 };
 
 export class WorkQueue {
   /** Keys waiting for a worker, in order. */
@@ -39,11 +44,13 @@ export class WorkQueue {
   private readonly waiters: Array<(key: string | undefined) => void> = [];
   private readonly idleWaiters: Array<() => void> = [];
   private readonly backoff: BackoffOptions;
+  private readonly bucket: TokenBucket;
   private readonly observer: WorkQueueObserver | undefined;
   private shuttingDown = false;
 
   constructor(options: WorkQueueOptions = {}) {
     this.backoff = options.backoff ?? DEFAULT_QUEUE_BACKOFF;
+    this.bucket = new TokenBucket(options.rateLimit ?? DEFAULT_QUEUE_RATE_LIMIT);
     this.observer = options.observer;
   }
 
@@ -74,17 +81,20 @@ export class WorkQueue {
     this.timers.set(key, { at, timer });
   }
 
-  /** Adds the key after its backoff delay, and lengthens the delay of its next failure. */
+  /**
+   * Adds the key after the longer of its backoff delay and the queue's rate limit, and lengthens the
+   * delay of its next failure.
+   */
   addRateLimited(key: string): void {
     const failures = this.failures.get(key) ?? 0;
     this.failures.set(key, failures + 1);
     this.observer?.retried();
-    this.addAfter(key, exponentialDelay(failures, this.backoff));
+    this.addAfter(key, Math.max(exponentialDelay(failures, this.backoff), this.bucket.reserve()));
   }
 
   /** The delay addRateLimited() would use now for this key. */
   nextDelay(key: string): number {
-    return exponentialDelay(this.failures.get(key) ?? 0, this.backoff);
+    return Math.max(exponentialDelay(this.failures.get(key) ?? 0, this.backoff), this.bucket.delay());
   }
 
   /** Clears the key's failure history (after a success or a terminal error). */

@@ -4,10 +4,10 @@
  */
 import { isDeepStrictEqual } from "node:util";
 import { z } from "zod";
+import { type LookupSource, type Lookups, loadLookups } from "../api/validation/context.ts";
+import { type FieldError, formatFieldErrors, normalizeFieldErrors } from "../api/validation/field-error.ts";
+import type { KindValidator } from "../api/validation/validator.ts";
 import { GROUP } from "../crds/src/index.ts";
-import { type LookupSource, type Lookups, loadLookups } from "./validation/context.ts";
-import { type FieldError, formatFieldErrors, normalizeFieldErrors } from "./validation/field-error.ts";
-import type { KindValidator } from "./validation/validator.ts";
 
 export const ADMISSION_API_VERSION = "admission.k8s.io/v1";
 

@@ -1,10 +1,10 @@
 import { Registry } from "prom-client";
 import { describe, expect, it } from "vitest";
+import type { LookupSource } from "../api/validation/context.ts";
+import { cpuRuntime, localEnvironment } from "../api/validation/fixtures.ts";
 import { API_VERSION, GROUP, VERSION } from "../crds/src/index.ts";
 import type { AdmissionReviewResponse } from "./admission.ts";
 import { buildApp, validatePath, type WebhookApp } from "./app.ts";
-import type { LookupSource } from "./validation/context.ts";
-import { cpuRuntime, localEnvironment } from "./validation/fixtures.ts";
 
 const lookups: LookupSource = {
   runtimes: async () => [cpuRuntime],

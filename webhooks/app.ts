@@ -10,6 +10,9 @@ import { createSecureContext } from "node:tls";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { type Logger, pino } from "pino";
 import { Registry } from "prom-client";
+import type { LookupSource } from "../api/validation/context.ts";
+import { validatorsForAllKinds } from "../api/validation/index.ts";
+import type { KindValidator } from "../api/validation/validator.ts";
 import { GROUP, VERSION } from "../crds/src/index.ts";
 import { errorBody, HttpError } from "../operator/http/errors.ts";
 import { closeGracefully } from "../operator/http/lifecycle.ts";
@@ -17,9 +20,6 @@ import { buildService, type Service } from "../operator/http/service.ts";
 import { AdmissionReviewRequest, review, reviewResponse, skipReason } from "./admission.ts";
 import { certificateInfo, type KeyPair } from "./certs/authority.ts";
 import { webhookMetrics } from "./metrics.ts";
-import type { LookupSource } from "./validation/context.ts";
-import { validatorsForAllKinds } from "./validation/index.ts";
-import type { KindValidator } from "./validation/validator.ts";
 
 /** The largest request body accepted: an AdmissionReview carries the object twice (etcd allows 1.5 MiB each). */
 const MAX_BODY_BYTES = 8 * 1024 * 1024;

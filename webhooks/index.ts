@@ -1,4 +1,4 @@
-/** The admission webhook: server, configuration rendering, and the validation modules reconcilers reuse. */
+/** The admission webhook: server, configuration rendering, certificates. Its rules live in api/validation. */
 export { buildApp, validatePath, type WebhookApp, type WebhookAppDeps } from "./app.ts";
 export {
   DEFAULT_CONFIGURATION_NAME,
@@ -13,4 +13,3 @@ export {
   startWebhookServer,
   type WebhookServer,
 } from "./start.ts";
-export * from "./validation/index.ts";

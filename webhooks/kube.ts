@@ -1,66 +1,37 @@
 /**
- * What the webhook reads and writes in the API server, on @kubernetes/client-node: referenced resources for
- * the rules, the Secret holding its certificates, and the caBundle of its webhook configuration.
+ * What the webhook reads and writes in the API server, through the operator's KubeClient (one client per
+ * process; it also waits out a busy apiserver): referenced resources for the rules, the Secret holding
+ * its certificates, and the caBundle of its webhook configuration.
  */
-import {
-  AdmissionregistrationV1Api,
-  ApiException,
-  CoreV1Api,
-  CustomObjectsApi,
-  type KubeConfig,
-  PatchStrategy,
-  setHeaderOptions,
-  type V1ValidatingWebhookConfiguration,
-} from "@kubernetes/client-node";
+import type { V1ValidatingWebhookConfiguration } from "@kubernetes/client-node";
+import { z } from "zod";
+import { type LookupSource, runtimeRecords, serveEnvironmentRecords } from "../api/validation/context.ts";
 import { DarwinRuntime, GROUP, ServeEnvironment, VERSION } from "../crds/src/index.ts";
+import { isConflict, isNotFound } from "../operator/api-error.ts";
+import { applyObject } from "../operator/apply.ts";
+import type { KubeClient, RetryPolicy } from "../operator/kube-client.ts";
+import { kubeObject, type ResourceType } from "../operator/resource.ts";
 import type { KeyPair } from "./certs/authority.ts";
-import { type LookupSource, runtimeRecords, serveEnvironmentRecords } from "./validation/context.ts";
 
-export const FIELD_MANAGER = "darwin-operator";
+/**
+ * Busy answers (429, or 503 with Retry-After, as while a resource's watch cache initializes just after its
+ * CRD changed) are retried for at most about 4.5 s, so an admission request stays well inside the
+ * webhook's 10 s timeout.
+ */
+export const LOOKUP_RETRY: RetryPolicy = { attempts: 4, maxDelayMs: 1500 };
 
-/** HTTP status of a failed API call, if it was one. */
-export function apiStatus(error: unknown): number | undefined {
-  return error instanceof ApiException ? error.code : undefined;
-}
+const itemList = z.object({ items: z.array(z.unknown()) });
 
 /** Reads referenced resources straight from the API server on each admission request (always current). */
-export function apiLookupSource(kubeConfig: KubeConfig): LookupSource {
-  const api = kubeConfig.makeApiClient(CustomObjectsApi);
-  const list = async (plural: string): Promise<unknown[]> => {
-    const result = (await retryingBusy(() =>
-      api.listClusterCustomObject({ group: GROUP, version: VERSION, plural }),
-    )) as { items?: unknown[] };
-    return result.items ?? [];
-  };
+export function apiLookupSource(client: KubeClient, retry: RetryPolicy = LOOKUP_RETRY): LookupSource {
+  const list = async (plural: string): Promise<unknown[]> =>
+    itemList.parse(
+      await client.request({ method: "GET", path: `/apis/${GROUP}/${VERSION}/${plural}`, retry }),
+    ).items;
   return {
     runtimes: async () => runtimeRecords(await list(DarwinRuntime.plural)),
     serveEnvironments: async () => serveEnvironmentRecords(await list(ServeEnvironment.plural)),
   };
-}
-
-/**
- * Calls `request` again when the apiserver answers 429 or 503 with a Retry-After, as it does while the
- * watch cache of a resource (re)initializes, e.g. just after its CRD changed. Waits as told (at most
- * `maxDelayMs` each time) and gives up after `attempts`, so the whole stays well inside the webhook's
- * timeout.
- */
-export async function retryingBusy<T>(
-  request: () => Promise<T>,
-  attempts = 4,
-  maxDelayMs = 1500,
-): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await request();
-    } catch (error) {
-      const { code, headers } = error as { code?: number; headers?: Record<string, string> };
-      if (attempt >= attempts || (code !== 429 && code !== 503)) throw error;
-      const retryAfterSeconds = Number(headers?.["retry-after"]);
-      const delayMs =
-        Number.isFinite(retryAfterSeconds) && retryAfterSeconds >= 0 ? retryAfterSeconds * 1000 : 500;
-      await new Promise((resolve) => setTimeout(resolve, Math.min(delayMs, maxDelayMs)));
-    }
-  }
 }
 
 /** The certificates of the self-managed mode, as one Secret holds them. */
@@ -91,12 +62,17 @@ const b64 = (text: string) => Buffer.from(text).toString("base64");
 const unb64 = (text: string | undefined) =>
   text === undefined ? undefined : Buffer.from(text, "base64").toString("utf8");
 
+const secretData = z.looseObject({
+  metadata: z.looseObject({ resourceVersion: z.string().optional() }),
+  data: z.record(z.string(), z.string()).optional(),
+});
+
 export function secretCertificateStore(
-  kubeConfig: KubeConfig,
+  client: KubeClient,
   namespace: string,
   name: string,
 ): CertificateStore {
-  const api = kubeConfig.makeApiClient(CoreV1Api);
+  const collection = `/api/v1/namespaces/${namespace}/secrets`;
   const body = (certificates: StoredCertificates, resourceVersion?: string) => ({
     apiVersion: "v1",
     kind: "Secret",
@@ -115,54 +91,69 @@ export function secretCertificateStore(
     },
   });
   const conflict = (error: unknown) => {
-    if (apiStatus(error) === 409) throw new ConflictError(`Secret ${namespace}/${name} changed meanwhile`);
+    if (isConflict(error)) throw new ConflictError(`Secret ${namespace}/${name} changed meanwhile`);
     throw error;
   };
   return {
     async read() {
+      let secret: z.infer<typeof secretData>;
       try {
-        const secret = await api.readNamespacedSecret({ name, namespace });
-        const data = secret.data ?? {};
-        const [caCert, caKey, cert, key] = ["ca.crt", "ca.key", "tls.crt", "tls.key"].map((k) =>
-          unb64(data[k]),
-        );
-        const complete = caCert && caKey && cert && key;
-        return {
-          certificates: complete ? { ca: { cert: caCert, key: caKey }, serving: { cert, key } } : undefined,
-          resourceVersion: secret.metadata?.resourceVersion ?? "",
-        };
+        secret = secretData.parse(await client.request({ method: "GET", path: `${collection}/${name}` }));
       } catch (error) {
-        if (apiStatus(error) === 404) return undefined;
+        if (isNotFound(error)) return undefined;
         throw error;
       }
+      const data = secret.data ?? {};
+      const [caCert, caKey, cert, key] = ["ca.crt", "ca.key", "tls.crt", "tls.key"].map((k) =>
+        unb64(data[k]),
+      );
+      const complete = caCert && caKey && cert && key;
+      return {
+        certificates: complete ? { ca: { cert: caCert, key: caKey }, serving: { cert, key } } : undefined,
+        resourceVersion: secret.metadata.resourceVersion ?? "",
+      };
     },
     async create(certificates) {
-      await api.createNamespacedSecret({ namespace, body: body(certificates) }).catch(conflict);
+      await client.request({ method: "POST", path: collection, body: body(certificates) }).catch(conflict);
     },
     async replace(certificates, resourceVersion) {
-      await api
-        .replaceNamespacedSecret({ name, namespace, body: body(certificates, resourceVersion) })
+      await client
+        .request({ method: "PUT", path: `${collection}/${name}`, body: body(certificates, resourceVersion) })
         .catch(conflict);
     },
   };
 }
+
+const VALIDATING_WEBHOOK_CONFIGURATIONS: ResourceType = {
+  apiVersion: "admissionregistration.k8s.io/v1",
+  kind: "ValidatingWebhookConfiguration",
+  plural: "validatingwebhookconfigurations",
+  namespaced: false,
+};
+const configurationPath = (name: string) =>
+  `/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations/${name}`;
+
+const webhookConfiguration = z.looseObject({
+  webhooks: z
+    .array(
+      z.looseObject({ name: z.string(), clientConfig: z.looseObject({ caBundle: z.string().optional() }) }),
+    )
+    .optional(),
+});
 
 /**
  * Writes `caBundle` (PEM) into every webhook of an existing ValidatingWebhookConfiguration, with a JSON patch
  * that tests each webhook's name so a concurrent reordering fails instead of patching the wrong entry.
  * @returns false when the configuration does not exist (yet).
  */
-export async function injectCaBundle(
-  kubeConfig: KubeConfig,
-  name: string,
-  caBundle: string,
-): Promise<boolean> {
-  const api = kubeConfig.makeApiClient(AdmissionregistrationV1Api);
-  let configuration: V1ValidatingWebhookConfiguration;
+export async function injectCaBundle(client: KubeClient, name: string, caBundle: string): Promise<boolean> {
+  let configuration: z.infer<typeof webhookConfiguration>;
   try {
-    configuration = await api.readValidatingWebhookConfiguration({ name });
+    configuration = webhookConfiguration.parse(
+      await client.request({ method: "GET", path: configurationPath(name) }),
+    );
   } catch (error) {
-    if (apiStatus(error) === 404) return false;
+    if (isNotFound(error)) return false;
     throw error;
   }
   const encoded = b64(caBundle);
@@ -175,34 +166,26 @@ export async function injectCaBundle(
         ],
   );
   if (ops.length > 0) {
-    await api.patchValidatingWebhookConfiguration(
-      { name, body: ops },
-      setHeaderOptions("Content-Type", PatchStrategy.JsonPatch),
-    );
+    await client.request({
+      method: "PATCH",
+      path: configurationPath(name),
+      contentType: "application/json-patch+json",
+      body: ops,
+    });
   }
   return true;
 }
 
 /** Creates or updates a whole ValidatingWebhookConfiguration by server-side apply. */
 export async function applyWebhookConfiguration(
-  kubeConfig: KubeConfig,
+  client: KubeClient,
   configuration: V1ValidatingWebhookConfiguration,
 ): Promise<void> {
-  const api = kubeConfig.makeApiClient(AdmissionregistrationV1Api);
-  await api.patchValidatingWebhookConfiguration(
-    {
-      name: configuration.metadata?.name ?? "",
-      body: configuration,
-      fieldManager: FIELD_MANAGER,
-      force: true,
-    },
-    setHeaderOptions("Content-Type", PatchStrategy.ServerSideApply),
-  );
+  await applyObject(client, VALIDATING_WEBHOOK_CONFIGURATIONS, kubeObject.parse(configuration));
 }
 
-export async function deleteWebhookConfiguration(kubeConfig: KubeConfig, name: string): Promise<void> {
-  const api = kubeConfig.makeApiClient(AdmissionregistrationV1Api);
-  await api.deleteValidatingWebhookConfiguration({ name }).catch((error: unknown) => {
-    if (apiStatus(error) !== 404) throw error;
+export async function deleteWebhookConfiguration(client: KubeClient, name: string): Promise<void> {
+  await client.request({ method: "DELETE", path: configurationPath(name) }).catch((error: unknown) => {
+    if (!isNotFound(error)) throw error;
   });
 }

@@ -4,9 +4,10 @@
  * optionally applies the ValidatingWebhookConfiguration itself.
  */
 import type { Server } from "node:https";
-import type { KubeConfig } from "@kubernetes/client-node";
 import { type Logger, pino } from "pino";
 import type { Registry } from "prom-client";
+import type { LookupSource } from "../api/validation/context.ts";
+import type { KubeClient } from "../operator/kube-client.ts";
 import { buildApp } from "./app.ts";
 import { startMountedCertificates } from "./certs/mounted.ts";
 import { type SelfManagedCertificates, startSelfManagedCertificates } from "./certs/self-managed.ts";
@@ -18,7 +19,6 @@ import {
   injectCaBundle,
   secretCertificateStore,
 } from "./kube.ts";
-import type { LookupSource } from "./validation/context.ts";
 
 export interface SelfManagedCertificateOptions {
   mode: "self-managed";
@@ -59,7 +59,8 @@ export type WebhookConfigurationManagement =
   | { manage: "apply"; options: Omit<WebhookConfigurationOptions, "caBundle"> };
 
 export interface StartWebhookServerOptions {
-  kubeConfig: KubeConfig;
+  /** The operator's client: the process talks to the API server through one client. */
+  client: KubeClient;
   certificates: SelfManagedCertificateOptions | CertManagerCertificateOptions;
   /** @default { manage: "none" } */
   configuration?: WebhookConfigurationManagement;
@@ -89,10 +90,10 @@ export interface WebhookServer {
 
 export async function startWebhookServer(options: StartWebhookServerOptions): Promise<WebhookServer> {
   const logger = (options.logger ?? pino({ level: "info" })).child({ component: "webhook" });
-  const { kubeConfig } = options;
+  const { client } = options;
   const source = await startCertificates(options, logger);
   const app = await buildApp({
-    lookups: options.lookups ?? apiLookupSource(kubeConfig),
+    lookups: options.lookups ?? apiLookupSource(client),
     certificate: source.certificate,
     logger,
     ...(options.registry && { registry: options.registry }),
@@ -104,7 +105,7 @@ export async function startWebhookServer(options: StartWebhookServerOptions): Pr
   const announce = async (caBundle: string | undefined) => {
     if (stopped) return;
     if (management.manage === "inject-ca" && caBundle) {
-      if (!(await injectCaBundle(kubeConfig, management.name, caBundle))) {
+      if (!(await injectCaBundle(client, management.name, caBundle))) {
         logger.warn(
           { name: management.name },
           "ValidatingWebhookConfiguration not found; will inject the caBundle when it appears",
@@ -112,7 +113,7 @@ export async function startWebhookServer(options: StartWebhookServerOptions): Pr
       }
     } else if (management.manage === "apply") {
       await applyWebhookConfiguration(
-        kubeConfig,
+        client,
         renderValidatingWebhookConfiguration({ ...management.options, ...(caBundle && { caBundle }) }),
       );
     }
@@ -171,7 +172,7 @@ function startCertificates(options: StartWebhookServerOptions, logger: Logger): 
   }
   const { namespace, serviceName } = certs;
   return startSelfManagedCertificates({
-    store: secretCertificateStore(options.kubeConfig, namespace, certs.secretName ?? `${serviceName}-tls`),
+    store: secretCertificateStore(options.client, namespace, certs.secretName ?? `${serviceName}-tls`),
     dnsNames: [...serviceDnsNames(serviceName, namespace), ...(certs.dnsNames ?? [])],
     ipAddresses: certs.ipAddresses ?? ["127.0.0.1"],
     logger,

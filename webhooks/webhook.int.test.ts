@@ -10,6 +10,7 @@ import { type ApiException, CustomObjectsApi, KubeConfig } from "@kubernetes/cli
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { API_VERSION, GROUP, VERSION } from "../crds/src/index.ts";
+import { KubeClient } from "../operator/kube-client.ts";
 import { kubectl, kubectlOk } from "../test-e2e/support/kubectl.ts";
 import { requireEnv } from "../test-e2e/support/testbed-env.ts";
 import { deleteWebhookConfiguration } from "./kube.ts";
@@ -26,6 +27,7 @@ const SERVING_LIFETIME_MS = 24_000;
 
 const labels = { [LABEL]: RUN };
 const kubeConfig = new KubeConfig();
+let client: KubeClient;
 let port = 0;
 let webhook: WebhookServer | undefined;
 /** Serial numbers of the certificates the API server's TLS connections were made with. */
@@ -77,7 +79,7 @@ async function freePort(): Promise<number> {
  */
 async function start(manage: "apply" | "inject-ca" = "apply"): Promise<WebhookServer> {
   const server = await startWebhookServer({
-    kubeConfig,
+    client,
     port,
     host: "127.0.0.1",
     logger: pino({ level: process.env.DARWIN_TEST_LOG ?? "silent" }),
@@ -151,6 +153,7 @@ async function untilWebhookAnswers(): Promise<void> {
 describe("admission webhook against the testbed API server", async () => {
   beforeAll(async () => {
     kubeConfig.loadFromFile(requireEnv("KUBECONFIG"));
+    client = new KubeClient(kubeConfig, "darwin-webhook-test");
     await kubectlOk(["create", "-f", "-"], {
       apiVersion: "v1",
       kind: "Namespace",
@@ -166,7 +169,7 @@ describe("admission webhook against the testbed API server", async () => {
   afterAll(async () => {
     await webhook?.close();
     // The configuration affects the shared API server: retry through an API server restart by another test.
-    await retrying(() => deleteWebhookConfiguration(kubeConfig, CONFIGURATION));
+    await retrying(() => deleteWebhookConfiguration(client, CONFIGURATION));
     await retrying(() =>
       kubectlOk([
         "delete",
@@ -178,6 +181,7 @@ describe("admission webhook against the testbed API server", async () => {
       ]),
     );
     await retrying(() => kubectlOk(["delete", "namespace", NAMESPACE, "--wait=false", "--ignore-not-found"]));
+    client?.close();
   });
 
   it("denies a spec that passes the CRD schema but breaks webhook rules, with all its field errors in one message", async () => {
@@ -246,6 +250,28 @@ describe("admission webhook against the testbed API server", async () => {
       /^admission webhook "darwinclusters\.validate\.darwin\.dreamhorizon\.org" denied the request: 2 errors: \(1\) spec\.runtime: DarwinRuntime "Ray9\.9\.9-Nowhere" does not exist; set it to the displayName or name of one of: .+ \(2\) spec\.workerGroups\[0\]\.memory: "5Ti" is more than the 4Ti limit; ask for at most 4Ti$/,
     );
     expect(status?.message).toContain(CPU_RUNTIME);
+  });
+
+  it("checks memory, which the CRD leaves untyped: fractional GiB pass, other formats are refused in words", async () => {
+    for (const [i, memory] of [4.5, "4.5", 8, "8Gi"].entries()) {
+      const accepted = await kubectl(
+        ["create", "--dry-run=server", "-f", "-"],
+        cluster(`memory-${i}`, {
+          workerGroups: [{ name: "default", cores: 1, memory, minPods: 0, maxPods: 2 }],
+        }),
+      );
+      expect(accepted.stderr, String(memory)).toBe("");
+    }
+    const expected =
+      "must be a memory size such as 8Gi, 512Mi or a number of GiB such as 4.5 (units Ki, Mi, Gi, Ti count in 1024s, K, M, G, T in 1000s; no space, no B)";
+    for (const memory of ["8 GB", "8Gb"]) {
+      const refused = await create(cluster("bad-memory", { head: { cores: 1, memory } }));
+      expect(refused.stderr).toContain(`spec.head.memory: "${memory}" ${expected}`);
+    }
+    const object = await create(cluster("bad-memory", { head: { cores: 1, memory: { gib: 8 } } }));
+    expect(object.stderr).toContain(
+      "spec.head.memory: has the wrong type or format; expected memory for the head node",
+    );
   });
 
   it("accepts a valid spec, and gpus on a gpu runtime", async () => {

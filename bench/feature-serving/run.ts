@@ -17,21 +17,17 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { keyspaceName, tableName } from "../../controllers/feature-group/names.ts";
 import { FEATURE_GROUPS } from "../../controllers/feature-group/reconciler.ts";
+import { createObject, REPO, testbedClient, waitFor } from "../../operator/testing/testbed.ts";
 import {
+  adminToken,
   dropTestStores,
   ensureOwnCrd,
   sampleFeatureGroup,
   startFeatureGroupOperator,
   testCassandra,
   waitForReady,
-} from "../../controllers/feature-group/testing.ts";
-import {
-  createNamespace,
-  createObject,
-  REPO,
-  testbedClient,
-  waitFor,
-} from "../../operator/testing/testbed.ts";
+} from "../../test-e2e/support/feature-store.ts";
+import { createNamespace } from "../../test-e2e/support/fixture.ts";
 
 const { values: args } = parseArgs({
   options: { entities: { type: "string", default: "100000" }, seconds: { type: "string", default: "4" } },
@@ -160,7 +156,7 @@ async function main(): Promise<void> {
       `loaded ${ENTITIES} entities in ${((performance.now() - loadStart) / 1000).toFixed(1)} s\n`,
     );
 
-    const token = client.kubeConfig.getCurrentUser()?.token ?? "";
+    const token = adminToken();
     const headers = {
       "content-type": "application/json",
       authorization: `Bearer ${token}`,

@@ -4,7 +4,7 @@
  * nodes, KubeRay): a user creates a runtime and a cluster, waits for Ready, stops and starts it, deletes it;
  * and names a runtime that does not exist.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { findCondition } from "../../operator/conditions.ts";
 import type { KubeClient } from "../../operator/kube-client.ts";
 import type { KubeObject } from "../../operator/resource.ts";
@@ -15,14 +15,13 @@ import {
   reconcileCount,
   recordRequests,
   settled,
-  startManager,
   type TestManager,
-  testbedClient,
-  testConfig,
   waitFor,
 } from "../../operator/testing/testbed.ts";
+import { useTestbed } from "../../test-e2e/support/fixture.ts";
 import { kubectl, kubectlOk } from "../../test-e2e/support/kubectl.ts";
 import { DEPLOYMENTS, RAY_CLUSTERS } from "../shared/resource-types.ts";
+import { runtimeObject } from "./fixtures.ts";
 import { createDarwinClusterController, DARWIN_CLUSTERS } from "./reconciler.ts";
 import { jupyterName } from "./render/jupyter.ts";
 
@@ -97,32 +96,47 @@ const patch = (name: string, body: unknown) =>
     body,
   });
 
-beforeAll(async () => {
-  client = testbedClient();
-  namespace = `dc-${RUN}`;
-  await kubectlOk(["create", "namespace", namespace]);
-  await kubectlOk(["apply", "-f", "-"], {
-    apiVersion: DARWIN_CLUSTERS.apiVersion,
-    kind: "DarwinRuntime",
-    metadata: { name: RUNTIME_NAME },
-    spec: {
-      displayName: RUNTIME_DISPLAY,
-      rayVersion: "2.37.0",
-      pythonVersion: "3.10",
-      image: "rayproject/ray:2.37.0-py310",
-    },
-  });
-  operator = await startManager([createDarwinClusterController()], testConfig(namespace));
-});
+const RAY_IMAGE = "rayproject/ray:2.37.0-py310";
+/** The collections the DarwinCluster controller caches: a reconcile must never list them. */
+const CACHED_PLURALS = ["darwinclusters", "darwinruntimes", "rayclusters", "deployments", "services"];
 
-afterAll(async () => {
-  await operator?.stop();
-  if (namespace) {
-    await kubectl(["delete", "darwinclusters", "--all", "-n", namespace, "--wait=false"]);
-    await kubectl(["delete", "namespace", namespace, "--wait=false", "--ignore-not-found"]);
-  }
-  await kubectl(["delete", "darwinruntime", RUNTIME_NAME, "--ignore-not-found", "--wait=false"]);
-  client?.close();
+/** The images of a RayCluster's head and worker containers. */
+function rayImages(rayCluster: KubeObject | undefined): string[] {
+  type Group = { template: { spec: { containers: Array<{ image: string }> } } };
+  const spec = rayCluster?.spec as { headGroupSpec?: Group; workerGroupSpecs?: Group[] } | undefined;
+  if (!spec?.headGroupSpec) return [];
+  return [spec.headGroupSpec, ...(spec.workerGroupSpecs ?? [])].flatMap((g) =>
+    g.template.spec.containers.map((c) => c.image),
+  );
+}
+
+/** What the Ray autoscaler does: sets the spot group's replicas, writing with its own field manager. */
+const scaleSpotGroup = (name: string, replicas: number) =>
+  client.requestObject({
+    method: "PATCH",
+    path: `/apis/ray.io/v1/namespaces/${namespace}/rayclusters/${name}`,
+    query: { fieldManager: "ray-autoscaler" },
+    contentType: "application/json-patch+json",
+    body: [
+      { op: "test", path: "/spec/workerGroupSpecs/0/groupName", value: "spot" },
+      { op: "replace", path: "/spec/workerGroupSpecs/0/replicas", value: replicas },
+    ],
+  });
+
+/** The spot group's replicas in a RayCluster. */
+function workerGroupReplicas(rayCluster: KubeObject | undefined): unknown {
+  const spec = rayCluster?.spec as { workerGroupSpecs?: Array<{ replicas?: number }> } | undefined;
+  return spec?.workerGroupSpecs?.[0]?.replicas;
+}
+
+const tb = useTestbed({ namespace: "dc", cleanup: [DARWIN_CLUSTERS] });
+
+beforeAll(async () => {
+  client = tb.client;
+  namespace = tb.namespace;
+  tb.defer(() => kubectl(["delete", "darwinruntime", RUNTIME_NAME, "--ignore-not-found", "--wait=false"]));
+  await kubectlOk(["apply", "-f", "-"], runtimeObject(RUNTIME_NAME, RUNTIME_DISPLAY));
+  operator = await tb.startOperator([createDarwinClusterController()]);
 });
 
 describe("DarwinCluster", () => {
@@ -217,17 +231,7 @@ describe("DarwinCluster", () => {
     const name = "autoscaled";
     await kubectlOk(["apply", "-f", "-"], darwinCluster(name, RUNTIME_DISPLAY));
     await waitReady(name);
-    // The Ray autoscaler scales the spot group to 2 (it writes the RayCluster with its own field manager).
-    await client.requestObject({
-      method: "PATCH",
-      path: `/apis/ray.io/v1/namespaces/${namespace}/rayclusters/${name}`,
-      query: { fieldManager: "ray-autoscaler" },
-      contentType: "application/json-patch+json",
-      body: [
-        { op: "test", path: "/spec/workerGroupSpecs/0/groupName", value: "spot" },
-        { op: "replace", path: "/spec/workerGroupSpecs/0/replicas", value: 2 },
-      ],
-    });
+    await scaleSpotGroup(name, 2);
     await settled(operator, RAY_CLUSTERS, namespace, name);
     // A change that makes the operator apply the RayCluster again (a new tag label).
     await patch(name, { spec: { tags: ["integration", "autoscaled"] } });
@@ -250,6 +254,81 @@ describe("DarwinCluster", () => {
       SLOW,
     );
     await kubectlOk(["delete", "darwincluster", name, "-n", namespace, "--wait=false"]);
+  });
+
+  it("keeps the replicas the autoscaler set even when its cache has not seen them yet", async () => {
+    const name = "stale-cache";
+    await kubectlOk(["apply", "-f", "-"], darwinCluster(name, RUNTIME_DISPLAY));
+    await waitReady(name);
+    await settled(operator, RAY_CLUSTERS, namespace, name);
+    // The RayCluster cache stops following the server, as a lagging watch would.
+    const cache = operator.manager.informer(RAY_CLUSTERS, namespace);
+    await cache?.stop();
+    try {
+      await scaleSpotGroup(name, 2);
+      expect(workerGroupReplicas(cache?.get(namespace, name))).toBe(1);
+      // A change that makes the operator apply the RayCluster again, from its stale copy.
+      await patch(name, { spec: { tags: ["integration", "stale"] } });
+      await waitFor(
+        "RayCluster re-applied",
+        async () =>
+          (await getObject(client, RAY_CLUSTERS, namespace, name))?.metadata.labels?.[
+            "tag.darwin.dreamhorizon.org/stale"
+          ] === "true",
+        SLOW,
+      );
+      expect(workerGroupReplicas(await getObject(client, RAY_CLUSTERS, namespace, name))).toBe(2);
+    } finally {
+      cache?.start();
+    }
+    await settled(operator, RAY_CLUSTERS, namespace, name);
+    expect(workerGroupReplicas(await getObject(client, RAY_CLUSTERS, namespace, name))).toBe(2);
+    await kubectlOk(["delete", "darwincluster", name, "-n", namespace, "--wait=false"]);
+  });
+
+  it("follows a runtime's new image within seconds, with no LIST request", async () => {
+    const name = "follows-runtime";
+    const runtime = `it-follow-${RUN}`;
+    tb.defer(() => kubectl(["delete", "darwinruntime", runtime, "--ignore-not-found", "--wait=false"]));
+    await kubectlOk(["apply", "-f", "-"], runtimeObject(runtime, `Ray2.37.0-Follow-${RUN}`));
+    await kubectlOk(["apply", "-f", "-"], darwinCluster(name, `Ray2.37.0-Follow-${RUN}`));
+    await waitFor("RayCluster with the runtime's image", async () => {
+      const images = rayImages(await getObject(client, RAY_CLUSTERS, namespace, name));
+      return images.length === 2 && images.every((image) => image === RAY_IMAGE);
+    });
+    await settled(operator, RAY_CLUSTERS, namespace, name);
+
+    const requests = recordRequests(operator.client);
+    const newImage = "rayproject/ray:2.37.0-py310-patched";
+    const changedAt = Date.now();
+    await kubectlOk([
+      "patch",
+      "darwinruntime",
+      runtime,
+      "--type=merge",
+      "-p",
+      JSON.stringify({ spec: { image: newImage } }),
+    ]);
+    await waitFor(
+      "RayCluster on the new image",
+      async () =>
+        rayImages(await getObject(client, RAY_CLUSTERS, namespace, name)).every((i) => i === newImage),
+      { timeoutMs: 10_000, intervalMs: 100 },
+    );
+    const followedAfterMs = Date.now() - changedAt;
+    await settled(operator, RAY_CLUSTERS, namespace, name);
+    requests.stop();
+    expect(
+      requests.writes().some((r) => r.method === "PATCH" && r.path.endsWith(`/rayclusters/${name}`)),
+    ).toBe(true);
+    // Reconciles read the caches: no request lists a collection.
+    const lists = requests.records.filter(
+      (r) => r.method === "GET" && !r.watch && CACHED_PLURALS.some((p) => r.path.endsWith(`/${p}`)),
+    );
+    expect(lists).toEqual([]);
+    process.stdout.write(`RayCluster followed the runtime's image ${followedAfterMs} ms after the change\n`);
+    await kubectlOk(["delete", "darwincluster", name, "-n", namespace, "--wait=false"]);
+    await kubectl(["delete", "darwinruntime", runtime, "--ignore-not-found", "--wait=false"]);
   });
 
   it("says RuntimeNotFound, with a Warning Event, for a runtime that does not exist", async () => {

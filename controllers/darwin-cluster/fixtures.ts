@@ -1,6 +1,7 @@
 /** DarwinClusters and runtimes for the unit tests of the render and status functions. */
-import { DarwinCluster } from "../../crds/src/index.ts";
-import { type DarwinRuntimeSpec, runtimeRecords } from "../../webhooks/index.ts";
+
+import { type DarwinRuntimeSpec, runtimeRecords } from "../../api/validation/index.ts";
+import { API_VERSION, DarwinCluster, DarwinRuntime } from "../../crds/src/index.ts";
 import type { ClusterInput } from "./render/ray-cluster.ts";
 
 export const RUNTIME: DarwinRuntimeSpec = runtimeRecords([
@@ -29,5 +30,15 @@ export function cluster(
       workerGroups: [{ name: "default", cores: 2, memory: 4, minPods: 1, maxPods: 2, capacity: "spot" }],
       ...spec,
     }),
+  };
+}
+
+/** A DarwinRuntime object for the integration tests (cluster-scoped: give each run its own name). */
+export function runtimeObject(name: string, displayName = name, image = "rayproject/ray:2.37.0-py310") {
+  return {
+    apiVersion: API_VERSION,
+    kind: DarwinRuntime.kind,
+    metadata: { name },
+    spec: { displayName, rayVersion: "2.37.0", pythonVersion: "3.10", image },
   };
 }

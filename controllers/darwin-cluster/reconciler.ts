@@ -2,16 +2,7 @@
  * The DarwinCluster controller: resolves the runtime, validates the spec with the webhook's rules, applies
  * the KubeRay RayCluster and the Jupyter Deployment and Service, and reports phase, URLs, workers and cost.
  */
-import { DarwinCluster, DarwinRuntime } from "../../crds/src/index.ts";
-import { operatorConfig } from "../../operator/config.ts";
-import {
-  type CacheReader,
-  type ControllerDefinition,
-  type ReconcileContext,
-  TerminalError,
-} from "../../operator/controller.ts";
-import { isPlainObject, type JsonObject } from "../../operator/json.ts";
-import { darwinResource, type KubeObject, objectKey, type ResourceType } from "../../operator/resource.ts";
+
 import {
   formatFieldErrors,
   lookupsFrom,
@@ -19,11 +10,22 @@ import {
   resolveRuntime,
   runtimeRecords,
   validateDarwinCluster,
-} from "../../webhooks/index.ts";
-import { DEPLOYMENTS, RAY_CLUSTERS, SERVICES } from "../shared/resource-types.ts";
+} from "../../api/validation/index.ts";
+import { DarwinCluster, DarwinRuntime } from "../../crds/src/index.ts";
+import {
+  type CacheReader,
+  type ControllerDefinition,
+  type ReconcileContext,
+  TerminalError,
+} from "../../operator/controller.ts";
+import { isPlainObject, type JsonObject } from "../../operator/json.ts";
+import { type KubeObject, objectKey } from "../../operator/resource.ts";
+import { deleteOwned } from "../shared/children.ts";
+import { DEPLOYMENTS, darwinResource, RAY_CLUSTERS, SERVICES } from "../shared/resource-types.ts";
+import { type CapacityPrices, DEFAULT_PRICES } from "./prices.ts";
 import { jupyterName, renderJupyterDeployment, renderJupyterService } from "./render/jupyter.ts";
 import { type ClusterInput, rayClusterName, renderRayCluster } from "./render/ray-cluster.ts";
-import { type Blocker, type CapacityPrices, computeDarwinClusterStatus, type Phase } from "./status.ts";
+import { type Blocker, computeDarwinClusterStatus, type Phase } from "./status.ts";
 
 export const DARWIN_CLUSTERS = darwinResource(DarwinCluster);
 export const DARWIN_RUNTIMES = darwinResource(DarwinRuntime);
@@ -31,7 +33,7 @@ export const DARWIN_RUNTIMES = darwinResource(DarwinRuntime);
 export interface DarwinClusterControllerOptions {
   /**
    * Hourly prices per capacity class, for status.estimatedCostPerHour.
-   * @default the operator configuration's defaults (capacityClasses)
+   * @default DEFAULT_PRICES (the configuration's capacityClasses when it sets none)
    */
   prices?: CapacityPrices;
 }
@@ -39,7 +41,7 @@ export interface DarwinClusterControllerOptions {
 export function createDarwinClusterController(
   options: DarwinClusterControllerOptions = {},
 ): ControllerDefinition {
-  const prices = options.prices ?? operatorConfig.parse({}).capacityClasses;
+  const prices = options.prices ?? DEFAULT_PRICES;
   return {
     name: "darwincluster",
     for: DARWIN_CLUSTERS,
@@ -80,9 +82,10 @@ async function reconcileDarwinCluster(ctx: ReconcileContext, prices: CapacityPri
   const errors = validationErrors(object, runtimes);
   if (errors.length > 0) return invalidSpec(ctx, prices, errors);
 
-  const rayCluster = await ctx.apply(
-    RAY_CLUSTERS,
-    renderRayCluster(cluster, runtime.spec, { liveReplicas: workerReplicas(liveRayCluster) }),
+  // The autoscaler's replicas are read from the live RayCluster and written back inside KubeRay's atomic
+  // workerGroupSpecs: the apply is conditional on the version read, so a stale copy cannot undo a scale.
+  const rayCluster = await ctx.applyFromLive(RAY_CLUSTERS, rayName, (live) =>
+    renderRayCluster(cluster, runtime.spec, { liveReplicas: workerReplicas(live) }),
   );
   const jupyter = await reconcileJupyter(ctx, cluster, runtime);
   await writeStatus(ctx, cluster, rayCluster.object, jupyter, prices);
@@ -153,15 +156,6 @@ async function reconcileJupyter(
   const deployment = await ctx.apply(DEPLOYMENTS, renderJupyterDeployment(cluster, runtime.spec));
   await ctx.apply(SERVICES, renderJupyterService(cluster));
   return deployment.object;
-}
-
-/** Deletes a child this object controls, if there is one. */
-async function deleteOwned(ctx: ReconcileContext, type: ResourceType, name: string): Promise<void> {
-  const child = ctx.cached(type, ctx.object.metadata.namespace, name);
-  const controlled = child?.metadata.ownerReferences?.some(
-    (r) => r.controller === true && r.uid === ctx.object.metadata.uid,
-  );
-  if (child && controlled) await ctx.delete(type, child.metadata.namespace, name, child.metadata.uid);
 }
 
 const PHASE_EVENTS: Partial<Record<Phase, string>> = {

@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { operatorConfig } from "../../operator/config.ts";
 import type { KubeObject } from "../../operator/resource.ts";
 import { cluster } from "./fixtures.ts";
+import { DEFAULT_PRICES } from "./prices.ts";
 import { computeDarwinClusterStatus, formatCost } from "./status.ts";
 
-const PRICES = operatorConfig.parse({}).capacityClasses;
+const PRICES = DEFAULT_PRICES;
 const NOW = new Date("2026-11-26T10:00:00Z");
 const LATER = new Date("2026-11-26T11:00:00Z");
 
@@ -140,26 +140,31 @@ describe("computeDarwinClusterStatus phases", () => {
   });
 
   it.each([
-    ["RuntimeNotFound", undefined, "Pending"],
-    ["RuntimeNotFound", READY_RC, "Ready"],
-    ["InvalidSpec", READY_RC, "Failed"],
-  ])("a %s blocker sets Ready=False (RayCluster %s)", (reason, rc, phase) => {
-    const status = computeDarwinClusterStatus(cluster(), rc, JUPYTER_UP, PRICES, NOW, {
-      reason,
-      message: "m",
-    });
-    expect(status.phase).toBe(phase);
-    expect(status.conditions).toEqual([
-      {
-        type: "Ready",
-        status: "False",
+    ["RuntimeNotFound", "none", undefined, {}, "Pending"],
+    // the running RayCluster is left alone, but a cluster that cannot be reconciled is not Ready
+    ["RuntimeNotFound", "ready", READY_RC, {}, "Pending"],
+    ["RuntimeNotFound", "suspended", undefined, { suspend: true }, "Suspended"],
+    ["InvalidSpec", "ready", READY_RC, {}, "Failed"],
+  ])(
+    "a %s blocker (RayCluster %s) sets Ready=False and a phase that agrees",
+    (reason, _, rc, spec, phase) => {
+      const status = computeDarwinClusterStatus(cluster(spec), rc, JUPYTER_UP, PRICES, NOW, {
         reason,
         message: "m",
-        lastTransitionTime: "2026-11-26T10:00:00Z",
-        observedGeneration: 1,
-      },
-    ]);
-  });
+      });
+      expect(status.phase).toBe(phase);
+      expect(status.conditions).toEqual([
+        {
+          type: "Ready",
+          status: "False",
+          reason,
+          message: "m",
+          lastTransitionTime: "2026-11-26T10:00:00Z",
+          observedGeneration: 1,
+        },
+      ]);
+    },
+  );
 
   it("reports names, URLs and worker counts", () => {
     const status = computeDarwinClusterStatus(cluster(), READY_RC, JUPYTER_UP, PRICES, NOW);

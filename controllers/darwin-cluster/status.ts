@@ -3,17 +3,16 @@
  * them. Pure: the same inputs give the same status, so an unchanged cluster costs no status write.
  */
 import { z } from "zod";
+import { memoryBytes } from "../../api/validation/index.ts";
 import type { Condition, DarwinCluster } from "../../crds/src/index.ts";
 import { setCondition } from "../../operator/conditions.ts";
-import type { OperatorConfig } from "../../operator/config.ts";
 import type { KubeObject } from "../../operator/resource.ts";
-import { memoryBytes } from "../../webhooks/index.ts";
+import type { CapacityPrices } from "./prices.ts";
 import { jupyterURL } from "./render/jupyter.ts";
 import { type ClusterInput, HEAD_PORTS, headServiceName, rayClusterName } from "./render/ray-cluster.ts";
 
 export type DarwinClusterStatus = z.output<typeof DarwinCluster.status>;
 export type Phase = NonNullable<DarwinClusterStatus["phase"]>;
-export type CapacityPrices = OperatorConfig["capacityClasses"];
 
 /** The parts of a DarwinCluster the status reads. */
 export interface StatusInput extends ClusterInput {
@@ -268,9 +267,10 @@ export function computeDarwinClusterStatus(
   const observed = observeRayCluster(cluster, view);
   let { phase, ready } = observed;
   if (blocker) {
-    // InvalidSpec stops everything; a missing runtime leaves a running RayCluster alone.
+    // InvalidSpec stops everything. A missing runtime leaves a running RayCluster alone, yet the cluster
+    // waits for its runtime (Pending): the phase never says Ready while the Ready condition is False.
     if (blocker.reason === "InvalidSpec") phase = "Failed";
-    else if (!view) phase = "Pending";
+    else if (phase !== "Suspended" && phase !== "Suspending") phase = "Pending";
     ready = { type: "Ready", status: "False", reason: blocker.reason, message: blocker.message };
   } else if (phase === "Ready" && cluster.spec.jupyter.enabled) {
     const available = DeploymentView.safeParse(jupyter ?? {}).data?.status?.availableReplicas ?? 0;

@@ -1,4 +1,5 @@
 // @testbed control data
+
 /**
  * The FeatureGroup controller against the real stores: applying the seed's sample makes the namespace's
  * keyspace, the version's table, its Kafka topic and the schema history row (each checked with the
@@ -11,7 +12,6 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { findCondition } from "../../operator/conditions.ts";
 import type { KubeClient } from "../../operator/kube-client.ts";
 import {
-  createNamespace,
   createObject,
   getObject,
   mergePatch,
@@ -19,18 +19,19 @@ import {
   testbedClient,
   waitFor,
 } from "../../operator/testing/testbed.ts";
-import { mysqlEndpoint } from "../../test-e2e/testbed/env.ts";
-import { kafkaAdmin } from "../../test-e2e/testbed/kafka.ts";
-import { keyspaceName, tableName, topicName } from "./names.ts";
-import { FEATURE_GROUPS } from "./reconciler.ts";
-import { SCHEMA_HISTORY_TABLE } from "./stores.ts";
 import {
   dropTestStores,
   sampleFeatureGroup,
   startFeatureGroupOperator,
   testCassandra,
   waitForReady,
-} from "./testing.ts";
+} from "../../test-e2e/support/feature-store.ts";
+import { createNamespace } from "../../test-e2e/support/fixture.ts";
+import { mysqlEndpoint } from "../../test-e2e/testbed/env.ts";
+import { kafkaAdmin } from "../../test-e2e/testbed/kafka.ts";
+import { keyspaceName, tableName, topicName } from "./names.ts";
+import { FEATURE_GROUPS } from "./reconciler.ts";
+import { SCHEMA_HISTORY_TABLE } from "./stores.ts";
 
 let client: KubeClient;
 let namespace: string;

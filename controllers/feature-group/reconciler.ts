@@ -7,7 +7,7 @@ import { FeatureGroup } from "../../crds/src/index.ts";
 import type { ControllerDefinition, ReconcileContext } from "../../operator/controller.ts";
 import { TerminalError } from "../../operator/controller.ts";
 import type { JsonObject } from "../../operator/json.ts";
-import { darwinResource } from "../../operator/resource.ts";
+import { darwinResource } from "../shared/resource-types.ts";
 import {
   keyspaceName,
   sdkGroupName,

@@ -6,10 +6,10 @@
 import { Admin } from "@platformatic/kafka";
 import { auth, Client as CassandraClient, policies } from "cassandra-driver";
 import mysql from "mysql2/promise";
-import type { OperatorConfig } from "../../operator/config.ts";
+import type { FeatureStoreConfig } from "./config.ts";
 import type { LiveColumn, TableSchema } from "./render/cql.ts";
 
-export type FeatureStoreConfig = OperatorConfig["featureStore"];
+export type { FeatureStoreConfig };
 
 /** A schema version as the history records it. */
 export interface SchemaRecord {

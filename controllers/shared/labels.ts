@@ -1,7 +1,9 @@
 /** Labels and annotations Darwin puts on every child, and the rules Kubernetes sets for label values. */
 import { GROUP } from "../../crds/src/index.ts";
+import { FIELD_MANAGER, MANAGED_BY_LABEL } from "../../operator/apply.ts";
 
-export const MANAGED_BY = { "app.kubernetes.io/managed-by": "darwin-operator" } as const;
+/** On every child: the operator caches only the children that carry it (see operator/apply.ts). */
+export const MANAGED_BY = { [MANAGED_BY_LABEL]: FIELD_MANAGER } as const;
 
 /** A label value: at most 63 characters, alphanumerics with '-', '_' or '.' inside; may be empty. */
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;

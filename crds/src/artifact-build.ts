@@ -1,84 +1,102 @@
 /** ArtifactBuild: build a container image from a git repository's Dockerfile and push it. */
 import { z } from "zod";
-import { cel, keyValue, listMap, secretRef, statusBase } from "./common.ts";
+import { cel, imageRef, keyValue, listMap, matching, secretRef, statusBase } from "./common.ts";
 import { defineKind } from "./kind.ts";
 
-/** An image reference: [registry[:port]/]path[:tag][@digest]. */
-export const IMAGE_REF =
-  /^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[a-f0-9]{64})?$/;
+const ArtifactBuildFields = z
+  .object({
+    source: z
+      .object({
+        git: z
+          .object({
+            url: matching(
+              z.string().max(2048),
+              /^(https?|ssh|git):\/\/[^\s]+$|^[^\s@]+@[^\s:]+:[^\s]+$/,
+              "must be a git repository URL: https://, ssh://, git:// or git@host:path, e.g. https://github.com/org/repo.git",
+            ).describe("Repository URL: https://, ssh://, git:// or scp-like git@host:path."),
+            revision: z.string().min(1).max(256).default("main").describe("Branch, tag or commit to build."),
+            cloneSecretRef: secretRef("git credentials (basic-auth or ssh-auth)").optional(),
+          })
+          .describe("Git repository holding the build context."),
+        contextDir: cel(
+          matching(
+            z.string().max(1024),
+            /^[^/]/,
+            "must be a path relative to the repository root (not starting with '/'), e.g. . or services/iris",
+          )
+            .default(".")
+            .describe("Directory inside the repository used as build context; relative, without '..'."),
+          {
+            rule: "!self.contains('..')",
+            message: "contextDir may not contain '..': it must stay inside the repository",
+          },
+        ),
+        dockerfile: z
+          .string()
+          .min(1)
+          .max(1024)
+          .default("Dockerfile")
+          .describe("Dockerfile path relative to contextDir."),
+      })
+      .describe("Where the build context comes from."),
+    output: z
+      .object({
+        image: imageRef().describe("Image to push, e.g. registry.example.com/ml/iris:1.0."),
+        pushSecretRef: secretRef("registry credentials (a dockerconfigjson Secret)").optional(),
+      })
+      .describe("Where the built image goes."),
+    buildArgs: listMap(
+      z.array(keyValue("build argument")).max(64).default([]).describe("Dockerfile ARG values."),
+      "name",
+    ),
+    timeoutSeconds: z
+      .number()
+      .int()
+      .min(60)
+      .max(86400)
+      .default(1800)
+      .describe("Fail the build (reason BuildTimeout) after this many seconds."),
+    ttlSecondsAfterFinished: z
+      .number()
+      .int()
+      .min(0)
+      .max(2592000)
+      .default(86400)
+      .describe("Keep the finished build Job and its logs this long."),
+  })
+  .describe("Desired build: source repository and revision, Dockerfile, output image and limits.");
+
+/**
+ * The fields of an object schema to compare one by one: its leaves, with an optional object counted as one
+ * field. `optional` fields may be absent on either side.
+ */
+function fieldsOf(schema: z.ZodType, prefix: string[] = []): { path: string[]; optional: boolean }[] {
+  if (schema instanceof z.ZodOptional) return [{ path: prefix, optional: true }];
+  const inner = schema instanceof z.ZodDefault ? (schema.unwrap() as z.ZodType) : schema;
+  if (!(inner instanceof z.ZodObject)) return [{ path: prefix, optional: false }];
+  return Object.entries(inner.shape).flatMap(([key, child]) =>
+    fieldsOf(child as z.ZodType, [...prefix, key]),
+  );
+}
+
+/**
+ * CEL giving the changed fields of the spec, e.g. ` spec.source.git.revision spec.timeoutSeconds`, so the
+ * refusal of an edit names them. Defaulted fields are always stored, so only optional ones need has(). A
+ * concatenation of literals, as filtered or joined lists would count as unbounded in the cost estimate.
+ */
+const changedFields = (schema: z.ZodType): string =>
+  fieldsOf(schema)
+    .map(({ path, optional }) => {
+      const field = path.join(".");
+      const differs = optional
+        ? `(has(self.${field}) != has(oldSelf.${field}) || (has(self.${field}) && self.${field} != oldSelf.${field}))`
+        : `self.${field} != oldSelf.${field}`;
+      return `(${differs} ? ' spec.${field}' : '')`;
+    })
+    .join(" + ");
 
 export const ArtifactBuildSpec = cel(
-  z
-    .object({
-      source: z
-        .object({
-          git: z
-            .object({
-              url: z
-                .string()
-                .max(2048)
-                .regex(/^(https?|ssh|git):\/\/[^\s]+$|^[^\s@]+@[^\s:]+:[^\s]+$/)
-                .describe("Repository URL: https://, ssh://, git:// or scp-like git@host:path."),
-              revision: z
-                .string()
-                .min(1)
-                .max(256)
-                .default("main")
-                .describe("Branch, tag or commit to build."),
-              cloneSecretRef: secretRef("git credentials (basic-auth or ssh-auth)").optional(),
-            })
-            .describe("Git repository holding the build context."),
-          contextDir: cel(
-            z
-              .string()
-              .max(1024)
-              .regex(/^[^/]/)
-              .default(".")
-              .describe("Directory inside the repository used as build context; relative, without '..'."),
-            {
-              rule: "!self.contains('..')",
-              message: "contextDir may not contain '..': it must stay inside the repository",
-            },
-          ),
-          dockerfile: z
-            .string()
-            .min(1)
-            .max(1024)
-            .default("Dockerfile")
-            .describe("Dockerfile path relative to contextDir."),
-        })
-        .describe("Where the build context comes from."),
-      output: z
-        .object({
-          image: z
-            .string()
-            .min(1)
-            .max(512)
-            .regex(IMAGE_REF)
-            .describe("Image to push, e.g. registry.example.com/ml/iris:1.0."),
-          pushSecretRef: secretRef("registry credentials (a dockerconfigjson Secret)").optional(),
-        })
-        .describe("Where the built image goes."),
-      buildArgs: listMap(
-        z.array(keyValue("build argument")).max(64).default([]).describe("Dockerfile ARG values."),
-        "name",
-      ),
-      timeoutSeconds: z
-        .number()
-        .int()
-        .min(60)
-        .max(86400)
-        .default(1800)
-        .describe("Fail the build (reason BuildTimeout) after this many seconds."),
-      ttlSecondsAfterFinished: z
-        .number()
-        .int()
-        .min(0)
-        .max(2592000)
-        .default(86400)
-        .describe("Keep the finished build Job and its logs this long."),
-    })
-    .describe("Desired build: source repository and revision, Dockerfile, output image and limits."),
+  ArtifactBuildFields,
   {
     rule: "self.ttlSecondsAfterFinished >= 60 || self.ttlSecondsAfterFinished == 0",
     message: "ttlSecondsAfterFinished must be 0 (delete at once) or at least 60 so the outcome can be read",
@@ -87,6 +105,7 @@ export const ArtifactBuildSpec = cel(
   {
     rule: "self == oldSelf",
     message: "an ArtifactBuild is one execution and cannot be changed: create a new ArtifactBuild",
+    messageExpression: `'an ArtifactBuild is one execution and cannot be changed (changed:' + ${changedFields(ArtifactBuildFields)} + '): create a new ArtifactBuild with the new spec'`,
   },
 );
 

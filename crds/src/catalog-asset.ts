@@ -1,6 +1,6 @@
 /** CatalogAsset: a data asset (dataset, table, model, stream...) registered in the Darwin catalog. */
 import { z } from "zod";
-import { cel, IDENTIFIER, listMap, owner, statusBase, tags } from "./common.ts";
+import { cel, IDENTIFIER, listMap, matching, owner, statusBase, tags } from "./common.ts";
 import { defineKind } from "./kind.ts";
 
 export const ASSET_TYPES = ["dataset", "table", "model", "feature-group", "stream"] as const;
@@ -22,14 +22,13 @@ export const CatalogAssetSpec = cel(
   z
     .object({
       type: z.enum(ASSET_TYPES).describe(`Kind of asset: ${ASSET_TYPES.join(", ")}.`),
-      location: z
-        .string()
-        .min(1)
-        .max(2048)
-        .regex(/^[a-z][a-z0-9+.-]*:\/\/?[^\s]+$/)
-        .describe(
-          "Where the asset lives, as a URI: s3://lake/housing/raw/, cassandra://host:9042/ks.table, kafka://host:9092/topic, models:/iris.",
-        ),
+      location: matching(
+        z.string().min(1).max(2048),
+        /^[a-z][a-z0-9+.-]*:\/\/?[^\s]+$/,
+        "must be a URI with a scheme, e.g. s3://lake/housing/raw/, cassandra://host:9042/ks.table or models:/iris",
+      ).describe(
+        "Where the asset lives, as a URI: s3://lake/housing/raw/, cassandra://host:9042/ks.table, kafka://host:9092/topic, models:/iris.",
+      ),
       owner: owner(),
       description: z.string().max(4096).optional().describe("What the asset is, for search results."),
       tags: tags(),
@@ -37,10 +36,11 @@ export const CatalogAssetSpec = cel(
         z.array(SchemaField).max(2000).default([]).describe("Fields of the asset, when it has a schema."),
         "name",
       ),
-      format: z
-        .string()
-        .max(64)
-        .regex(IDENTIFIER)
+      format: matching(
+        z.string().max(64),
+        IDENTIFIER,
+        "must be lower-case letters, digits and '_', starting with a letter or '_', e.g. parquet",
+      )
         .optional()
         .describe("Storage format, e.g. parquet, delta, csv, avro."),
     })

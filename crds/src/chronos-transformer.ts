@@ -1,16 +1,15 @@
 /** ChronosTransformer: a JSONata rule turning platform events into entities and relationships. */
 import { z } from "zod";
-import { statusBase } from "./common.ts";
+import { matching, statusBase } from "./common.ts";
 import { defineKind } from "./kind.ts";
 
 export const ChronosTransformerSpec = z
   .object({
-    source: z
-      .string()
-      .min(1)
-      .max(128)
-      .regex(/^[a-z0-9]([-a-z0-9_.]*[a-z0-9])?$/)
-      .describe("Event source this rule applies to, e.g. darwin-compute (the event's source field)."),
+    source: matching(
+      z.string().min(1).max(128),
+      /^[a-z0-9]([-a-z0-9_.]*[a-z0-9])?$/,
+      "must be lower-case letters, digits, '-', '_' and '.', starting and ending with a letter or digit, e.g. darwin-compute",
+    ).describe("Event source this rule applies to, e.g. darwin-compute (the event's source field)."),
     match: z
       .string()
       .min(1)

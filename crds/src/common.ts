@@ -3,11 +3,19 @@
  * memory, names) and the Kubernetes status conventions (conditions, observedGeneration).
  */
 import { z } from "zod";
+import { NUMBER_OR_STRING } from "./openapi.ts";
 
 export const GROUP = "darwin.dreamhorizon.org";
 export const VERSION = "v1alpha1";
 export const API_VERSION = `${GROUP}/${VERSION}`;
+/** Category of the namespaced kinds: `kubectl get darwin -A`, `kubectl delete darwin --all -n team-a`. */
 export const CATEGORY = "darwin";
+/**
+ * Category of the cluster-scoped kinds (runtimes, serve environments). Kept out of `darwin` because kubectl
+ * applies a category to every kind in it: `kubectl delete darwin --all -n team-a` would otherwise delete
+ * every tenant's runtimes. `kubectl get darwin,darwin-admin -A` lists everything.
+ */
+export const ADMIN_CATEGORY = "darwin-admin";
 
 /** A CEL rule attached to a schema node (`x-kubernetes-validations`). */
 export interface CelRule {
@@ -18,9 +26,36 @@ export interface CelRule {
   reason?: "FieldValueInvalid" | "FieldValueForbidden" | "FieldValueRequired" | "FieldValueDuplicate";
 }
 
-/** Attaches CEL rules to a zod schema; the CRD generator copies them into the OpenAPI schema. */
-export function cel<T extends z.ZodType>(schema: T, ...rules: CelRule[]): T {
-  return schema.meta({ "x-kubernetes-validations": rules });
+/** A CEL rule whose message is computed (`messageExpression`), e.g. to name the list element at fault. */
+export interface CelMessageRule extends Omit<CelRule, "message"> {
+  /** Static message, shown when the expression fails or gives an empty string. */
+  message: string;
+  /** CEL expression giving the message; it may read `self` (and `oldSelf` in transition rules). */
+  messageExpression: string;
+}
+
+/**
+ * Attaches CEL rules to a zod schema; the CRD generator copies them into the OpenAPI schema. Rules add to
+ * those already attached.
+ */
+export function cel<T extends z.ZodType>(schema: T, ...rules: (CelRule | CelMessageRule)[]): T {
+  const existing = (schema.meta()?.["x-kubernetes-validations"] as CelRule[] | undefined) ?? [];
+  return schema.meta({ "x-kubernetes-validations": [...existing, ...rules] });
+}
+
+/** A string literal for a CEL expression (single-quoted, backslashes and quotes escaped). */
+export const celString = (text: string): string => `'${text.replace(/[\\']/g, (c) => `\\${c}`)}'`;
+
+/**
+ * A string that must match `pattern`, refused with `message` instead of the raw pattern: the apiserver
+ * checks it with a CEL rule (an OpenAPI `pattern` would print the regular expression to the user) and zod
+ * with a refinement carrying the same message. `message` says what is expected in words with an example.
+ */
+export function matching(schema: z.ZodString, pattern: RegExp, message: string): z.ZodString {
+  return cel(
+    schema.refine((value) => pattern.test(value), { message }),
+    { rule: `self.matches(${celString(pattern.source)})`, message },
+  );
 }
 
 /** Marks an array as a map keyed by the given fields (unique keys, merge-friendly for server-side apply). */
@@ -41,21 +76,28 @@ export const IDENTIFIER = /^[a-z_][a-z0-9_]*$/;
 export const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
 
 export const dnsLabel = (what: string, max = 63) =>
-  z
-    .string()
-    .min(1)
-    .max(max)
-    .regex(DNS_LABEL)
-    .describe(`${what}: lower-case letters, digits and '-', starting and ending with a letter or digit.`);
+  matching(
+    z.string().min(1).max(max),
+    DNS_LABEL,
+    "must be lower-case letters, digits and '-', starting and ending with a letter or digit, e.g. housing-project",
+  ).describe(`${what}: lower-case letters, digits and '-', starting and ending with a letter or digit.`);
+
+/** An image reference: [registry[:port]/]path[:tag][@digest]. */
+export const IMAGE_REF =
+  /^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[a-f0-9]{64})?$/;
+
+/** A container image reference, checked as the registry would parse it. */
+export const imageRef = () =>
+  matching(
+    z.string().min(1).max(512),
+    IMAGE_REF,
+    "must be an image reference [registry[:port]/]path[:tag][@sha256:digest] in lower case without spaces, e.g. registry.example.com/ml/iris:1.0",
+  );
 
 export const owner = () =>
-  z
-    .string()
-    .max(254)
-    .regex(EMAIL)
-    .describe(
-      "Email address of the person or team that owns this resource; shown in listings and used for alerts.",
-    );
+  matching(z.string().max(254), EMAIL, "must be an email address, e.g. data-eng@example.com").describe(
+    "Email address of the person or team that owns this resource; shown in listings and used for alerts.",
+  );
 
 export const tags = () =>
   listSet(
@@ -80,21 +122,32 @@ export const cores = (what: string) =>
     .max(256)
     .describe(`CPU cores for ${what} (a number, fractions allowed, e.g. 0.5 or 4).`);
 
+/** A memory quantity as a string: "8Gi", "512Mi", "1.5G", or a bare number of GiB ("8", "4.5"). */
+export const MEMORY_QUANTITY = /^([1-9][0-9]*(\.[0-9]+)?|0\.[0-9]*[1-9][0-9]*)(Ki|Mi|Gi|Ti|K|M|G|T)?$/;
+/** Largest memory a bare number may ask for, in GiB. */
+export const MAX_MEMORY_GIB = 4096;
+
+export const MEMORY_MESSAGE =
+  "must be a memory size such as 8Gi, 512Mi or a number of GiB such as 4.5 (units Ki, Mi, Gi, Ti count in 1024s, K, M, G, T in 1000s; no space, no B)";
+
 /**
- * Memory: a Kubernetes quantity ("8Gi", "512Mi") or a bare number of GiB, as the seed's cluster JSON
- * writes it (`"memory": 8` means 8 GiB).
+ * Memory: a Kubernetes quantity ("8Gi", "512Mi") or a bare number of GiB, as the seed's cluster JSON writes
+ * it (`"memory": 8` means 8 GiB, `4.5` means 4.5 GiB). A structural schema has no number-or-string type
+ * (int-or-string refuses 4.5) and allows no CEL rule on an untyped field, so the CRD leaves the field
+ * untyped and the admission webhook and the controllers check it with this schema.
  */
 export const memory = (what: string) =>
   z
     .union([
-      z.number().int().positive().max(4096),
+      z.number().positive().max(MAX_MEMORY_GIB),
       z
         .string()
         .max(32)
-        .regex(/^([1-9][0-9]*(\.[0-9]+)?|0\.[0-9]*[1-9][0-9]*)(Ki|Mi|Gi|Ti|K|M|G|T)?$/),
+        .refine((value) => MEMORY_QUANTITY.test(value), { message: MEMORY_MESSAGE }),
     ])
+    .meta({ [NUMBER_OR_STRING]: true })
     .describe(
-      `Memory for ${what}: a Kubernetes quantity such as 8Gi or 512Mi, or a bare number meaning GiB (8 = 8Gi).`,
+      `Memory for ${what}: a Kubernetes quantity such as 8Gi or 512Mi, or a bare number meaning GiB (8 = 8Gi, 4.5 = 4.5Gi).`,
     );
 
 export const condition = z

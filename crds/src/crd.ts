@@ -1,5 +1,5 @@
 /** Renders the CustomResourceDefinition of a Darwin kind from its definition (pure). */
-import { CATEGORY, GROUP, VERSION } from "./common.ts";
+import { ADMIN_CATEGORY, CATEGORY, type CelRule, celString, GROUP, VERSION } from "./common.ts";
 import type { KindDefinition, PrinterColumn } from "./kind.ts";
 import { type JSONSchemaProps, toStructuralSchema } from "./openapi.ts";
 
@@ -20,7 +20,16 @@ export function renderCrd(def: KindDefinition): JSONSchemaProps {
     maxLength: def.maxNameLength,
     description: "Name of the resource, unique in its namespace.",
   };
-  if (def.namePattern) name.pattern = def.namePattern.source;
+  // a CEL rule rather than an OpenAPI pattern, whose refusal would show the raw regular expression
+  const rootRules: CelRule[] = def.namePattern
+    ? [
+        {
+          rule: `self.metadata.name.matches(${celString(def.namePattern.pattern.source)})`,
+          message: def.namePattern.message,
+          fieldPath: ".metadata.name",
+        },
+      ]
+    : [];
   return {
     apiVersion: "apiextensions.k8s.io/v1",
     kind: "CustomResourceDefinition",
@@ -36,7 +45,7 @@ export function renderCrd(def: KindDefinition): JSONSchemaProps {
         plural: def.plural,
         singular: def.singular,
         shortNames: def.shortNames,
-        categories: [CATEGORY],
+        categories: [def.scope === "Cluster" ? ADMIN_CATEGORY : CATEGORY],
       },
       scope: def.scope,
       versions: [
@@ -51,6 +60,7 @@ export function renderCrd(def: KindDefinition): JSONSchemaProps {
               type: "object",
               description: def.description,
               required: ["spec"],
+              ...(rootRules.length > 0 && { "x-kubernetes-validations": rootRules }),
               properties: {
                 apiVersion: {
                   type: "string",

@@ -1,6 +1,17 @@
 /** DarwinCluster: a Ray compute cluster (with optional Jupyter), the seed's cluster JSON as a resource. */
 import { z } from "zod";
-import { capacity, cel, cores, dnsLabel, listMap, memory, owner, statusBase, tags } from "./common.ts";
+import {
+  capacity,
+  cel,
+  cores,
+  dnsLabel,
+  listMap,
+  matching,
+  memory,
+  owner,
+  statusBase,
+  tags,
+} from "./common.ts";
 import { defineKind } from "./kind.ts";
 
 export const HeadNode = z
@@ -12,6 +23,9 @@ export const HeadNode = z
   .describe(
     "The Ray head node (the seed's head_node_config). It runs the GCS, the dashboard and the driver.",
   );
+
+const DEFAULT_MIN_PODS = 0;
+const DEFAULT_MAX_PODS = 1;
 
 export const WorkerGroup = cel(
   z
@@ -31,20 +45,21 @@ export const WorkerGroup = cel(
         .int()
         .min(0)
         .max(1000)
-        .default(0)
+        .default(DEFAULT_MIN_PODS)
         .describe("Fewest workers the autoscaler keeps (the seed's min_pods)."),
       maxPods: z
         .number()
         .int()
         .min(0)
         .max(1000)
-        .default(1)
+        .default(DEFAULT_MAX_PODS)
         .describe("Most workers the autoscaler may start (the seed's max_pods)."),
       capacity: capacity("on-demand"),
     })
     .describe("A group of identical Ray workers (the seed's worker_node_configs[])."),
+  // minPods and maxPods may be absent: defaults inside list items are not stored (see crds/src/openapi.ts)
   {
-    rule: "self.minPods <= self.maxPods",
+    rule: `(has(self.minPods) ? self.minPods : ${DEFAULT_MIN_PODS}) <= (has(self.maxPods) ? self.maxPods : ${DEFAULT_MAX_PODS})`,
     message: "minPods must be less than or equal to maxPods",
     fieldPath: ".minPods",
   },
@@ -56,7 +71,9 @@ export const DarwinClusterSpec = z
       .string()
       .min(1)
       .max(63)
-      .describe("Runtime to run: the displayName (e.g. Ray2.37.0-Py310-CPU) or name of a DarwinRuntime."),
+      .describe(
+        "Runtime to run: the displayName (e.g. Ray2.37.0-Py310-CPU) or name of a DarwinRuntime. The operator watches runtimes: creating or changing the named one reconciles this cluster again.",
+      ),
     owner: owner(),
     tags: tags(),
     inactiveTimeMinutes: z
@@ -66,7 +83,7 @@ export const DarwinClusterSpec = z
       .max(10080)
       .default(60)
       .describe(
-        "Stop the cluster after this many minutes without activity (the seed's inactive_time); 0 never stops it.",
+        "Minutes without activity after which the cluster is to stop (the seed's inactive_time; 0 never). Not acted on yet: the operator does not stop idle clusters; set suspend to true to stop one.",
       ),
     suspend: z
       .boolean()
@@ -87,22 +104,25 @@ export const DarwinClusterSpec = z
           .array(z.string().min(1).max(256).describe("A pip requirement, e.g. xgboost==2.1.1."))
           .max(256)
           .default([])
-          .describe("PyPI packages installed on every node at start."),
+          .describe(
+            "pip requirements, passed to every Ray container and to Jupyter as a Ray runtime_env in DARWIN_RUNTIME_ENV; nothing is installed at start: a job or notebook hands it to ray.init(runtime_env=...) and Ray installs them for that job.",
+          ),
         maven: z
           .array(
-            z
-              .string()
-              .min(1)
-              .max(256)
-              .regex(/^[^:\s]+:[^:\s]+:[^:\s]+$/)
-              .describe("Maven coordinates group:artifact:version."),
+            matching(
+              z.string().min(1).max(256),
+              /^[^:\s]+:[^:\s]+:[^:\s]+$/,
+              "must be Maven coordinates group:artifact:version, e.g. org.apache.spark:spark-avro_2.12:3.5.1",
+            ).describe("Maven coordinates group:artifact:version."),
           )
           .max(256)
           .default([])
-          .describe("Maven packages (group:artifact:version) put on the Spark/Java classpath."),
+          .describe(
+            "Maven coordinates (group:artifact:version), passed comma-separated to every Ray container and to Jupyter in DARWIN_MAVEN_PACKAGES for Spark or Java to resolve; nothing is downloaded at start.",
+          ),
       })
       .optional()
-      .describe("Packages installed when the cluster starts."),
+      .describe("Packages the cluster's jobs use, handed to its containers as environment variables."),
     jupyter: z
       .object({
         enabled: z.boolean().default(true).describe("Run a Jupyter server attached to the cluster."),
@@ -110,7 +130,9 @@ export const DarwinClusterSpec = z
       .default({ enabled: true })
       .describe("The cluster's Jupyter notebook server."),
   })
-  .describe("Desired state of a Ray cluster: runtime, head and worker resources, idle policy and packages.");
+  .describe(
+    "Desired state of a Ray cluster: runtime, head and worker resources, packages, and an idle timeout.",
+  );
 
 export const DarwinClusterStatus = z
   .object({
@@ -137,7 +159,9 @@ export const DarwinClusterStatus = z
     lastActivityTime: z
       .string()
       .optional()
-      .describe("When activity (jobs, notebooks) was last seen (RFC 3339)."),
+      .describe(
+        "When activity (jobs, notebooks) was last seen (RFC 3339); not set yet, as idle stop is not there yet.",
+      ),
     ...statusBase,
   })
   .describe("Observed state of the Ray cluster.");

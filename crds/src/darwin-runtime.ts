@@ -1,27 +1,30 @@
 /** DarwinRuntime: a cluster-wide catalog entry naming a Ray/Python image that DarwinClusters run. */
 import { z } from "zod";
-import { statusBase } from "./common.ts";
+import { matching, statusBase } from "./common.ts";
 import { defineKind } from "./kind.ts";
 
 export const DarwinRuntimeSpec = z
   .object({
-    displayName: z
-      .string()
-      .min(1)
-      .max(63)
-      .regex(/^[A-Za-z0-9][A-Za-z0-9.-]*$/)
-      .describe("The name users write in DarwinCluster.spec.runtime, e.g. Ray2.37.0-Py310-CPU."),
-    rayVersion: z
-      .string()
-      .regex(/^[0-9]+\.[0-9]+\.[0-9]+$/)
-      .describe("Ray version inside the image, e.g. 2.37.0; must match the image (KubeRay relies on it)."),
-    pythonVersion: z
-      .string()
-      .regex(/^3\.[0-9]+$/)
-      .describe("Python minor version inside the image, e.g. 3.10."),
-    sparkVersion: z
-      .string()
-      .regex(/^[0-9]+\.[0-9]+\.[0-9]+$/)
+    displayName: matching(
+      z.string().min(1).max(63),
+      /^[A-Za-z0-9][A-Za-z0-9.-]*$/,
+      "must be letters, digits, '.' and '-', starting with a letter or digit, e.g. Ray2.37.0-Py310-CPU",
+    ).describe("The name users write in DarwinCluster.spec.runtime, e.g. Ray2.37.0-Py310-CPU."),
+    rayVersion: matching(
+      z.string().max(32),
+      /^[0-9]+\.[0-9]+\.[0-9]+$/,
+      "must be a version major.minor.patch, e.g. 2.37.0",
+    ).describe("Ray version inside the image, e.g. 2.37.0; must match the image (KubeRay relies on it)."),
+    pythonVersion: matching(
+      z.string().max(16),
+      /^3\.[0-9]+$/,
+      'must be a Python 3 minor version, e.g. 3.10 (quote it in YAML: "3.10")',
+    ).describe("Python minor version inside the image, e.g. 3.10."),
+    sparkVersion: matching(
+      z.string().max(32),
+      /^[0-9]+\.[0-9]+\.[0-9]+$/,
+      "must be a version major.minor.patch, e.g. 3.5.1",
+    )
       .optional()
       .describe(
         "Spark version bundled in the image (Ray on Spark), e.g. 3.5.1; empty when the image has none.",

@@ -1,6 +1,6 @@
 /** FeatureGroup: a versioned set of typed features keyed by entities, served online from Cassandra. */
 import { z } from "zod";
-import { cel, IDENTIFIER, listMap, owner, statusBase, tags } from "./common.ts";
+import { cel, IDENTIFIER, listMap, matching, owner, statusBase, tags } from "./common.ts";
 import { defineKind } from "./kind.ts";
 
 /** Value types a feature can hold; each maps to one Cassandra column type and one JSON shape. */
@@ -23,14 +23,13 @@ export const FEATURE_TYPES = [
 export const ENTITY_TYPES = ["int32", "int64", "string", "bytes"] as const;
 
 const columnName = (what: string) =>
-  z
-    .string()
-    .min(1)
-    .max(48)
-    .regex(IDENTIFIER)
-    .describe(
-      `${what}: lower-case letters, digits and '_', starting with a letter or '_' (a Cassandra column name).`,
-    );
+  matching(
+    z.string().min(1).max(48),
+    IDENTIFIER,
+    "must be lower-case letters, digits and '_', starting with a letter or '_', e.g. activity_score",
+  ).describe(
+    `${what}: lower-case letters, digits and '_', starting with a letter or '_' (a Cassandra column name).`,
+  );
 
 export const Entity = z
   .object({
@@ -48,6 +47,14 @@ export const Feature = z
   })
   .describe("A typed feature column.");
 
+/**
+ * CEL: the name of the first feature of `list` (a CEL list expression) that satisfies `condition` (over `x`).
+ * Indexing the list itself, rather than concatenating the filtered element, keeps the name's size known to
+ * the apiserver's cost estimate (a filtered element's string counts as unbounded).
+ */
+const first = (list: string, condition: string) =>
+  `${list}[${list}.indexOf(${list}.filter(x, ${condition})[0])].name`;
+
 export const FeatureGroupSpec = cel(
   z
     .object({
@@ -58,7 +65,7 @@ export const FeatureGroupSpec = cel(
         .max(100000)
         .default(1)
         .describe(
-          "Schema version. Changing an entity or a feature's type needs a higher version; versions never go down.",
+          "Schema version. Changing an entity, or removing, renaming or retyping a feature needs a higher version; adding a feature does not. Versions never go down.",
         ),
       description: z.string().max(1024).optional().describe("What the group holds."),
       owner: owner().optional(),
@@ -124,6 +131,7 @@ export const FeatureGroupSpec = cel(
   {
     rule: "self.features.all(f, !self.entities.exists(e, e.name == f.name))",
     message: "a feature may not have the same name as an entity key",
+    messageExpression: `'feature "' + ${first("self.features", "self.entities.exists(e, e.name == x.name)")} + '" has the name of an entity key: give the feature another name'`,
     fieldPath: ".features",
   },
   {
@@ -134,6 +142,14 @@ export const FeatureGroupSpec = cel(
   {
     rule: "self.version != oldSelf.version || self.features.all(f, !oldSelf.features.exists(o, o.name == f.name && o.type != f.type))",
     message: "changing a feature's type needs a version bump: increase spec.version",
+    messageExpression: `'type of feature "' + ${first("self.features", "oldSelf.features.exists(o, o.name == x.name && o.type != x.type)")} + '" changed without a version bump: keep the type, or increase spec.version (a new version gets a new table)'`,
+    fieldPath: ".features",
+  },
+  {
+    rule: "self.version != oldSelf.version || oldSelf.features.all(o, self.features.exists(f, f.name == o.name))",
+    message:
+      "removing or renaming a feature needs a version bump: readers of this version would lose the column; increase spec.version",
+    messageExpression: `'feature "' + ${first("oldSelf.features", "!self.features.exists(f, f.name == x.name)")} + '" was removed or renamed without a version bump: readers of this version would lose the column; keep it, or increase spec.version'`,
     fieldPath: ".features",
   },
   {

@@ -24,8 +24,11 @@ export interface KindDefinition<Spec extends z.ZodType = z.ZodType, Status exten
   printerColumns: PrinterColumn[];
   /** Longest metadata.name this kind accepts (its children derive their names and labels from it). */
   maxNameLength: number;
-  /** Pattern metadata.name must match, when stricter than Kubernetes' own (e.g. an RFC 1035 label). */
-  namePattern?: RegExp;
+  /**
+   * Pattern metadata.name must match, when stricter than Kubernetes' own (e.g. an RFC 1035 label), and the
+   * refusal's words (what is expected, with an example).
+   */
+  namePattern?: { pattern: RegExp; message: string };
 }
 
 export const defineKind = <Spec extends z.ZodType, Status extends z.ZodType>(

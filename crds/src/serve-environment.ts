@@ -1,18 +1,17 @@
 /** ServeEnvironment: where and how Serves of one environment run (hermes create-environment). */
 import { z } from "zod";
-import { capacity, dnsLabel, statusBase } from "./common.ts";
+import { capacity, dnsLabel, matching, statusBase } from "./common.ts";
 import { defineKind } from "./kind.ts";
 
 export const ServeEnvironmentSpec = z
   .object({
-    domainSuffix: z
-      .string()
-      .min(1)
-      .max(200)
-      .regex(/^\.?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/)
-      .describe(
-        "Domain appended to serve hosts, e.g. .local gives iris-classifier.local (hermes --domain-suffix).",
-      ),
+    domainSuffix: matching(
+      z.string().min(1).max(200),
+      /^\.?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/,
+      "must be a DNS domain in lower case, optionally starting with '.', e.g. .local or .models.example.com",
+    ).describe(
+      "Domain appended to serve hosts, e.g. .local gives iris-classifier.local (hermes --domain-suffix).",
+    ),
     clusterName: z
       .string()
       .min(1)
@@ -27,18 +26,20 @@ export const ServeEnvironmentSpec = z
       .optional()
       .describe("IngressClass for serve endpoints; no Ingress is made when unset."),
     defaultCapacity: capacity("on-demand"),
-    mlflowTrackingURI: z
-      .string()
-      .max(2048)
-      .regex(/^https?:\/\//)
+    mlflowTrackingURI: matching(
+      z.string().max(2048),
+      /^https?:\/\//,
+      "must be an http:// or https:// URL, e.g. http://mlflow.mlflow.svc:5000",
+    )
       .optional()
       .describe(
         "MLflow tracking server that resolves models:/ and mlflow-artifacts:/ URIs for this environment.",
       ),
-    featureServerURL: z
-      .string()
-      .max(2048)
-      .regex(/^https?:\/\//)
+    featureServerURL: matching(
+      z.string().max(2048),
+      /^https?:\/\//,
+      "must be an http:// or https:// URL, e.g. http://feature-server.darwin.svc:8080",
+    )
       .optional()
       .describe("Feature server the environment's models read online features from."),
   })
@@ -47,7 +48,15 @@ export const ServeEnvironmentSpec = z
   );
 
 export const ServeEnvironmentStatus = z
-  .object({ ...statusBase })
+  .object({
+    serves: z
+      .array(z.string().describe("namespace/name of a Serve."))
+      .max(1000)
+      .optional()
+      .describe("The Serves deployed into this environment, as namespace/name."),
+    serveCount: z.number().int().min(0).optional().describe("How many Serves use this environment."),
+    ...statusBase,
+  })
   .describe("Observed state of the environment.");
 
 export const ServeEnvironment = defineKind({
@@ -70,5 +79,6 @@ export const ServeEnvironment = defineKind({
       description: "Namespace of its Serves.",
     },
     { name: "Cluster", type: "string", jsonPath: ".spec.clusterName", description: "Cluster name." },
+    { name: "Serves", type: "integer", jsonPath: ".status.serveCount", description: "Serves using it." },
   ],
 });

@@ -1,6 +1,6 @@
 /** Serve: a deployed model behind an HTTP endpoint, what `hermes create-serve` + `deploy-model` describe. */
 import { z } from "zod";
-import { capacity, cel, cores, dnsLabel, keyValue, listMap, memory, statusBase } from "./common.ts";
+import { cel, cores, dnsLabel, imageRef, keyValue, listMap, matching, memory, statusBase } from "./common.ts";
 import { defineKind } from "./kind.ts";
 
 /** Model URIs a Serve resolves through MLflow, or loads directly from S3. */
@@ -22,13 +22,13 @@ export const ServeSpec = cel(
       description: z.string().max(1024).optional().describe("What the model serves (hermes --description)."),
       model: z
         .object({
-          uri: z
-            .string()
-            .max(2048)
-            .regex(MODEL_URI)
-            .describe(
-              "Model to serve: models:/<name>@<alias>, models:/<name>/<version>, mlflow-artifacts:/<path>, runs:/<run>/<path> or s3://<bucket>/<key>.",
-            ),
+          uri: matching(
+            z.string().max(2048),
+            MODEL_URI,
+            "must be a model URI: models:/<name>@<alias>, models:/<name>/<version>, mlflow-artifacts:/<path>, runs:/<run id>/<path> or s3://<bucket>/<key>, e.g. models:/iris@champion",
+          ).describe(
+            "Model to serve: models:/<name>@<alias>, models:/<name>/<version>, mlflow-artifacts:/<path>, runs:/<run>/<path> or s3://<bucket>/<key>.",
+          ),
         })
         .optional()
         .describe(
@@ -41,7 +41,12 @@ export const ServeSpec = cel(
         })
         .default({ cores: 1, memory: "2Gi" })
         .describe("Resources per replica (hermes --cores, --memory)."),
-      capacity: capacity("on-demand"),
+      capacity: z
+        .enum(["spot", "on-demand"])
+        .optional()
+        .describe(
+          "Capacity class of the nodes to run on: spot (cheaper, may be reclaimed) or on-demand; unset takes the environment's defaultCapacity (status.capacity shows the one in effect).",
+        ),
       replicas: cel(
         z
           .object({
@@ -75,10 +80,7 @@ export const ServeSpec = cel(
           fieldPath: ".min",
         },
       ),
-      image: z
-        .string()
-        .min(1)
-        .max(512)
+      image: imageRef()
         .optional()
         .describe(
           "Serving image to run; by default the environment's runtime image. Exclusive with artifactBuildRef.",
@@ -129,6 +131,26 @@ export const ServeSpec = cel(
   },
 );
 
+/** What one rollout serves: the pinned model and the pods' image, resources and placement. */
+const revision = z
+  .object({
+    number: z.number().int().min(1).describe("Revision number."),
+    modelURI: z.string().describe("Pinned model URI served, e.g. models:/iris/3 for models:/iris@champion."),
+    modelVersion: z.string().optional().describe("Registered model version, when the model is registered."),
+    image: z.string().describe("Image of the model server."),
+    cores: z.number().describe("CPU cores per replica."),
+    memory: z.string().describe("Memory per replica (a Kubernetes quantity)."),
+    capacity: z.enum(["spot", "on-demand"]).describe("Capacity class of the nodes."),
+    createdAt: z.string().describe("When the revision started rolling out (RFC 3339)."),
+    availableAt: z
+      .string()
+      .optional()
+      .describe(
+        "When all its replicas first became available (RFC 3339); unset while rolling out or failed.",
+      ),
+  })
+  .describe("One revision of a Serve.");
+
 export const ServeStatus = z
   .object({
     phase: z
@@ -159,7 +181,15 @@ export const ServeStatus = z
       .int()
       .min(0)
       .optional()
-      .describe("Increments on every change that rolls out new pods."),
+      .describe("Number of the current revision; increments on every change that rolls out new pods."),
+    capacity: z
+      .enum(["spot", "on-demand"])
+      .optional()
+      .describe("Capacity class in effect: spec.capacity, or the environment's defaultCapacity."),
+    currentRevision: revision.optional().describe("The revision last rolled out (serving once available)."),
+    previousRevision: revision
+      .optional()
+      .describe("The revision before it that was available; hermes rollback returns to it."),
     ...statusBase,
   })
   .describe("Observed state of the serve.");
@@ -176,7 +206,11 @@ export const Serve = defineKind({
   status: ServeStatus,
   // The name becomes a Service name and a host label: an RFC 1035 label of at most 63 characters.
   maxNameLength: 63,
-  namePattern: /^[a-z]([-a-z0-9]*[a-z0-9])?$/,
+  namePattern: {
+    pattern: /^[a-z]([-a-z0-9]*[a-z0-9])?$/,
+    message:
+      "the name of a Serve becomes a host name: lower-case letters, digits and '-', starting with a letter and ending with a letter or digit, e.g. iris-classifier",
+  },
   printerColumns: [
     { name: "Env", type: "string", jsonPath: ".spec.environment", description: "Environment." },
     { name: "Type", type: "string", jsonPath: ".spec.type", description: "Backend." },

@@ -3,8 +3,8 @@
  * the operator reads, so one set of endpoints configures both). Every error names the variable.
  */
 import { z } from "zod";
+import { featureStoreConfig } from "../../controllers/feature-group/config.ts";
 import { DNS_LABEL } from "../../crds/src/index.ts";
-import { operatorConfig } from "../../operator/config.ts";
 
 export const featureServerConfig = z
   .strictObject({
@@ -29,7 +29,7 @@ export const featureServerConfig = z
       .default(10)
       .describe("How long token reviews and access decisions are reused."),
     logLevel: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
-    cassandra: operatorConfig.shape.featureStore.unwrap().shape.cassandra,
+    cassandra: featureStoreConfig.unwrap().shape.cassandra,
   })
   .describe("Configuration of the feature server.");
 

@@ -1,4 +1,5 @@
 // @testbed control data
+
 /**
  * The feature server against the real testbed: the FeatureGroup controller makes the tables, rows are
  * written the way writers write them (with the event time as the write timestamp), and both routes read
@@ -16,19 +17,9 @@ import type { Client as CassandraClient } from "cassandra-driver";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { keyspaceName, tableName } from "../../controllers/feature-group/names.ts";
 import { FEATURE_GROUPS } from "../../controllers/feature-group/reconciler.ts";
-import {
-  dropTestStores,
-  groupStatus,
-  sampleFeatureGroup,
-  startFeatureGroupOperator,
-  testCassandra,
-  testStoreConfig,
-  waitForReady,
-} from "../../controllers/feature-group/testing.ts";
 import { findCondition } from "../../operator/conditions.ts";
 import type { KubeClient } from "../../operator/kube-client.ts";
 import {
-  createNamespace,
   createObject,
   mergePatch,
   type TestManager,
@@ -37,6 +28,17 @@ import {
   testLogger,
   waitFor,
 } from "../../operator/testing/testbed.ts";
+import {
+  adminToken,
+  dropTestStores,
+  groupStatus,
+  sampleFeatureGroup,
+  startFeatureGroupOperator,
+  testCassandra,
+  testStoreConfig,
+  waitForReady,
+} from "../../test-e2e/support/feature-store.ts";
+import { createNamespace } from "../../test-e2e/support/fixture.ts";
 import { featureServerConfig } from "./config.ts";
 import { type RunningFeatureServer, startFeatureServer } from "./server.ts";
 
@@ -53,7 +55,7 @@ let nsB: string;
 let operator: TestManager;
 let server: RunningFeatureServer;
 let cassandra: CassandraClient;
-let adminToken: string;
+let admin: string;
 let readerA: string;
 let readerB: string;
 
@@ -73,7 +75,7 @@ interface Answer {
 async function post(
   path: string,
   body: unknown,
-  { token = adminToken, namespace, raw }: { token?: string | null; namespace?: string; raw?: string } = {},
+  { token = admin, namespace, raw }: { token?: string | null; namespace?: string; raw?: string } = {},
 ): Promise<Answer> {
   const headers: Record<string, string> = { "content-type": "application/json" };
   if (token) headers.authorization = `Bearer ${token}`;
@@ -149,7 +151,7 @@ const seedCall = {
 
 beforeAll(async () => {
   client = testbedClient();
-  adminToken = client.kubeConfig.getCurrentUser()?.token ?? "";
+  admin = adminToken();
   nsA = await createNamespace(client, "fs-srv-a");
   nsB = await createNamespace(client, "fs-srv-b");
   cassandra = testCassandra();

@@ -2,78 +2,41 @@
  * KubeAuth's answers and cache, with a stand-in for the apiserver's TokenReview and SubjectAccessReview
  * endpoints (kube-auth.int.test.ts runs the same plugin against the real apiserver with RBAC).
  */
-import http from "node:http";
-import type { AddressInfo } from "node:net";
-import { KubeConfig } from "@kubernetes/client-node";
 import { Registry } from "prom-client";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { KubeClient } from "../kube-client.ts";
+import type { KubeClient } from "../kube-client.ts";
 import { silentLogger } from "../logger.ts";
+import { type SeenRequest, StandInBusyApiserver } from "../testing/busy-apiserver.ts";
 import type { ErrorBody } from "./errors.ts";
 import { KubeAuth } from "./kube-auth.ts";
 import { buildService } from "./service.ts";
 
-/** Answers reviews: token "alice-token" is alice, who may get things in namespace team-a only. */
-class StandInReviewApiserver {
-  readonly reviews: Array<{ kind: string; spec: Record<string, unknown> }> = [];
-  private readonly server = http.createServer((req, res) => {
-    let text = "";
-    req.on("data", (chunk: Buffer) => {
-      text += chunk.toString();
-    });
-    req.on("end", () => {
-      const review = JSON.parse(text) as { kind: string; spec: Record<string, unknown> };
-      this.reviews.push(review);
-      res.setHeader("content-type", "application/json");
-      if (review.kind === "TokenReview") {
-        const alice = review.spec.token === "alice-token";
-        const status = alice
-          ? { authenticated: true, user: { username: "alice", uid: "u-1", groups: ["team-a-users"] } }
-          : { authenticated: false, error: "token has expired" };
-        res.end(JSON.stringify({ ...review, status }));
-        return;
-      }
-      const attributes = review.spec.resourceAttributes as { namespace?: string; verb: string };
-      const allowed = attributes.namespace === "team-a" && attributes.verb === "get";
-      res.end(
-        JSON.stringify({ ...review, status: { allowed, ...(!allowed && { reason: "no RBAC rule" }) } }),
-      );
-    });
-  });
-
-  private port = 0;
-
-  async start(): Promise<KubeClient> {
-    await this.listen();
-    const port = this.port;
-    const config = new KubeConfig();
-    config.loadFromOptions({
-      clusters: [{ name: "stand-in", server: `http://127.0.0.1:${port}`, skipTLSVerify: true }],
-      users: [{ name: "stand-in", token: "operator" }],
-      contexts: [{ name: "stand-in", cluster: "stand-in", user: "stand-in" }],
-      currentContext: "stand-in",
-    });
-    return new KubeClient(config);
+/** Answers reviews like the apiserver: token "alice-token" is alice, who may get things in team-a only. */
+function review(request: SeenRequest): unknown {
+  const body = JSON.parse(request.body) as { kind: string; spec: Record<string, unknown> };
+  if (body.kind === "TokenReview") {
+    const alice = body.spec.token === "alice-token";
+    const status = alice
+      ? { authenticated: true, user: { username: "alice", uid: "u-1", groups: ["team-a-users"] } }
+      : { authenticated: false, error: "token has expired" };
+    return { ...body, status };
   }
-
-  /** Listens (again, on the same port after a stop). */
-  async listen(): Promise<void> {
-    await new Promise<void>((resolve) => this.server.listen(this.port, "127.0.0.1", resolve));
-    this.port = (this.server.address() as AddressInfo).port;
-  }
-
-  async stop(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-  }
+  const attributes = body.spec.resourceAttributes as { namespace?: string; verb: string };
+  const allowed = attributes.namespace === "team-a" && attributes.verb === "get";
+  return { ...body, status: { allowed, ...(!allowed && { reason: "no RBAC rule" }) } };
 }
 
-let apiserver: StandInReviewApiserver;
+/** The reviews the service asked for. */
+const reviews = () =>
+  apiserver.seen.map((r) => JSON.parse(r.body) as { kind: string; spec: Record<string, unknown> });
+
+let apiserver: StandInBusyApiserver;
 let client: KubeClient;
 beforeEach(async () => {
-  apiserver = new StandInReviewApiserver();
-  client = await apiserver.start();
+  apiserver = new StandInBusyApiserver(review);
+  // No retries: the 503 test below wants the failure itself.
+  client = await apiserver.start({ attempts: 1, maxDelayMs: 0 });
 });
 afterEach(async () => {
   client.close();
@@ -112,7 +75,7 @@ describe("KubeAuth", () => {
     const res = await app.inject(fetch("team-a", "alice-token"));
     expect(res.statusCode).toBe(200);
     expect(res.json()).toEqual({ user: "alice" });
-    const access = apiserver.reviews.find((r) => r.kind === "SubjectAccessReview");
+    const access = reviews().find((r) => r.kind === "SubjectAccessReview");
     expect(access?.spec).toEqual({
       user: "alice",
       uid: "u-1",
@@ -135,7 +98,7 @@ describe("KubeAuth", () => {
     const { error } = res.json<ErrorBody>();
     expect(error.code).toBe("UNAUTHENTICATED");
     expect(error.message).toContain("Authorization: Bearer <token>");
-    expect(apiserver.reviews).toEqual([]);
+    expect(apiserver.seen).toEqual([]);
   });
 
   it("answers 401 with the apiserver's reason for a token it rejects", async () => {
@@ -163,29 +126,27 @@ describe("KubeAuth", () => {
     const app = await featureService(auth);
     await Promise.all([1, 2, 3].map(() => app.inject(fetch("team-a", "alice-token"))));
     await app.inject(fetch("team-a", "alice-token"));
-    expect(apiserver.reviews.map((r) => r.kind)).toEqual(["TokenReview", "SubjectAccessReview"]);
+    expect(reviews().map((r) => r.kind)).toEqual(["TokenReview", "SubjectAccessReview"]);
     await new Promise((resolve) => setTimeout(resolve, 250)); // the TTL itself is what is tested
     await app.inject(fetch("team-a", "alice-token"));
-    expect(apiserver.reviews).toHaveLength(4);
+    expect(apiserver.seen).toHaveLength(4);
   });
 
   it("keeps at most cacheMaxEntries tokens", async () => {
     const auth = new KubeAuth({ client, cacheMaxEntries: 2 });
     for (const token of ["t1", "t2", "t3", "t1"]) await auth.authenticate(token);
     // t1 was evicted by t3, so it was reviewed twice.
-    expect(apiserver.reviews.filter((r) => r.spec.token === "t1")).toHaveLength(2);
+    expect(reviews().filter((r) => r.spec.token === "t1")).toHaveLength(2);
   });
 
-  it("answers 503 when the apiserver cannot be reached, and does not keep that answer", async () => {
-    const auth = new KubeAuth({ client });
-    const app = await featureService(auth);
-    await apiserver.stop();
+  it("answers 503 when the apiserver cannot answer, and does not keep that answer", async () => {
+    const app = await featureService(new KubeAuth({ client }));
+    apiserver.busy = [{ code: 500 }];
     const res = await app.inject(fetch("team-a", "alice-token"));
     expect(res.statusCode).toBe(503);
     expect(res.json<ErrorBody>().error.message).toContain(
       "could not check the request with the Kubernetes API",
     );
-    await apiserver.listen();
     expect((await app.inject(fetch("team-a", "alice-token"))).statusCode).toBe(200);
   });
 });

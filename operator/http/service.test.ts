@@ -155,7 +155,7 @@ describe("buildService: probes and metrics", () => {
     expect(res.body).toBe("shutting down");
   });
 
-  it("names each readiness check that fails, including one that throws", async () => {
+  it("names each readiness check that fails, including one that throws and one that never answers", async () => {
     let cassandra: Probe = { ok: false, detail: "no connection to 127.0.0.1:29042" };
     const app = await orderService({
       readiness: [
@@ -167,12 +167,13 @@ describe("buildService: probes and metrics", () => {
             throw new Error("FeatureGroup cache not synced");
           },
         },
+        { name: "kafka-admin", check: () => new Promise<Probe>(() => {}), timeoutMs: 50 },
       ],
     });
     const res = await app.inject({ method: "GET", url: "/readyz" });
     expect(res.statusCode).toBe(503);
     expect(res.body).toBe(
-      "cassandra: no connection to 127.0.0.1:29042\nschemas: check failed: FeatureGroup cache not synced",
+      "cassandra: no connection to 127.0.0.1:29042\nschemas: check failed: FeatureGroup cache not synced\nkafka-admin: no answer within 50 ms",
     );
     cassandra = { ok: true, detail: "" };
     expect((await app.inject({ method: "GET", url: "/readyz" })).body).toContain("schemas:");
@@ -226,7 +227,12 @@ describe("buildService: OpenAPI", () => {
     });
     const ui = await app.inject({ method: "GET", url: "/docs" });
     expect(ui.statusCode).toBe(200);
-    expect(ui.body).toContain("swagger-ui");
+    // Every asset the page loads is served by the service itself (nothing from a CDN).
+    const assets = [...ui.body.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1] ?? "");
+    expect(assets).toContain("/docs/static/swagger-ui-bundle.js");
+    for (const asset of assets) {
+      expect((await app.inject({ method: "GET", url: asset })).statusCode, asset).toBe(200);
+    }
   });
 });
 

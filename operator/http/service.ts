@@ -39,10 +39,15 @@ export interface Probe {
   detail: string;
 }
 
-/** One named condition of readiness (`informers`, `cassandra`...); /readyz lists the ones failing. */
+/**
+ * One named condition of readiness (`informers`, `cassandra`...); /readyz lists the ones failing. A check
+ * that throws or takes longer than its timeout counts as failing.
+ */
 export interface ReadinessCheck {
   name: string;
   check: () => Probe | Promise<Probe>;
+  /** @default 2000 */
+  timeoutMs?: number;
 }
 
 export interface ServiceOptions {
@@ -180,10 +185,20 @@ function registerProbes(app: Service, options: ServiceOptions): void {
   });
 }
 
+/** A probe must answer quickly: a hung dependency must not hang /readyz with it. */
+const CHECK_TIMEOUT_MS = 2_000;
+
 async function runCheck(check: ReadinessCheck): Promise<Probe> {
+  const ms = check.timeoutMs ?? CHECK_TIMEOUT_MS;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<Probe>((resolve) => {
+    timer = setTimeout(() => resolve({ ok: false, detail: `no answer within ${ms} ms` }), ms);
+  });
   try {
-    return await check.check();
+    return await Promise.race([Promise.resolve().then(check.check), timeout]);
   } catch (error) {
     return { ok: false, detail: `check failed: ${(error as Error).message}` };
+  } finally {
+    clearTimeout(timer);
   }
 }

@@ -1,18 +1,15 @@
 /**
- * Helpers for the operator's integration tests against the testbed apiserver: a client, the Darwin CRDs,
- * a namespace per test, polling for conditions, counting the operator's requests, and an in-process
- * manager.
+ * Helpers for the operator's integration tests against the testbed apiserver: a client, the test kind,
+ * reading and writing objects, polling for conditions, counting the operator's requests, and an in-process
+ * manager. Setup and teardown (namespace, operators, cleanup) are test-e2e/support/fixture.ts.
  */
 import { execFileSync } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Logger } from "pino";
-import { parse as parseYaml } from "yaml";
-import { ChronosTransformer } from "../../crds/src/index.ts";
+import { API_VERSION, ChronosTransformer, GROUP } from "../../crds/src/index.ts";
 import { loadTestbedEnv } from "../../test-e2e/support/testbed-env.ts";
 import { waitFor } from "../../test-e2e/support/wait.ts";
 import { isNotFound } from "../api-error.ts";
-import { applyObject } from "../apply.ts";
 import { findCondition } from "../conditions.ts";
 import { type OperatorConfig, parseConfig } from "../config.ts";
 import type { ControllerDefinition } from "../controller.ts";
@@ -20,25 +17,22 @@ import { KubeClient, type RequestRecord } from "../kube-client.ts";
 import { createLogger, silentLogger } from "../logger.ts";
 import { Manager } from "../manager.ts";
 import { OperatorMetrics } from "../metrics.ts";
-import { darwinResource, type KubeObject, type ResourceType, resourcePath } from "../resource.ts";
+import { type KubeObject, type ResourceType, resourcePath, resourceType } from "../resource.ts";
 
 export { waitFor } from "../../test-e2e/support/wait.ts";
 
 export const REPO = join(import.meta.dirname, "..", "..");
-export const CHRONOS = darwinResource(ChronosTransformer);
+/** Finalizers of test controllers: `<group>/<controller name>`, as in Darwin. */
+export const FINALIZER_PREFIX = GROUP;
+/** The kind the runtime's tests reconcile (any CRD would do; this one is installed with Darwin's). */
+export const CHRONOS = resourceType(API_VERSION, ChronosTransformer);
 export const CONFIG_MAPS: ResourceType = {
   apiVersion: "v1",
   kind: "ConfigMap",
   plural: "configmaps",
   namespaced: true,
 };
-export const NAMESPACES: ResourceType = {
-  apiVersion: "v1",
-  kind: "Namespace",
-  plural: "namespaces",
-  namespaced: false,
-};
-const CRDS: ResourceType = {
+const _CRDS: ResourceType = {
   apiVersion: "apiextensions.k8s.io/v1",
   kind: "CustomResourceDefinition",
   plural: "customresourcedefinitions",
@@ -60,66 +54,6 @@ export function testbedClient(userAgent = "darwin-operator-test"): KubeClient {
 export function testLogger(): Logger {
   const level = process.env.DARWIN_TEST_LOG;
   return level ? createLogger(level as "debug") : silentLogger();
-}
-
-/** Installs (server-side applies) Darwin CRDs (by plural) and waits until they are Established. */
-export async function installCrds(client: KubeClient, plurals: string[] = [CHRONOS.plural]): Promise<void> {
-  const dir = join(REPO, "crds");
-  const names: string[] = [];
-  const wanted = (file: string) => plurals.some((p) => file === `darwin.dreamhorizon.org_${p}.yaml`);
-  for (const file of readdirSync(dir).filter(wanted)) {
-    const crd = parseYaml(readFileSync(join(dir, file), "utf8")) as KubeObject;
-    names.push(crd.metadata.name);
-    await applyObject(client, CRDS, crd, { fieldManager: "darwin-test" });
-  }
-  for (const name of names) {
-    await waitFor(`CRD ${name} Established`, async () => {
-      const crd = (await client.request({ method: "GET", path: resourcePath(CRDS, undefined, name) })) as {
-        status?: { conditions?: Array<{ type: string; status: string }> };
-      };
-      return crd.status?.conditions?.some((c) => c.type === "Established" && c.status === "True");
-    });
-  }
-}
-
-export async function createNamespace(client: KubeClient, prefix: string): Promise<string> {
-  const name = `${prefix}-${Date.now().toString(36)}-${Math.floor(Math.random() * 1e4)}`;
-  await client.request({
-    method: "POST",
-    path: resourcePath(NAMESPACES),
-    body: {
-      apiVersion: "v1",
-      kind: "Namespace",
-      metadata: { name, labels: { "darwin.dreamhorizon.org/test": "operator" } },
-    },
-  });
-  return name;
-}
-
-/**
- * Deletes a namespace's test objects (removing finalizers so nothing waits on a stopped operator) and the
- * namespace itself. The control tier has no namespace controller, so the namespace stays Terminating;
- * its name is unique, so that harms nothing.
- */
-export async function deleteNamespace(client: KubeClient, namespace: string): Promise<void> {
-  const list = (await client.request({ method: "GET", path: resourcePath(CHRONOS, namespace) })) as {
-    items: KubeObject[];
-  };
-  for (const item of list.items) {
-    const path = resourcePath(CHRONOS, namespace, item.metadata.name);
-    await client
-      .request({
-        method: "PATCH",
-        path,
-        contentType: "application/merge-patch+json",
-        body: { metadata: { finalizers: null } },
-      })
-      .catch(() => undefined);
-    await client.request({ method: "DELETE", path }).catch(() => undefined);
-  }
-  await client
-    .request({ method: "DELETE", path: resourcePath(NAMESPACES, undefined, namespace) })
-    .catch(() => undefined);
 }
 
 export async function getObject(
@@ -199,7 +133,6 @@ export function testConfig(namespace: string, overrides: Record<string, unknown>
     shutdownTimeoutSeconds: 5,
     leaderElection: { enabled: false },
     http: { port: 0, host: "127.0.0.1" },
-    webhook: { enabled: false },
     watch: { maxBackoffSeconds: 1 },
     ...overrides,
   });
@@ -212,12 +145,18 @@ export interface TestManager {
   stop(): Promise<void>;
 }
 
-/** A manager running `controllers` in this process, against the testbed. */
+/**
+ * A manager running `controllers` in this process, against the testbed: as the admin, or as whoever
+ * `kubeconfig` names (a service account, to test its RBAC).
+ */
 export async function startManager(
   controllers: ControllerDefinition[],
   config: OperatorConfig,
+  options: { kubeconfig?: string } = {},
 ): Promise<TestManager> {
-  const client = testbedClient("darwin-operator");
+  const client = options.kubeconfig
+    ? KubeClient.load({ kubeconfig: options.kubeconfig, userAgent: "darwin-operator" })
+    : testbedClient("darwin-operator");
   const metrics = new OperatorMetrics({ processMetrics: false });
   const manager = new Manager({
     client,
@@ -225,6 +164,7 @@ export async function startManager(
     log: testLogger(),
     metrics,
     identity: `test_${process.pid}`,
+    finalizerPrefix: FINALIZER_PREFIX,
   });
   for (const controller of controllers) manager.register(controller);
   await manager.start();

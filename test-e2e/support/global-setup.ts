@@ -3,7 +3,8 @@
  * hands the endpoints to the tests through process.env. A test file declares what it needs in a comment
  * line near its top: `// @testbed control`, `// @testbed cluster`, `// @testbed data` (several allowed).
  * Files without one get the control plane. The testbed stays up afterwards for fast re-runs; stop it with
- * `npm run testbed down`.
+ * `npm run testbed down`. The operator `hack/up` started is stopped while the tests run and started again
+ * afterwards, so the platform is left as the tests found it.
  */
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -44,12 +45,19 @@ export function tiersFor(files: readonly string[]): string[] {
   return [...tiers];
 }
 
-export default async function setup(project: TestProject): Promise<void> {
+/** Whether `hack/testbed status` output shows a component ready. */
+export function isReady(status: string, component: string): boolean {
+  return new RegExp(`^${component}\\s+ready\\b`, "m").test(status);
+}
+
+export default async function setup(project: TestProject): Promise<(() => void) | undefined> {
   const { testFiles } = await project.globTestFiles(cliFilters());
-  if (testFiles.length === 0) return;
+  if (testFiles.length === 0) return undefined;
   const tiers = tiersFor(testFiles);
   const testbed = (...args: string[]) =>
     execFileSync(join(REPO, "hack", "testbed"), args, { cwd: REPO, stdio: "inherit" });
+  const status = execFileSync(join(REPO, "hack", "testbed"), ["status"], { cwd: REPO, encoding: "utf8" });
+  const operatorWasRunning = isReady(status, "darwin_operator");
   testbed("up", ...tiers);
   // Tests start the operators and webhooks they need; the one hack/up leaves running would judge their
   // objects with its own webhooks, so it stops, and its webhook configuration goes with it (the apiserver
@@ -76,4 +84,8 @@ export default async function setup(project: TestProject): Promise<void> {
       },
     );
   }
+  // teardown: the platform hack/up started (operator and webhooks) runs again, as before the tests
+  return () => {
+    if (operatorWasRunning) testbed("up", "darwin_operator");
+  };
 }

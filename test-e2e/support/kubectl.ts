@@ -41,15 +41,3 @@ export async function kubectlOk(args: readonly string[], input?: string | object
     throw new Error(`kubectl ${args.join(" ")} failed (${result.code}): ${result.stderr}`);
   return result.stdout;
 }
-
-/** A namespace of its own for one test file. */
-export async function createNamespace(prefix: string, labels: Record<string, string> = {}): Promise<string> {
-  const name = `${prefix}-${Date.now().toString(36)}-${Math.floor(Math.random() * 1e4)}`;
-  await kubectlOk(["apply", "-f", "-"], { apiVersion: "v1", kind: "Namespace", metadata: { name, labels } });
-  return name;
-}
-
-/** Deletes a test namespace without waiting for its finalizers. */
-export async function deleteNamespace(name: string): Promise<void> {
-  await kubectl(["delete", "namespace", name, "--wait=false", "--ignore-not-found"]);
-}

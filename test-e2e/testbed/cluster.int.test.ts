@@ -7,9 +7,10 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { createNamespace, deleteNamespace, kubectl, kubectlOk } from "../support/kubectl.ts";
+import { useTestbed } from "../support/fixture.ts";
+import { kubectl, kubectlOk } from "../support/kubectl.ts";
 import { requireEnv } from "../support/testbed-env.ts";
 import { waitFor } from "../support/wait.ts";
 
@@ -21,13 +22,11 @@ interface Pod {
 
 const SPOT = "darwin.dreamhorizon.org/capacity";
 
+const tb = useTestbed({ namespace: "cluster" });
 let ns = "";
-beforeAll(async () => {
-  ns = await createNamespace("cluster");
-});
-afterAll(async () => {
-  await kubectl(["delete", "deployment,raycluster", "--all", "-n", ns, "--wait=false"]);
-  await deleteNamespace(ns);
+beforeAll(() => {
+  ns = tb.namespace;
+  tb.defer(() => kubectl(["delete", "deployment,raycluster", "--all", "-n", ns, "--wait=false"]));
 });
 
 async function pods(selector: string): Promise<Pod[]> {

@@ -3,9 +3,10 @@
  * and a ClusterIP Service, on on-demand capacity so a notebook is not reclaimed with a spot node. The
  * notebook reaches Ray through the Ray client port of the head Service. Pure.
  */
-import type { KubeObject } from "../../../operator/resource.ts";
-import type { DarwinRuntimeSpec } from "../../../webhooks/index.ts";
+import type { V1Deployment, V1Service } from "@kubernetes/client-node";
+import type { DarwinRuntimeSpec } from "../../../api/validation/index.ts";
 import { dns1035Name } from "../../shared/names.ts";
+import type { Rendered } from "../../shared/rendered.ts";
 import { DEPLOYMENTS, SERVICES } from "../../shared/resource-types.ts";
 import {
   type ClusterInput,
@@ -31,23 +32,16 @@ function selector(cluster: ClusterInput): Record<string, string> {
   };
 }
 
-export interface JupyterOptions {
-  /**
-   * Requests and limits of the Jupyter container; the notebook's heavy work runs on the Ray cluster.
-   * @default { cpu: "500m", memory: "1Gi" }
-   */
-  resources?: { cpu: string; memory: string };
-}
+/** Requests and limits of the Jupyter container; the notebook's heavy work runs on the Ray cluster. */
+const JUPYTER_RESOURCES = { cpu: "500m", memory: "1Gi" };
 
 export function renderJupyterDeployment(
   cluster: ClusterInput,
   runtime: DarwinRuntimeSpec,
-  options: JupyterOptions = {},
-): KubeObject {
+): Rendered<V1Deployment> {
   const name = jupyterName(cluster.metadata.name);
   const labels = { ...clusterLabels(cluster), ...selector(cluster) };
   const annotations = clusterAnnotations(cluster);
-  const amounts = options.resources ?? { cpu: "500m", memory: "1Gi" };
   const rayAddress = `ray://${headServiceName(cluster.metadata.name)}:${HEAD_PORTS.client}`;
   return {
     apiVersion: DEPLOYMENTS.apiVersion,
@@ -73,7 +67,7 @@ export function renderJupyterDeployment(
               args: ["--ip=0.0.0.0", `--port=${JUPYTER_PORT}`, "--no-browser"],
               ports: [{ name: "http", containerPort: JUPYTER_PORT, protocol: "TCP" }],
               env: [{ name: "RAY_ADDRESS", value: rayAddress }, ...packageEnv(cluster.spec)],
-              resources: { requests: { ...amounts }, limits: { ...amounts } },
+              resources: { requests: { ...JUPYTER_RESOURCES }, limits: { ...JUPYTER_RESOURCES } },
             },
           ],
           ...placement("on-demand"),
@@ -83,7 +77,7 @@ export function renderJupyterDeployment(
   };
 }
 
-export function renderJupyterService(cluster: ClusterInput): KubeObject {
+export function renderJupyterService(cluster: ClusterInput): Rendered<V1Service> {
   return {
     apiVersion: SERVICES.apiVersion,
     kind: SERVICES.kind,

@@ -2,44 +2,7 @@ import { describe, expect, it } from "vitest";
 import { cluster, RUNTIME } from "../fixtures.ts";
 import { headServiceName, rayClusterName, renderRayCluster } from "./ray-cluster.ts";
 
-type Rendered = {
-  metadata: {
-    name: string;
-    namespace?: string;
-    labels: Record<string, string>;
-    annotations?: Record<string, string>;
-  };
-  spec: {
-    rayVersion: string;
-    enableInTreeAutoscaling: boolean;
-    suspend: boolean;
-    headGroupSpec: {
-      rayStartParams: Record<string, string>;
-      template: { spec: PodSpec };
-    };
-    workerGroupSpecs: Array<{
-      groupName: string;
-      replicas?: number;
-      minReplicas: number;
-      maxReplicas: number;
-      template: { metadata: { labels: Record<string, string> }; spec: PodSpec };
-    }>;
-  };
-};
-type PodSpec = {
-  containers: Array<{
-    name: string;
-    image: string;
-    ports?: Array<{ name: string; containerPort: number }>;
-    resources: { requests: Record<string, string>; limits: Record<string, string> };
-    env?: Array<{ name: string; value: string }>;
-  }>;
-  nodeSelector: Record<string, string>;
-  tolerations?: unknown[];
-};
-
-const render = (...args: Parameters<typeof renderRayCluster>) =>
-  renderRayCluster(...args) as unknown as Rendered;
+const render = renderRayCluster;
 
 describe("renderRayCluster", () => {
   it("renders the head and worker groups from the spec and the runtime", () => {
@@ -53,7 +16,7 @@ describe("renderRayCluster", () => {
     expect(rc.spec).toMatchObject({ rayVersion: "2.37.0", enableInTreeAutoscaling: true, suspend: false });
     const head = rc.spec.headGroupSpec;
     expect(head.rayStartParams).toEqual({ "dashboard-host": "0.0.0.0", "num-cpus": "0" });
-    const [container] = head.template.spec.containers;
+    const [container] = head.template.spec?.containers ?? [];
     expect(container?.name).toBe("ray-head");
     expect(container?.image).toBe("rayproject/ray:2.37.0-py310");
     expect(container?.ports?.map((p) => [p.name, p.containerPort])).toEqual([
@@ -68,11 +31,11 @@ describe("renderRayCluster", () => {
     });
     const [group] = rc.spec.workerGroupSpecs;
     expect(group).toMatchObject({ groupName: "default", minReplicas: 1, maxReplicas: 2 });
-    expect(group?.template.spec.containers[0]).toMatchObject({
+    expect(group?.template.spec?.containers[0]).toMatchObject({
       name: "ray-worker",
       resources: { requests: { cpu: "2", memory: "4Gi" }, limits: { cpu: "2", memory: "4Gi" } },
     });
-    expect(group?.template.metadata.labels["darwin.dreamhorizon.org/cluster"]).toBe("housing-project");
+    expect(group?.template.metadata?.labels?.["darwin.dreamhorizon.org/cluster"]).toBe("housing-project");
   });
 
   it.each([
@@ -96,7 +59,7 @@ describe("renderRayCluster", () => {
     expect(render(cluster({}, { name }), RUNTIME).metadata.name).toBe(rc.metadata.name);
     expect(rayClusterName(`${name.slice(0, -1)}z`)).not.toBe(rc.metadata.name);
     // The label keeps the full DarwinCluster name; the head Service name stays a DNS label.
-    expect(rc.metadata.labels["darwin.dreamhorizon.org/cluster"]).toBe(name);
+    expect(rc.metadata.labels?.["darwin.dreamhorizon.org/cluster"]).toBe(name);
     expect(headServiceName(name).length).toBeLessThanOrEqual(63);
   });
 
@@ -119,8 +82,8 @@ describe("renderRayCluster", () => {
 
   it("puts the head on on-demand capacity by default", () => {
     const pod = render(cluster(), RUNTIME).spec.headGroupSpec.template.spec;
-    expect(pod.nodeSelector).toEqual({ "darwin.dreamhorizon.org/capacity": "on-demand" });
-    expect(pod.tolerations).toBeUndefined();
+    expect(pod?.nodeSelector).toEqual({ "darwin.dreamhorizon.org/capacity": "on-demand" });
+    expect(pod?.tolerations).toBeUndefined();
   });
 
   it("starts each group at minPods on creation and keeps the autoscaler's replicas afterwards", () => {
@@ -158,11 +121,11 @@ describe("renderRayCluster", () => {
       }),
       RUNTIME,
     );
-    expect(rc.spec.headGroupSpec.template.spec.containers[0]?.resources.limits).toEqual({
+    expect(rc.spec.headGroupSpec.template.spec?.containers[0]?.resources?.limits).toEqual({
       cpu: "0.5",
       memory: "2Gi",
     });
-    expect(rc.spec.workerGroupSpecs[0]?.template.spec.containers[0]?.resources.limits).toEqual({
+    expect(rc.spec.workerGroupSpecs[0]?.template.spec?.containers[0]?.resources?.limits).toEqual({
       cpu: "8",
       memory: "1536Mi",
       "nvidia.com/gpu": "1",
@@ -178,15 +141,15 @@ describe("renderRayCluster", () => {
       { name: "DARWIN_RUNTIME_ENV", value: '{"pip":["xgboost==2.1.1","pandas"]}' },
       { name: "DARWIN_MAVEN_PACKAGES", value: "org.a:b:1.0" },
     ];
-    expect(rc.spec.headGroupSpec.template.spec.containers[0]?.env).toEqual(env);
-    expect(rc.spec.workerGroupSpecs[0]?.template.spec.containers[0]?.env).toEqual(env);
-    expect(render(cluster(), RUNTIME).spec.headGroupSpec.template.spec.containers[0]?.env).toBeUndefined();
+    expect(rc.spec.headGroupSpec.template.spec?.containers[0]?.env).toEqual(env);
+    expect(rc.spec.workerGroupSpecs[0]?.template.spec?.containers[0]?.env).toEqual(env);
+    expect(render(cluster(), RUNTIME).spec.headGroupSpec.template.spec?.containers[0]?.env).toBeUndefined();
   });
 
   it("labels valid tags and keeps owner and all tags as annotations", () => {
     const rc = render(cluster({ owner: "ana@example.com", tags: ["tutorial", "cost center"] }), RUNTIME);
     expect(rc.metadata.labels).toMatchObject({ "tag.darwin.dreamhorizon.org/tutorial": "true" });
-    expect(Object.keys(rc.metadata.labels)).not.toContain("darwin.dreamhorizon.org/owner");
+    expect(Object.keys(rc.metadata.labels ?? {})).not.toContain("darwin.dreamhorizon.org/owner");
     expect(rc.metadata.annotations).toEqual({
       "darwin.dreamhorizon.org/owner": "ana@example.com",
       "darwin.dreamhorizon.org/tags": "tutorial,cost center",

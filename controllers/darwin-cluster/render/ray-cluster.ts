@@ -3,13 +3,16 @@
  * group per spec.workerGroups entry, placed on spot or on-demand nodes. Pure: the same inputs give the same
  * object.
  */
+import type { V1PodTemplateSpec, V1ResourceRequirements } from "@kubernetes/client-node";
 import type { z } from "zod";
+import { type DarwinRuntimeSpec, memoryQuantity } from "../../../api/validation/index.ts";
 import type { DarwinCluster } from "../../../crds/src/index.ts";
-import type { KubeObject } from "../../../operator/resource.ts";
-import { type DarwinRuntimeSpec, memoryQuantity } from "../../../webhooks/index.ts";
+import type { RayCluster, RayHeadGroupSpec, RayWorkerGroupSpec } from "../../shared/kuberay.ts";
 import { darwinKey, isLabelName, isLabelValue, MANAGED_BY } from "../../shared/labels.ts";
 import { dns1035Name } from "../../shared/names.ts";
-import { RAY_CLUSTERS } from "../../shared/resource-types.ts";
+import { CAPACITY_KEY, placement } from "../../shared/placement.ts";
+
+export { CAPACITY_KEY, placement };
 
 export type DarwinClusterSpec = z.output<typeof DarwinCluster.spec>;
 export type Capacity = DarwinClusterSpec["head"]["capacity"];
@@ -17,8 +20,6 @@ export type Capacity = DarwinClusterSpec["head"]["capacity"];
 /** KubeRay appends suffixes such as `-head-svc` to the RayCluster's name; 53 leaves room for them. */
 export const RAY_CLUSTER_NAME_MAX = 53;
 
-/** The node label and taint that mark a node's capacity class. */
-export const CAPACITY_KEY = darwinKey("capacity");
 /** Carries the spec's pip packages as a Ray runtime_env (JSON) to every Ray container and to Jupyter. */
 export const RUNTIME_ENV_VAR = "DARWIN_RUNTIME_ENV";
 /** Carries the spec's Maven coordinates (comma-separated) for Spark/Java. */
@@ -88,21 +89,8 @@ export function packageEnv(spec: DarwinClusterSpec): Array<{ name: string; value
   return env;
 }
 
-/** nodeSelector and tolerations that put a pod on nodes of a capacity class. */
-export function placement(capacity: Capacity): {
-  nodeSelector: Record<string, string>;
-  tolerations?: Array<Record<string, string>>;
-} {
-  const nodeSelector = { [CAPACITY_KEY]: capacity };
-  if (capacity !== "spot") return { nodeSelector };
-  return {
-    nodeSelector,
-    tolerations: [{ key: CAPACITY_KEY, operator: "Equal", value: "spot", effect: "NoSchedule" }],
-  };
-}
-
 /** requests = limits (Guaranteed QoS: Ray sizes its object store from the limit). */
-function resources(cores: number, memory: number | string, gpus = 0) {
+function resources(cores: number, memory: number | string, gpus = 0): V1ResourceRequirements {
   const amounts: Record<string, string> = { cpu: String(cores), memory: memoryQuantity(memory) };
   if (gpus > 0) amounts["nvidia.com/gpu"] = String(gpus);
   return { requests: amounts, limits: { ...amounts } };
@@ -112,15 +100,15 @@ export function renderRayCluster(
   cluster: ClusterInput,
   runtime: DarwinRuntimeSpec,
   options: RayClusterOptions = {},
-): KubeObject {
+): RayCluster {
   const { spec } = cluster;
   const labels = clusterLabels(cluster);
   const annotations = clusterAnnotations(cluster);
   const env = packageEnv(spec);
   const hasWorkers = spec.workerGroups.some((g) => g.maxPods > 0);
-  const podMetadata = { labels: podLabels(cluster) };
+  const podMetadata: V1PodTemplateSpec["metadata"] = { labels: podLabels(cluster) };
 
-  const head = {
+  const head: RayHeadGroupSpec = {
     // With workers, tasks go to them: a busy head (GCS, dashboard, drivers) slows the whole cluster. Without
     // workers the head is the cluster and keeps its CPUs.
     rayStartParams: { "dashboard-host": "0.0.0.0", ...(hasWorkers && { "num-cpus": "0" }) },
@@ -145,33 +133,35 @@ export function renderRayCluster(
     },
   };
 
-  const workerGroupSpecs = spec.workerGroups.map((group) => ({
-    groupName: group.name,
-    replicas: options.liveReplicas?.[group.name] ?? group.minPods,
-    minReplicas: group.minPods,
-    maxReplicas: group.maxPods,
-    // Written although it is the CRD default: the list is atomic, and an apply that matches the live list
-    // exactly is recognised as a no-op and not sent.
-    numOfHosts: 1,
-    template: {
-      metadata: podMetadata,
-      spec: {
-        containers: [
-          {
-            name: "ray-worker",
-            image: runtime.image,
-            resources: resources(group.cores, group.memory, group.gpus),
-            ...(env.length > 0 && { env }),
-          },
-        ],
-        ...placement(group.capacity),
+  const workerGroupSpecs = spec.workerGroups.map(
+    (group): RayWorkerGroupSpec => ({
+      groupName: group.name,
+      replicas: options.liveReplicas?.[group.name] ?? group.minPods,
+      minReplicas: group.minPods,
+      maxReplicas: group.maxPods,
+      // Written although it is the CRD default: the list is atomic, and an apply that matches the live list
+      // exactly is recognised as a no-op and not sent.
+      numOfHosts: 1,
+      template: {
+        metadata: podMetadata,
+        spec: {
+          containers: [
+            {
+              name: "ray-worker",
+              image: runtime.image,
+              resources: resources(group.cores, group.memory, group.gpus),
+              ...(env.length > 0 && { env }),
+            },
+          ],
+          ...placement(group.capacity),
+        },
       },
-    },
-  }));
+    }),
+  );
 
   return {
-    apiVersion: RAY_CLUSTERS.apiVersion,
-    kind: RAY_CLUSTERS.kind,
+    apiVersion: "ray.io/v1",
+    kind: "RayCluster",
     metadata: {
       name: rayClusterName(cluster.metadata.name),
       ...(cluster.metadata.namespace !== undefined && { namespace: cluster.metadata.namespace }),

@@ -5,7 +5,7 @@
  */
 import { createHash } from "node:crypto";
 import type { FEATURE_TYPES } from "../../../crds/src/feature-group.ts";
-import type { OperatorConfig } from "../../../operator/config.ts";
+import type { FeatureStoreConfig } from "../config.ts";
 
 export type FeatureType = (typeof FEATURE_TYPES)[number];
 
@@ -20,7 +20,7 @@ export interface TableSchema {
   features: readonly Column[];
 }
 
-export type Replication = OperatorConfig["featureStore"]["cassandra"]["replication"];
+export type Replication = FeatureStoreConfig["cassandra"]["replication"];
 
 /** The column holding the event time of the row's newest write. */
 export const EVENT_TIME_COLUMN = "event_time";

@@ -1,0 +1,52 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { parseAllDocuments } from "yaml";
+import { darwinRoles, findRbacDrift, rbacFiles } from "./rbac.ts";
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+function writtenCopy(files: ReadonlyMap<string, string>): string {
+  const dir = mkdtempSync(join(tmpdir(), "rbac-"));
+  dirs.push(dir);
+  for (const [file, content] of files) writeFileSync(join(dir, file), content);
+  return dir;
+}
+
+describe("config/rbac", () => {
+  it("is what the controllers and the webhook declare (npm run gen:rbac)", () => {
+    expect(findRbacDrift(rbacFiles(darwinRoles()))).toEqual([]);
+  });
+
+  it("drifts when a role gains a rule, and when a role goes away", () => {
+    const roles = darwinRoles();
+    const dir = writtenCopy(rbacFiles(roles));
+    const [first, ...rest] = roles;
+    if (!first) throw new Error("no roles");
+    const widened = [
+      { ...first, rules: [...first.rules, { apiGroups: [""], resources: ["secrets"], verbs: ["list"] }] },
+      ...rest,
+    ];
+    expect(findRbacDrift(rbacFiles(widened), dir)).toEqual([
+      { file: `${first.name}.yaml`, problem: "differs" },
+    ]);
+    expect(findRbacDrift(rbacFiles(rest), dir)).toEqual([{ file: `${first.name}.yaml`, problem: "stale" }]);
+  });
+
+  it("binds every role to the operator's service account", () => {
+    const objects = [...rbacFiles(darwinRoles()).values()].flatMap((text) =>
+      parseAllDocuments(text).map((doc) => doc.toJS() as { kind: string; subjects?: unknown[] }),
+    );
+    const bindings = objects.filter((o) => o.kind.endsWith("Binding"));
+    expect(bindings.length).toBe(objects.filter((o) => o.kind.endsWith("Role")).length);
+    for (const binding of bindings) {
+      expect(binding.subjects).toEqual([
+        { kind: "ServiceAccount", name: "darwin-operator", namespace: "darwin-system" },
+      ]);
+    }
+  });
+});

@@ -1,0 +1,92 @@
+// @testbed cluster
+/**
+ * The RayCluster type Darwin renders against KubeRay's CRD as the testbed installs it: every field of the
+ * subset exists in the CRD's schema with the same type, and the apiserver accepts what the renderers
+ * produce with strict field validation (an unknown or misplaced field is an error, not silently dropped).
+ */
+import { describe, expect, it } from "vitest";
+import type { z } from "zod";
+import { type ResourceType, resourcePath } from "../../operator/resource.ts";
+import { useTestbed } from "../../test-e2e/support/fixture.ts";
+import { cluster, RUNTIME } from "../darwin-cluster/fixtures.ts";
+import { renderJupyterDeployment, renderJupyterService } from "../darwin-cluster/render/jupyter.ts";
+import { renderRayCluster } from "../darwin-cluster/render/ray-cluster.ts";
+import { rayClusterSpec } from "./kuberay.ts";
+import { DEPLOYMENTS, RAY_CLUSTERS, SERVICES } from "./resource-types.ts";
+
+interface OpenApiSchema {
+  type?: string;
+  properties?: Record<string, OpenApiSchema>;
+  items?: OpenApiSchema;
+  additionalProperties?: OpenApiSchema | boolean;
+}
+
+const tb = useTestbed();
+
+/** Where `schema` (zod) and `crd` (OpenAPI) disagree, as "path: problem" lines. */
+function mismatches(schema: z.ZodType, crd: OpenApiSchema | undefined, path: string): string[] {
+  if (!crd) return [`${path}: not in the CRD`];
+  const def = (schema as z.ZodType & { def: { type: string } }).def;
+  switch (def.type) {
+    case "optional":
+      return mismatches((schema as z.ZodOptional<z.ZodType>).unwrap(), crd, path);
+    case "object": {
+      if (crd.type !== "object") return [`${path}: CRD has ${crd.type}, not object`];
+      const shape = (schema as z.ZodObject).shape as Record<string, z.ZodType>;
+      return Object.entries(shape).flatMap(([key, field]) =>
+        mismatches(field, crd.properties?.[key], `${path}.${key}`),
+      );
+    }
+    case "array":
+      if (crd.type !== "array") return [`${path}: CRD has ${crd.type}, not array`];
+      return mismatches((schema as z.ZodArray<z.ZodType>).element, crd.items, `${path}[]`);
+    case "record":
+      return crd.type === "object" && typeof crd.additionalProperties === "object"
+        ? mismatches((schema as z.ZodRecord).valueType as z.ZodType, crd.additionalProperties, `${path}{}`)
+        : [`${path}: CRD has no map here`];
+    case "number":
+      return crd.type === ((schema as z.ZodNumber).format === "safeint" ? "integer" : "number")
+        ? []
+        : [`${path}: CRD has ${crd.type}`];
+    case "custom":
+      // A pod template: KubeRay embeds core/v1 PodTemplateSpec.
+      return crd.properties?.spec?.properties?.containers ? [] : [`${path}: CRD has no pod template here`];
+    default:
+      return crd.type === def.type ? [] : [`${path}: CRD has ${crd.type}, not ${def.type}`];
+  }
+}
+
+async function dryRunCreate(type: ResourceType, object: { metadata: { namespace?: string } }) {
+  return tb.client.request({
+    method: "POST",
+    path: resourcePath(type, "default"),
+    query: { dryRun: "All", fieldValidation: "Strict" },
+    body: { ...object, metadata: { ...object.metadata, namespace: "default" } },
+  });
+}
+
+describe("KubeRay's RayCluster", () => {
+  it("has every field Darwin writes, with the type Darwin writes", async () => {
+    const crd = (await tb.client.request({
+      method: "GET",
+      path: "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/rayclusters.ray.io",
+    })) as { spec: { versions: Array<{ name: string; schema: { openAPIV3Schema: OpenApiSchema } }> } };
+    const v1 = crd.spec.versions.find((v) => v.name === "v1");
+    expect(v1).toBeDefined();
+    expect(mismatches(rayClusterSpec, v1?.schema.openAPIV3Schema.properties?.spec, "spec")).toEqual([]);
+  });
+
+  it("accepts the rendered RayCluster, Deployment and Service under strict field validation", async () => {
+    const spec = {
+      packages: { pip: ["pandas==2.2.2"], maven: ["org.apache.spark:spark-sql_2.12:3.5.1"] },
+      workerGroups: [
+        { name: "spot", cores: 2, memory: 4, minPods: 1, maxPods: 2, capacity: "spot" },
+        { name: "gpu", cores: 4, memory: 16, gpus: 1, minPods: 0, maxPods: 1, capacity: "on-demand" },
+      ],
+    };
+    const input = cluster(spec, { name: "strict-check" });
+    await expect(dryRunCreate(RAY_CLUSTERS, renderRayCluster(input, RUNTIME))).resolves.toBeDefined();
+    await expect(dryRunCreate(DEPLOYMENTS, renderJupyterDeployment(input, RUNTIME))).resolves.toBeDefined();
+    await expect(dryRunCreate(SERVICES, renderJupyterService(input))).resolves.toBeDefined();
+  });
+});
