@@ -51,4 +51,29 @@ describe("Darwin's operator configuration", () => {
     expect(message).toContain("capacityClasses.on-demand.memoryGiBHour");
     expect(message).toMatch(/webhook.*Unrecognized key.*prot/);
   });
+  it("reads the feature store's endpoints from the testbed's variables", () => {
+    const config = loadConfig(
+      {
+        env: {
+          DARWIN_CASSANDRA_CONTACT: "10.0.0.1:9042, 10.0.0.2:9042",
+          DARWIN_CASSANDRA_DATACENTER: "dc1",
+          DARWIN_KAFKA_BROKERS: "k1:9092",
+          DARWIN_MYSQL_URL: "mysql://u:p@db:3306/darwin",
+        },
+      },
+      darwinConfig,
+    );
+    expect(config.featureStore).toMatchObject({
+      cassandra: {
+        contactPoints: ["10.0.0.1:9042", "10.0.0.2:9042"],
+        localDataCenter: "dc1",
+        replication: { class: "SimpleStrategy", replicationFactor: 1 },
+      },
+      kafka: { brokers: ["k1:9092"] },
+      mysqlUrl: "mysql://u:p@db:3306/darwin",
+    });
+    expect(() => loadConfig({ env: { DARWIN_MYSQL_URL: "postgres://x" } }, darwinConfig)).toThrow(
+      "featureStore.mysqlUrl (from DARWIN_MYSQL_URL)",
+    );
+  });
 });

@@ -4,17 +4,31 @@
  * model serving (`serving`).
  */
 import { capacityPrices } from "../controllers/darwin-cluster/prices.ts";
+import { featureStoreConfig } from "../controllers/feature-group/config.ts";
 import { servingConfig } from "../controllers/serve/config.ts";
 import { extendConfig, parseConfig } from "../operator/config.ts";
 import { webhookConfig } from "../webhooks/config.ts";
 
 export const darwinConfig = extendConfig(
-  { webhook: webhookConfig, capacityClasses: capacityPrices, serving: servingConfig },
+  {
+    webhook: webhookConfig,
+    capacityClasses: capacityPrices,
+    serving: servingConfig,
+    featureStore: featureStoreConfig,
+  },
   [
     { name: "DARWIN_WEBHOOK_ENABLED", path: ["webhook", "enabled"], kind: "boolean" },
     { name: "DARWIN_WEBHOOK_PORT", path: ["webhook", "port"], kind: "number" },
     { name: "DARWIN_MLFLOW_URL", path: ["serving", "mlflowTrackingURI"], kind: "string" },
     { name: "DARWIN_SERVING_IMAGE", path: ["serving", "image"], kind: "string" },
+    { name: "DARWIN_CASSANDRA_CONTACT", path: ["featureStore", "cassandra", "contactPoints"], kind: "list" },
+    {
+      name: "DARWIN_CASSANDRA_DATACENTER",
+      path: ["featureStore", "cassandra", "localDataCenter"],
+      kind: "string",
+    },
+    { name: "DARWIN_KAFKA_BROKERS", path: ["featureStore", "kafka", "brokers"], kind: "list" },
+    { name: "DARWIN_MYSQL_URL", path: ["featureStore", "mysqlUrl"], kind: "string" },
   ],
 );
 

@@ -4,6 +4,7 @@
  */
 import { createCatalogAssetController } from "../controllers/catalog-asset/reconciler.ts";
 import { createDarwinClusterController } from "../controllers/darwin-cluster/reconciler.ts";
+import { createFeatureGroupController } from "../controllers/feature-group/reconciler.ts";
 import { createServeController } from "../controllers/serve/reconciler.ts";
 import { createServeEnvironmentController } from "../controllers/serve-environment/reconciler.ts";
 import { mariadbCatalogIndex } from "../dataplane/catalog/index.ts";
@@ -29,5 +30,6 @@ export function darwinControllers(config: DarwinConfig): ControllerDefinition[] 
     }),
     createServeController({ serving: config.serving }),
     createServeEnvironmentController(),
+    createFeatureGroupController({ stores: config.featureStore }),
   ];
 }

@@ -113,6 +113,13 @@ export const FeatureGroupSpec = cel(
         })
         .default({ enabled: false, partitions: 3 })
         .describe("Streaming ingestion settings."),
+      servedVersions: z
+        .array(z.number().int().min(1).max(100000).describe("A version number."))
+        .max(16)
+        .optional()
+        .describe(
+          "Older versions the feature server still answers besides spec.version (which is always served). Unset: every version the group has had stays served; [] serves only spec.version.",
+        ),
       deletionPolicy: z
         .enum(["Delete", "Retain"])
         .default("Retain")
@@ -154,13 +161,23 @@ export const FeatureGroupSpec = cel(
 
 export const FeatureGroupStatus = z
   .object({
+    keyspace: z.string().optional().describe("Cassandra keyspace of the namespace's feature groups."),
     table: z.string().optional().describe("Cassandra table holding the online values, as keyspace.table."),
     topic: z.string().optional().describe("Kafka topic feeding the group, when streaming is enabled."),
     schemaHash: z
       .string()
       .optional()
       .describe("Hash of the entity and feature schema of the current version."),
-    servedVersion: z.number().int().min(0).optional().describe("Version the feature server reads."),
+    servedVersion: z
+      .number()
+      .int()
+      .min(0)
+      .optional()
+      .describe("Version the feature server reads when a request names none (spec.version)."),
+    servedVersions: z
+      .array(z.number().int().min(1).describe("A version number."))
+      .optional()
+      .describe("Every version the feature server answers, oldest first; each has its own table and topic."),
     lastWriteTime: z
       .string()
       .optional()

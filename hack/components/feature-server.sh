@@ -1,0 +1,26 @@
+# The feature server from this checkout (cmd/feature-server.ts), against the testbed apiserver and Cassandra.
+# Not in a tier: hack/demo/feature-store.sh starts it (`hack/testbed up feature_server`) after the data tier.
+
+DARWIN_FEATURE_SERVER_HTTP=${DARWIN_FEATURE_SERVER_HTTP:-127.0.0.1:28490}
+
+feature_server_build() {
+  [[ -x $REPO_DIR/node_modules/.bin/node ]] || (cd "$REPO_DIR" && npm ci --no-audit --no-fund)
+}
+
+feature_server_start() {
+  tb_spawn feature_server env KUBECONFIG="$DARWIN_RUN/kubeconfig" \
+    DARWIN_CASSANDRA_CONTACT="127.0.0.1:$CASSANDRA_PORT" DARWIN_CASSANDRA_DATACENTER=datacenter1 \
+    DARWIN_FEATURE_SERVER_HOST="${DARWIN_FEATURE_SERVER_HTTP%:*}" \
+    DARWIN_FEATURE_SERVER_PORT="${DARWIN_FEATURE_SERVER_HTTP##*:}" \
+    "$REPO_DIR/node_modules/.bin/node" "$REPO_DIR/cmd/feature-server.ts"
+}
+
+feature_server_ready() {
+  curl -sf "http://$DARWIN_FEATURE_SERVER_HTTP/readyz" >/dev/null
+}
+
+feature_server_timeout() { echo 60; }
+
+feature_server_env() {
+  echo "DARWIN_FEATURE_SERVER_URL=http://$DARWIN_FEATURE_SERVER_HTTP"
+}

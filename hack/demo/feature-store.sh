@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Quick start, the feature store: bring up Cassandra, Kafka and MariaDB and the feature server, create the
+# seed's `user_features` group (the FeatureGroup user-features), write a few rows, and fetch them with the
+# seed's fetch_features call shape over HTTP, authenticated as a ServiceAccount of the group's namespace.
+# hack/up runs it after the operator is up; it can be run again on its own.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+NAMESPACE=${DARWIN_DEMO_NAMESPACE:-darwin-demo}
+
+echo "== bringing up the feature store's data services (Cassandra, Kafka, MariaDB)"
+hack/testbed up control cassandra kafka mariadb
+set -a
+# shellcheck disable=SC1090
+source "$(hack/testbed envfile)"
+set +a
+k() { "$DARWIN_KUBECTL" "$@"; }
+show() {
+  echo
+  echo "\$ kubectl $*"
+  k "$@"
+}
+
+echo "== starting the feature server (logs: $DARWIN_RUN/logs/feature_server.log)"
+hack/testbed up feature_server
+set -a
+# shellcheck disable=SC1090
+source "$(hack/testbed envfile)"
+set +a
+
+echo "== creating the seed's user_features group: FeatureGroup user-features in $NAMESPACE"
+k create namespace "$NAMESPACE" --dry-run=client -o yaml | k apply -f - >/dev/null
+k apply --server-side -n "$NAMESPACE" -f samples/darwin.dreamhorizon.org_v1alpha1_featuregroup.yaml
+k wait --for=condition=Ready featuregroup/user-features -n "$NAMESPACE" --timeout=180s
+show get featuregroup user-features -n "$NAMESPACE" -o wide
+
+echo
+echo "== writing three users' features into its table (what the materializer and populator do)"
+node_bin=node_modules/.bin/node
+"$node_bin" hack/demo/write-user-features.ts "$NAMESPACE"
+
+echo "== a ServiceAccount of $NAMESPACE allowed to read its feature groups, and a token for it"
+k apply -n "$NAMESPACE" -f - >/dev/null <<YAML
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: feature-reader}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: feature-reader}
+rules: [{apiGroups: [darwin.dreamhorizon.org], resources: [featuregroups], verbs: [get]}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: feature-reader}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: feature-reader}
+subjects: [{kind: ServiceAccount, name: feature-reader, namespace: $NAMESPACE}]
+YAML
+TOKEN=$(k create token feature-reader -n "$NAMESPACE")
+
+body='{"feature_group_name": "user_features", "feature_columns": ["age", "tenure", "activity_score"],
+  "primary_key_names": ["user_id"], "primary_key_values": [[123], [456], [789]]}'
+echo
+echo "\$ curl -X POST $DARWIN_FEATURE_SERVER_URL/feature-store/v1/features:fetch -H \"Authorization: Bearer \$TOKEN\" -d '$body'"
+curl -sS -X POST "$DARWIN_FEATURE_SERVER_URL/feature-store/v1/features:fetch" \
+  -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d "$body"
+echo
+echo
+echo "The same through Feast's API (a Feast client only changes its URL):"
+feast='{"features": ["user_features:age", "user_features:activity_score"], "entities": {"user_id": [123, 456]}}'
+echo "\$ curl -X POST $DARWIN_FEATURE_SERVER_URL/get-online-features -H \"Authorization: Bearer \$TOKEN\" -d '$feast'"
+curl -sS -X POST "$DARWIN_FEATURE_SERVER_URL/get-online-features" \
+  -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d "$feast"
+echo
+echo
+echo "API documentation (Swagger UI): $DARWIN_FEATURE_SERVER_URL/docs"
