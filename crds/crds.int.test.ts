@@ -94,7 +94,7 @@ describe("CRDs", () => {
     const out = await kubectlOk(["explain", "darwincluster.spec"]);
     expect(out).toContain("Desired state of a Ray cluster");
     expect(out).toMatch(/inactiveTimeMinutes\s+<integer>/);
-    expect(out).toContain("Stop the cluster after this many minutes without activity");
+    expect(out).toContain("Minutes without activity after which the cluster is to stop");
     const workers = await kubectlOk(["explain", "darwincluster.spec.workerGroups.minPods"]);
     expect(workers).toContain("Fewest workers the autoscaler keeps");
   });

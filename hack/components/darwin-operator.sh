@@ -1,5 +1,6 @@
 # The Darwin operator itself, run from this checkout against the testbed apiserver (tier `platform`).
-# Configuration: hack/operator-local.yaml (webhook on 127.0.0.1, self-managed certificates).
+# Configuration: hack/operator-local.yaml (webhook on 127.0.0.1, self-managed certificates); lifecycle events to
+# the local Chronos (hack/components/chronos.sh), CatalogAssets to the testbed's MariaDB.
 
 DARWIN_OPERATOR_HTTP=${DARWIN_OPERATOR_HTTP:-127.0.0.1:28480}
 
@@ -11,7 +12,11 @@ darwin_operator_start() {
   local kubectl="$KUBE_BIN/kubectl"
   "$kubectl" --kubeconfig "$DARWIN_RUN/kubeconfig" create namespace darwin-system --dry-run=client -o yaml |
     "$kubectl" --kubeconfig "$DARWIN_RUN/kubeconfig" apply -f - >/dev/null
+  # Lifecycle events go to the local Chronos and CatalogAssets to its MariaDB once they run (hack/demo/chronos.sh
+  # starts them): the operator queues events and retries registrations until then.
   tb_spawn darwin_operator env KUBECONFIG="$DARWIN_RUN/kubeconfig" \
+    DARWIN_CHRONOS_URL="http://127.0.0.1:$CHRONOS_PORT" \
+    DARWIN_CATALOG_MYSQL_URL="mysql://root:$MARIADB_PASSWORD@127.0.0.1:$MARIADB_PORT/darwin" \
     "$REPO_DIR/node_modules/.bin/node" "$REPO_DIR/cmd/operator.ts" --config "$HACK_DIR/operator-local.yaml"
 }
 

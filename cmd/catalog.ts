@@ -1,0 +1,28 @@
+/**
+ * `catalog`: the Darwin catalog API (search, assets, OpenLineage). Environment: DARWIN_MYSQL_URL,
+ * DARWIN_CATALOG_HOST, DARWIN_CATALOG_PORT (dataplane/chronos/config.ts); Kubernetes credentials for
+ * TokenReview and SubjectAccessReview. Assets are registered by the operator's CatalogAsset controller.
+ */
+import { Registry } from "prom-client";
+import { CATALOG_MIGRATIONS } from "../dataplane/catalog/migrations.ts";
+import { buildCatalogService } from "../dataplane/catalog/service.ts";
+import { loadEnv } from "../dataplane/chronos/config.ts";
+import { createPool, migrate } from "../dataplane/shared/mysql.ts";
+import { closeOnSignals, KubeAuth, listenService } from "../operator/http/index.ts";
+import { KubeClient } from "../operator/kube-client.ts";
+import { createLogger } from "../operator/logger.ts";
+
+const env = loadEnv();
+const logger = createLogger(env.DARWIN_LOG_LEVEL, { component: "catalog" });
+const pool = createPool(env.DARWIN_MYSQL_URL);
+logger.info({ applied: await migrate(pool, "catalog", CATALOG_MIGRATIONS) }, "Migrated the catalog schema");
+const app = await buildCatalogService({
+  pool,
+  auth: new KubeAuth({ client: KubeClient.load({ userAgent: "darwin-catalog" }) }),
+  logger,
+  registry: new Registry(),
+});
+const port = await listenService(app, env.DARWIN_CATALOG_PORT, env.DARWIN_CATALOG_HOST);
+logger.info({ port }, "Started the catalog");
+await closeOnSignals(app).closed;
+await pool.end();

@@ -1,0 +1,160 @@
+// @testbed cluster data
+/**
+ * The seed's cluster-lifecycle case end to end: the DarwinCluster controller (with lifecycle events on)
+ * runs a cluster on the simulated cluster, the user stops it; the operator's events go through Chronos's API,
+ * Kafka and the processor, and the sample transformer turns them into the cluster and user entities, the
+ * `owns` relationship, and the cluster's audit log.
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import {
+  createDarwinClusterController,
+  DARWIN_CLUSTERS,
+} from "../../controllers/darwin-cluster/reconciler.ts";
+import type { KubeClient } from "../../operator/kube-client.ts";
+import type { KubeObject } from "../../operator/resource.ts";
+import {
+  CHRONOS,
+  createObject,
+  getObject,
+  mergePatch,
+  REPO,
+  startManager,
+  type TestManager,
+  testbedClient,
+  testConfig,
+  testLogger,
+  waitFor,
+} from "../../operator/testing/testbed.ts";
+import { kubectl, kubectlOk } from "../../test-e2e/support/kubectl.ts";
+import { startChronos, type TestChronos } from "../testing/chronos.ts";
+import { createTenant, type Tenant } from "../testing/testbed.ts";
+import { darwinClusterEvent, withLifecycleEvents } from "./lifecycle.ts";
+import { chronosSinkFromEnv, type EventSink } from "./sink.ts";
+
+const RUN = `${Date.now().toString(36)}${Math.floor(Math.random() * 1e4)}`;
+const RUNTIME = `chronos-it-ray-${RUN}`;
+const SLOW = { timeoutMs: 120_000, intervalMs: 250 };
+
+let client: KubeClient;
+let tenant: Tenant;
+let chronos: TestChronos;
+let sink: EventSink;
+let operator: TestManager;
+
+async function read(path: string) {
+  const response = await chronos.app.inject({
+    method: "GET",
+    url: `/chronos/api/v1/namespaces/${tenant.namespace}/${path}`,
+    headers: { authorization: `Bearer ${tenant.token}` },
+  });
+  return { status: response.statusCode, body: response.json() as Record<string, unknown> };
+}
+
+beforeAll(async () => {
+  client = testbedClient("darwin-chronos-lifecycle-test");
+  tenant = await createTenant(client, "chronos-life", {
+    resources: ["chronosevents"],
+    verbs: ["get", "list"],
+  });
+  await kubectlOk(["apply", "-f", "-"], {
+    apiVersion: DARWIN_CLUSTERS.apiVersion,
+    kind: "DarwinRuntime",
+    metadata: { name: RUNTIME },
+    spec: {
+      displayName: RUNTIME,
+      rayVersion: "2.37.0",
+      pythonVersion: "3.10",
+      image: "rayproject/ray:2.37.0-py310",
+    },
+  });
+  chronos = await startChronos(client, tenant.namespace);
+  const sample = parse(
+    readFileSync(join(REPO, "samples", "darwin.dreamhorizon.org_v1alpha1_chronostransformer.yaml"), "utf8"),
+  ) as KubeObject;
+  await createObject(client, CHRONOS, {
+    ...sample,
+    metadata: { ...sample.metadata, namespace: tenant.namespace },
+  });
+  // The operator posts with its own credentials (the testbed kubeconfig's user), as it does under hack/up.
+  const events = chronosSinkFromEnv(testLogger(), { DARWIN_CHRONOS_URL: chronos.url });
+  if (!events) throw new Error("no sink");
+  sink = events;
+  operator = await startManager(
+    [withLifecycleEvents(createDarwinClusterController(), sink, darwinClusterEvent)],
+    testConfig(tenant.namespace),
+  );
+});
+
+afterAll(async () => {
+  await operator?.stop();
+  await sink?.close();
+  await chronos?.stop();
+  if (tenant) await kubectl(["delete", "darwinclusters", "--all", "-n", tenant.namespace, "--wait=false"]);
+  await tenant?.delete();
+  await kubectl(["delete", "darwinruntime", RUNTIME, "--ignore-not-found", "--wait=false"]);
+  client?.close();
+});
+
+describe("cluster lifecycle through Chronos", () => {
+  it("gives the cluster and user entities, owns, and the created and stopped events", {
+    timeout: 300_000,
+  }, async () => {
+    const name = "housing-project";
+    await createObject(client, DARWIN_CLUSTERS, {
+      apiVersion: DARWIN_CLUSTERS.apiVersion,
+      kind: DARWIN_CLUSTERS.kind,
+      metadata: { name, namespace: tenant.namespace },
+      spec: {
+        runtime: RUNTIME,
+        owner: "ana@example.com",
+        head: { cores: 1, memory: "2Gi" },
+        workerGroups: [{ name: "spot", cores: 2, memory: 4, minPods: 1, maxPods: 1, capacity: "spot" }],
+      },
+    });
+    const phase = async () =>
+      ((await getObject(client, DARWIN_CLUSTERS, tenant.namespace, name))?.status as { phase?: string })
+        ?.phase;
+    await waitFor("the cluster Ready", async () => (await phase()) === "Ready", SLOW);
+    await mergePatch(client, DARWIN_CLUSTERS, tenant.namespace, name, { spec: { suspend: true } });
+    await waitFor("the cluster Suspended", async () => (await phase()) === "Suspended", SLOW);
+
+    const cluster = await waitFor(
+      "the cluster entity in phase Suspended",
+      async () => {
+        const entity = await read(`entities/cluster/${name}`);
+        return (
+          (entity.body.attributes as { phase?: string } | undefined)?.phase === "Suspended" && entity.body
+        );
+      },
+      SLOW,
+    );
+    expect(cluster).toMatchObject({
+      type: "cluster",
+      id: name,
+      attributes: { lastEvent: "cluster_stopped" },
+    });
+    expect((await read("entities/user/ana@example.com")).status).toBe(200);
+    const relationships = await read(`entities/user/${encodeURIComponent("ana@example.com")}/relationships`);
+    expect(relationships.body.relationships).toEqual([
+      expect.objectContaining({
+        type: "owns",
+        from: { type: "user", id: "ana@example.com" },
+        to: { type: "cluster", id: name },
+      }),
+    ]);
+    const audit = await read(`entities/cluster/${name}/events`);
+    const types = (audit.body.events as Array<{ type: string; source: string }>).map((e) => e.type);
+    expect(types[0]).toBe("cluster_created");
+    expect(types).toContain("cluster_ready");
+    expect(types.at(-1)).toBe("cluster_stopped");
+    const counted = await waitFor("the rule's status counting every event", async () => {
+      const rule = await getObject(client, CHRONOS, tenant.namespace, "cluster-lifecycle");
+      const status = rule?.status as { processed?: number; failed?: number } | undefined;
+      return status?.processed === types.length && status;
+    });
+    expect(counted.failed).toBe(0);
+  });
+});

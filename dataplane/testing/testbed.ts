@@ -1,0 +1,82 @@
+/**
+ * Test support for the data-plane services on the testbed: a MariaDB database of their own per test file,
+ * and tenants (a namespace, a ServiceAccount, a Role granting data-plane verbs, and a token for it).
+ */
+import mysql from "mysql2/promise";
+import { z } from "zod";
+import type { KubeClient } from "../../operator/kube-client.ts";
+import { deleteNamespace } from "../../test-e2e/support/fixture.ts";
+import { mysqlEndpoint } from "../../test-e2e/testbed/env.ts";
+import { uniqueName } from "../../test-e2e/testbed/testbed-cli.ts";
+import { createPool, type Pool } from "../shared/mysql.ts";
+
+export interface TestDatabase {
+  url: string;
+  pool: Pool;
+  drop(): Promise<void>;
+}
+
+/** A fresh database on the testbed's MariaDB, dropped by drop(). */
+export async function createTestDatabase(prefix: string): Promise<TestDatabase> {
+  const endpoint = mysqlEndpoint();
+  const name = uniqueName(prefix).toLowerCase();
+  const admin = await mysql.createConnection(endpoint.url);
+  await admin.query(`CREATE DATABASE ${name} CHARACTER SET utf8mb4`);
+  await admin.end();
+  const url = endpoint.url.replace(/\/[^/]*$/, `/${name}`);
+  const pool = createPool(url, 5);
+  return {
+    url,
+    pool,
+    drop: async () => {
+      await pool.end();
+      const connection = await mysql.createConnection(endpoint.url);
+      await connection.query(`DROP DATABASE IF EXISTS ${name}`);
+      await connection.end();
+    },
+  };
+}
+
+export interface Tenant {
+  namespace: string;
+  /** A token of the ServiceAccount `client` in the namespace. */
+  token: string;
+  delete(): Promise<void>;
+}
+
+/** A namespace whose ServiceAccount `client` may do `verbs` on `resources` (group darwin.dreamhorizon.org). */
+export async function createTenant(
+  client: KubeClient,
+  prefix: string,
+  grant: { resources: string[]; verbs: string[] },
+): Promise<Tenant> {
+  const namespace = `${prefix}-${Date.now().toString(36)}-${Math.floor(Math.random() * 1e4)}`;
+  const create = (path: string, body: object) => client.request({ method: "POST", path, body });
+  await create("/api/v1/namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: namespace } });
+  await create(`/api/v1/namespaces/${namespace}/serviceaccounts`, {
+    apiVersion: "v1",
+    kind: "ServiceAccount",
+    metadata: { name: "client" },
+  });
+  await create(`/apis/rbac.authorization.k8s.io/v1/namespaces/${namespace}/roles`, {
+    apiVersion: "rbac.authorization.k8s.io/v1",
+    kind: "Role",
+    metadata: { name: "dataplane" },
+    rules: [{ apiGroups: ["darwin.dreamhorizon.org"], resources: grant.resources, verbs: grant.verbs }],
+  });
+  await create(`/apis/rbac.authorization.k8s.io/v1/namespaces/${namespace}/rolebindings`, {
+    apiVersion: "rbac.authorization.k8s.io/v1",
+    kind: "RoleBinding",
+    metadata: { name: "dataplane" },
+    roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "dataplane" },
+    subjects: [{ kind: "ServiceAccount", name: "client", namespace }],
+  });
+  const answer = z.object({ status: z.object({ token: z.string() }) }).parse(
+    await create(`/api/v1/namespaces/${namespace}/serviceaccounts/client/token`, {
+      apiVersion: "authentication.k8s.io/v1",
+      kind: "TokenRequest",
+      spec: { expirationSeconds: 3600 },
+    }),
+  );
+  return { namespace, token: answer.status.token, delete: () => deleteNamespace(client, namespace) };
+}

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Quick start, the Chronos part (hack/up runs it once the seed's cluster is Ready): brings up Kafka, MariaDB,
+# Chronos, its processor and the catalog, then shows the cluster's lifecycle as Chronos saw it: the events the
+# operator published went through the ingest API and Kafka, and the sample ChronosTransformer
+# (cluster-lifecycle) turned them into the cluster and user entities, the `owns` relationship, and the
+# cluster's audit log.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+
+NAMESPACE=${DARWIN_DEMO_NAMESPACE:-darwin-demo}
+CLUSTER=${DARWIN_DEMO_CLUSTER:-housing-project}
+
+echo "== starting Kafka, MariaDB, Chronos (API and processor) and the catalog (logs: \$DARWIN_RUN/logs/)"
+hack/testbed up dataplane
+set -a
+# shellcheck disable=SC1090
+source "$(hack/testbed envfile)"
+set +a
+k() { "$DARWIN_KUBECTL" "$@"; }
+TOKEN=$(k config view --raw --minify -o jsonpath='{.users[0].user.token}')
+api() { curl -sf -H "Authorization: Bearer $TOKEN" "$DARWIN_CHRONOS_URL/chronos/api/v1/namespaces/$NAMESPACE/$1"; }
+
+echo "== waiting for the operator's queued events to reach Chronos and the processor"
+owner=$(k get darwincluster "$CLUSTER" -n "$NAMESPACE" -o jsonpath='{.spec.owner}')
+phase=$(k get darwincluster "$CLUSTER" -n "$NAMESPACE" -o jsonpath='{.status.phase}')
+for _ in $(seq 1 120); do
+  seen=$(api "entities/cluster/$CLUSTER" 2>/dev/null | jq -r '.attributes.phase // empty' || true)
+  [[ $seen == "$phase" ]] && break
+  sleep 1
+done
+[[ ${seen:-} == "$phase" ]] || { echo "Chronos has not seen $CLUSTER in phase $phase; see $DARWIN_RUN/logs/chronos*.log" >&2; exit 1; }
+
+echo
+echo "\$ curl \$DARWIN_CHRONOS_URL/chronos/api/v1/namespaces/$NAMESPACE/entities/cluster/$CLUSTER"
+api "entities/cluster/$CLUSTER" | jq .
+echo
+echo "\$ curl .../entities/user/$owner/relationships"
+api "entities/user/$owner/relationships" | jq -r '.relationships[] | "\(.from.type)/\(.from.id) --\(.type)--> \(.to.type)/\(.to.id)"'
+echo
+echo "\$ curl .../entities/cluster/$CLUSTER/events   # the audit log"
+api "entities/cluster/$CLUSTER/events" | jq -r '.events[] | "\(.time)  \(.source)  \(.type)  phase=\(.payload.phase)"'
+echo
+echo "\$ kubectl get chronostransformer -n $NAMESPACE"
+k get chronostransformer -n "$NAMESPACE"
+echo
+echo "Chronos: $DARWIN_CHRONOS_URL/docs    catalog: $DARWIN_CATALOG_URL/docs"
