@@ -19,7 +19,10 @@ export function darwinControllers(config: DarwinConfig): ControllerDefinition[] 
   const catalogIndex = process.env.DARWIN_CATALOG_MYSQL_URL;
   return [
     withLifecycleEvents(
-      createDarwinClusterController({ prices: config.capacityClasses }),
+      createDarwinClusterController({
+        prices: config.capacityClasses,
+        activity: { endpoints: config.clusterEndpoints },
+      }),
       events,
       darwinClusterEvent,
     ),
