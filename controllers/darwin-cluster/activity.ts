@@ -136,8 +136,9 @@ export async function probeActivity(urls: { rayDashboard: string; jupyter?: stri
     if (!urls.jupyter) return { ok: true, activeJobs, aliveActors, busyKernels: 0 };
     const base = urls.jupyter.replace(/\/+$/, "");
     const [status, kernels] = await Promise.all([
-      getJson(`${base}/api/status`, JupyterStatus),
-      getJson(`${base}/api/kernels`, JupyterKernels),
+      // no_track_activity: the probe's own requests must not count as a user's activity.
+      getJson(`${base}/api/status?no_track_activity=1`, JupyterStatus),
+      getJson(`${base}/api/kernels?no_track_activity=1`, JupyterKernels),
     ]);
     const busyKernels = kernels.filter((k) => k.execution_state === "busy").length;
     const jupyterLastActivity = status.last_activity ? new Date(status.last_activity) : undefined;

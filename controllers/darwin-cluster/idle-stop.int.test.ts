@@ -1,13 +1,17 @@
 // @testbed cluster data
 /**
- * Idle auto-stop against the cluster tier (KubeRay, KWOK) and the data tier's real Ray head, which the
- * operator's clusterEndpoints point every cluster at (KWOK pods run no Ray): a cluster running a Ray job is
- * not stopped however long its limit has passed; once the job ends, it is suspended after its limit with
+ * Idle auto-stop against the cluster tier (KubeRay, KWOK), the data tier's real Ray head and a real Jupyter
+ * server (jupyter_server from PyPI, hack/jupyter-server-venv.sh), which the operator's clusterEndpoints
+ * point every cluster at (KWOK pods run neither): a cluster running a Ray job, or whose notebook is in use,
+ * is not stopped however long its limit has passed; once that ends, it is suspended after its limit with
  * IdleStopped, lastActivityTime and a Normal Event saying since when it was idle.
  */
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { createServer } from "node:net";
+import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { findCondition } from "../../operator/conditions.ts";
-import { eventsAbout, getObject, waitFor } from "../../operator/testing/testbed.ts";
+import { eventsAbout, getObject, REPO, waitFor } from "../../operator/testing/testbed.ts";
 import { useTestbed } from "../../test-e2e/support/fixture.ts";
 import { kubectl, kubectlOk } from "../../test-e2e/support/kubectl.ts";
 import { clusterEndpoints } from "../shared/endpoints.ts";
@@ -23,6 +27,46 @@ const SLOW = { timeoutMs: 90_000, intervalMs: 250 };
 const LIMIT_MINUTES = 0.1;
 
 let ray: RayDashboardClient;
+let jupyterURL: string;
+let jupyter: ChildProcess | undefined;
+
+/** A free TCP port on the loopback interface. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  if (address === null || typeof address === "string") throw new Error("no port");
+  return address.port;
+}
+
+/** Starts a real Jupyter server without a token (loopback only), and waits until it answers. */
+async function startJupyter(): Promise<string> {
+  const binary = execFileSync(join(REPO, "hack", "jupyter-server-venv.sh"), { encoding: "utf8" }).trim();
+  const port = await freePort();
+  const root = join(process.env.TMPDIR ?? "/tmp", `compute-jupyter-${RUN}`);
+  execFileSync("mkdir", ["-p", root]);
+  jupyter = spawn(
+    binary,
+    [
+      "--no-browser",
+      "--allow-root",
+      "--ServerApp.ip=127.0.0.1",
+      `--ServerApp.port=${port}`,
+      "--ServerApp.port_retries=0",
+      "--IdentityProvider.token=",
+      `--ServerApp.root_dir=${root}`,
+    ],
+    { stdio: "ignore" },
+  );
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor(
+    "the Jupyter server answering",
+    async () => (await fetch(`${url}/api/status`).catch(() => undefined))?.ok === true,
+    SLOW,
+  );
+  return url;
+}
 const tb = useTestbed({ namespace: "compute-idle", cleanup: [DARWIN_CLUSTERS] });
 
 beforeAll(async () => {
@@ -31,11 +75,28 @@ beforeAll(async () => {
   ray = new RayDashboardClient(dashboard);
   tb.defer(() => kubectl(["delete", "darwinruntime", RUNTIME_NAME, "--ignore-not-found", "--wait=false"]));
   await kubectlOk(["apply", "-f", "-"], runtimeObject(RUNTIME_NAME, `Ray2.37.0-Idle-${RUN}`));
-  const endpoints = clusterEndpoints.parse({ rayDashboard: dashboard });
+  jupyterURL = await startJupyter();
+  tb.defer(() => jupyter?.kill());
+  const endpoints = clusterEndpoints.parse({ rayDashboard: dashboard, jupyter: jupyterURL });
   await tb.startOperator([
     createDarwinClusterController({ activity: { endpoints, probeIntervalMs: 1_000 } }),
   ]);
 });
+
+function clusterObject(name: string, jupyterEnabled: boolean) {
+  return {
+    apiVersion: DARWIN_CLUSTERS.apiVersion,
+    kind: DARWIN_CLUSTERS.kind,
+    metadata: { name },
+    spec: {
+      runtime: RUNTIME_NAME,
+      owner: "ana@example.com",
+      inactiveTimeMinutes: LIMIT_MINUTES,
+      head: { cores: 1, memory: "2Gi" },
+      jupyter: { enabled: jupyterEnabled },
+    },
+  };
+}
 
 async function cluster(name: string) {
   const object = await getObject(tb.client, DARWIN_CLUSTERS, tb.namespace, name);
@@ -57,18 +118,7 @@ describe("idle auto-stop", () => {
       SLOW,
     );
 
-    await kubectlOk(["apply", "-n", tb.namespace, "-f", "-"], {
-      apiVersion: DARWIN_CLUSTERS.apiVersion,
-      kind: DARWIN_CLUSTERS.kind,
-      metadata: { name },
-      spec: {
-        runtime: RUNTIME_NAME,
-        owner: "ana@example.com",
-        inactiveTimeMinutes: LIMIT_MINUTES,
-        head: { cores: 1, memory: "2Gi" },
-        jupyter: { enabled: false },
-      },
-    });
+    await kubectlOk(["apply", "-n", tb.namespace, "-f", "-"], clusterObject(name, false));
     await waitFor("cluster Ready", async () => (await cluster(name)).status.phase === "Ready", SLOW);
     const readyAt = Date.now();
     // Three limits pass while the job runs: the cluster keeps running and its activity keeps moving.
@@ -102,5 +152,30 @@ describe("idle auto-stop", () => {
     expect(stopped?.type).toBe("Normal");
     expect(stopped?.note).toContain(`idle since ${idle.status.lastActivityTime}`);
     await waitFor("phase Suspended", async () => (await cluster(name)).status.phase === "Suspended", SLOW);
+  });
+
+  it("keeps a cluster whose notebook is in use, and suspends it once the notebook has been idle for its limit", async () => {
+    const name = "notebook-busy";
+    await kubectlOk(["apply", "-n", tb.namespace, "-f", "-"], clusterObject(name, true));
+    await waitFor("cluster Ready", async () => (await cluster(name)).status.phase === "Ready", SLOW);
+    const readyAt = Date.now();
+    // A user browsing files in the notebook every 2 s for three limits (each request is Jupyter activity).
+    while (Date.now() < readyAt + 18_000) {
+      const listing = await fetch(`${jupyterURL}/api/contents`);
+      expect(listing.ok).toBe(true);
+      expect((await cluster(name)).spec.suspend).not.toBe(true);
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
+    }
+    const lastUse = Date.now();
+    const busy = await cluster(name);
+    expect(Date.parse(busy.status.lastActivityTime ?? "")).toBeGreaterThanOrEqual(readyAt + 10_000);
+
+    await waitFor("cluster suspended", async () => (await cluster(name)).spec.suspend === true, SLOW);
+    const idle = await cluster(name);
+    expect(Date.parse(idle.status.lastActivityTime ?? "")).toBeGreaterThanOrEqual(lastUse - 5_000);
+    expect(findCondition(idle.status.conditions, "IdleStopped")).toMatchObject({
+      status: "True",
+      reason: "Idle",
+    });
   });
 });
