@@ -2,6 +2,14 @@ import { defineConfig } from "vitest/config";
 
 const integrationFiles = ["**/*.int.test.ts"];
 const exclude = ["node_modules/**", "dist/**"];
+/**
+ * The real-node suites (test-e2e/node, `// @testbed node`) need the node tier, whose first build takes about
+ * 40 minutes on 2 cores; they run when DARWIN_NODE_TESTS=1 (or when named: `npx vitest run test-e2e/node`).
+ */
+const nodeSuites = ["test-e2e/node/**"];
+const namedOnCommandLine = process.argv.some((arg) => arg.includes("test-e2e/node"));
+const integrationExclude =
+  process.env.DARWIN_NODE_TESTS === "1" || namedOnCommandLine ? exclude : [...exclude, ...nodeSuites];
 
 export default defineConfig({
   test: {
@@ -18,7 +26,7 @@ export default defineConfig({
         test: {
           name: "integration",
           include: integrationFiles,
-          exclude,
+          exclude: integrationExclude,
           globalSetup: ["test-e2e/support/global-setup.ts"],
           // The testbed is one shared set of processes; files run one at a time so that tests which
           // restart a component (the apiserver, Kafka) do not pull it from under another file.

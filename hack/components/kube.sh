@@ -13,8 +13,15 @@ KUBE_SERVER=https://127.0.0.1:$KUBE_APISERVER_PORT
 KUBECONFIG_FILE=$DARWIN_RUN/kubeconfig
 
 # ---------------------------------------------------------------------------------------------- build
+# kube_build [binary...]: build the given binaries of k8s.io/kubernetes/cmd (default: the control plane and
+# kubectl; the node tier asks for kubelet and kube-proxy) from one wrapper module, into one bin directory.
+# Only what is missing is built, so a node build next to a cached control plane compiles only the node's
+# packages (Go's build cache keeps the shared ones).
 kube_build() {
-  tb_go_have "$KUBE_BIN" kube-apiserver kube-controller-manager kube-scheduler kubectl && return 0
+  local want=("$@") b pkgs=()
+  ((${#want[@]})) || want=(kube-apiserver kube-controller-manager kube-scheduler kubectl)
+  tb_go_have "$KUBE_BIN" "${want[@]}" && return 0
+  for b in "${want[@]}"; do [[ -x $KUBE_BIN/$b ]] || pkgs+=("k8s.io/kubernetes/cmd/$b"); done
   local mod staging ver=${KUBE_VERSION#v} major minor stamp ldflags body
   # k8s.io/kubernetes requires its staging modules at v0.0.0 and maps them to ./staging with replaces that
   # only apply inside its own repository; a wrapper must map each to its published v0.<minor>.<patch>.
@@ -40,11 +47,7 @@ replace ("
     # The module zip carries no commit id; an empty one beats the "$Format:%H$" placeholder.
     ldflags+=" -X $stamp.gitCommit= -X $stamp.gitTreeState=clean -X $stamp.buildDate=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
   done
-  tb_go_wrapper_build "$KUBE_DIR" "$ldflags" "$body" \
-    k8s.io/kubernetes/cmd/kube-apiserver \
-    k8s.io/kubernetes/cmd/kube-controller-manager \
-    k8s.io/kubernetes/cmd/kube-scheduler \
-    k8s.io/kubernetes/cmd/kubectl
+  tb_go_wrapper_build "$KUBE_DIR" "$ldflags" "$body" "${pkgs[@]}"
 }
 kube_apiserver_build() { kube_build; }
 kube_controller_manager_build() { kube_build; }
@@ -98,14 +101,47 @@ kube_pki() {
       mv tokens.csv.tmp tokens.csv
     fi
   )
+  # The apiserver's identity towards kubelets (logs, exec, port-forward); system:masters passes the
+  # kubelet's webhook authorization.
+  kube_client_cert apiserver-kubelet-client "/O=system:masters/CN=kube-apiserver-kubelet-client"
+}
+
+# kube_cert <name> <subject> <extension-line...>: <name>.crt/.key in the data dir, signed by the testbed CA,
+# made once (used for the identities of the apiserver towards kubelets and of the node's components).
+kube_cert() {
+  local name=$1 subject=$2
+  shift 2
+  [[ -s $KUBE_DATA/$name.crt ]] && return 0
+  (
+    cd "$KUBE_DATA" || exit 1
+    umask 077
+    openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$name.key" -out "$name.csr" \
+      -subj "$subject" 2>/dev/null
+    printf '%s\n' "$@" >"$name.ext"
+    openssl x509 -req -in "$name.csr" -CA ca.crt -CAkey ca.key -CAcreateserial -days 3650 -extfile "$name.ext" \
+      -out "$name.crt.tmp" 2>/dev/null
+    mv "$name.crt.tmp" "$name.crt"
+  )
+}
+
+# kube_client_cert <name> <subject>: a client certificate (CN = user, O = group).
+kube_client_cert() {
+  kube_cert "$1" "$2" "extendedKeyUsage=clientAuth" "keyUsage=critical,digitalSignature,keyEncipherment"
 }
 
 # kube_token <user>: the static token of a user in tokens.csv
 kube_token() { awk -F, -v u="$1" '$2 == u {print $1}' "$KUBE_DATA/tokens.csv"; }
 
-# kube_write_kubeconfig <file> <user>: a kubeconfig for the testbed apiserver as that user
+# kube_write_kubeconfig <file> <user> [cert-name]: a kubeconfig for the testbed apiserver as that user, with
+# its static token, or with the client certificate <cert-name>.crt/.key of the data dir when given.
 kube_write_kubeconfig() {
-  local file=$1 user=$2 tmp
+  local file=$1 user=$2 cert=${3:-} tmp credentials
+  if [[ -n $cert ]]; then
+    credentials="client-certificate-data: $(base64 -w0 <"$KUBE_DATA/$cert.crt")
+    client-key-data: $(base64 -w0 <"$KUBE_DATA/$cert.key")"
+  else
+    credentials="token: $(kube_token "$user")"
+  fi
   tmp=$(mktemp "$file.XXXXXX")
   cat >"$tmp" <<KUBECONFIG
 apiVersion: v1
@@ -118,7 +154,7 @@ clusters:
 users:
 - name: $user
   user:
-    token: $(kube_token "$user")
+    $credentials
 contexts:
 - name: darwin-testbed
   context:
@@ -131,18 +167,22 @@ KUBECONFIG
 }
 
 # ------------------------------------------------------------------------------------------ apiserver
-kube_apiserver_start() {
-  tb_running etcd || etcd_ready || tb_die "kube-apiserver needs etcd (hack/testbed up etcd)"
-  kube_pki
-  kube_write_kubeconfig "$KUBECONFIG_FILE" darwin-admin
+# kube_apiserver_args: the apiserver's command line, one word a line (kube_apiserver_refresh compares it with
+# the running one).
+kube_apiserver_args() {
   local admission=(--disable-admission-plugins=ServiceAccount)
   # ServiceAccount admission rejects every pod whose service account does not exist yet, and only the
   # controller-manager creates the "default" one in new namespaces. The apiserver is shared by the
   # control tier (no controller-manager) and the cluster tier, and keeps running when the tier grows, so by
-  # default the plugin is off; KWOK pods run no containers, so there is no token to mount anyway.
-  # DARWIN_KUBE_SA_ADMISSION=1 turns it on (only useful with the controller-manager running).
-  [[ ${DARWIN_KUBE_SA_ADMISSION:-0} == 1 ]] && admission=()
-  tb_spawn kube_apiserver "$KUBE_BIN/kube-apiserver" \
+  # default the plugin is off; KWOK pods run no containers, so there is no token to mount anyway. Real pods
+  # do (KubeRay's autoscaler talks to the apiserver), so the node tier, which runs on the cluster tier,
+  # turns it on with the marker file $KUBE_DATA/serviceaccount-admission; DARWIN_KUBE_SA_ADMISSION=1 too.
+  [[ ${DARWIN_KUBE_SA_ADMISSION:-0} == 1 || -e $KUBE_DATA/serviceaccount-admission ]] && admission=()
+  # Kubelets are dialled at their InternalIP (KWOK's nodes and the real node have no resolvable hostname),
+  # with a client certificate, and their serving certificates are checked against the testbed CA.
+  # PodNodeSelector and PodTolerationRestriction let a namespace send all its pods to the real node (its
+  # annotations add the node selector and the toleration), with no change to the workloads.
+  printf '%s\n' "$KUBE_BIN/kube-apiserver" \
     --bind-address=127.0.0.1 \
     --advertise-address=127.0.0.1 \
     --secure-port="$KUBE_APISERVER_PORT" \
@@ -157,6 +197,10 @@ kube_apiserver_start() {
     --requestheader-extra-headers-prefix=X-Remote-Extra- \
     --proxy-client-cert-file="$KUBE_DATA/front-proxy-client.crt" \
     --proxy-client-key-file="$KUBE_DATA/front-proxy-client.key" \
+    --kubelet-client-certificate="$KUBE_DATA/apiserver-kubelet-client.crt" \
+    --kubelet-client-key="$KUBE_DATA/apiserver-kubelet-client.key" \
+    --kubelet-certificate-authority="$KUBE_DATA/ca.crt" \
+    --kubelet-preferred-address-types=InternalIP,Hostname \
     --token-auth-file="$KUBE_DATA/tokens.csv" \
     --authorization-mode=Node,RBAC \
     --service-account-issuer=https://kubernetes.default.svc.cluster.local \
@@ -166,7 +210,36 @@ kube_apiserver_start() {
     --endpoint-reconciler-type=none \
     --allow-privileged=true \
     --profiling=false \
+    --enable-admission-plugins=NodeRestriction,PodNodeSelector,PodTolerationRestriction \
     "${admission[@]}"
+}
+
+kube_apiserver_start() {
+  tb_running etcd || etcd_ready || tb_die "kube-apiserver needs etcd (hack/testbed up etcd)"
+  kube_pki
+  kube_write_kubeconfig "$KUBECONFIG_FILE" darwin-admin
+  local args
+  mapfile -t args < <(kube_apiserver_args)
+  tb_spawn kube_apiserver "${args[@]}"
+}
+
+# kube_apiserver_current: true when the running apiserver has the flags kube_apiserver_args gives now
+kube_apiserver_current() {
+  local pid
+  read -r pid _ <"$DARWIN_RUN/pids/kube_apiserver.pid" 2>/dev/null || return 1
+  [[ "$(tr '\0' '\n' <"/proc/$pid/cmdline" 2>/dev/null)" == "$(kube_apiserver_args)" ]]
+}
+
+# kube_apiserver_refresh: restart the running apiserver when its flags differ from kube_apiserver_args (a
+# tier that needs other flags than the one that started it), and wait until it is ready again.
+kube_apiserver_refresh() {
+  kube_pki
+  [[ -f $DARWIN_RUN/pids/kube_apiserver.pid ]] || return 0
+  kube_apiserver_current && return 0
+  tb_log "kube-apiserver: restarting with the flags this tier needs"
+  tb_stop kube_apiserver 10
+  kube_apiserver_start
+  tb_wait 120 kube_apiserver kube_apiserver_ready
 }
 
 # /readyz covers etcd, the RBAC bootstrap roles and every post-start hook: once it says ok, clients can work.

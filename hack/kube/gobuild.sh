@@ -39,11 +39,12 @@ tb_go_wrapper_build() {
   } >"$src/go.mod"
   rm -f "$src/go.sum"
   tb_log "building $(basename "$dir") from the Go module proxy (log $log)"
-  # CGO off: static binaries, no C toolchain needed. -trimpath keeps cache paths out of the binaries.
+  # CGO off: static binaries, no C toolchain needed (TB_GO_CGO=1 for the few programs that need C, such
+  # as runc). -trimpath keeps cache paths out of the binaries.
   if ! (
     cd "$src" &&
       go mod tidy &&
-      CGO_ENABLED=0 go build -trimpath -ldflags "$ldflags" -o "$dir/bin/" "$@"
+      CGO_ENABLED=${TB_GO_CGO:-0} go build -trimpath -ldflags "$ldflags" -o "$dir/bin/" "$@"
   ) 2>&1 | tee "$log" >&2; then
     tb_die "building $(basename "$dir") failed; see $log"
   fi

@@ -1,0 +1,143 @@
+// @testbed node
+/**
+ * The DarwinCluster sample on the `local` runtime, run for real: the operator (in this process) renders the
+ * RayCluster, KubeRay creates the head pod, and the real node runs Ray from the darwin-ray image of the local
+ * registry. The head's dashboard answers at the head Service's name, and a job submitted through Ray's Jobs
+ * REST API runs on the cluster and succeeds.
+ */
+import { Resolver } from "node:dns/promises";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { createDarwinClusterController } from "../../controllers/darwin-cluster/reconciler.ts";
+import { headServiceName, rayClusterName } from "../../controllers/darwin-cluster/render/ray-cluster.ts";
+import type { KubeObject } from "../../operator/resource.ts";
+import { startManager, type TestManager, testConfig } from "../../operator/testing/testbed.ts";
+import { kubectl, kubectlOk } from "../support/kubectl.ts";
+import { requireEnv } from "../support/testbed-env.ts";
+import { waitFor } from "../support/wait.ts";
+import { nodeName, rayImage, realNodeNamespace, waitPodReady } from "./real-node.ts";
+
+const SAMPLES = join(import.meta.dirname, "..", "..", "samples", "local");
+const sample = (kind: string) =>
+  parse(
+    readFileSync(join(SAMPLES, `darwin.dreamhorizon.org_v1alpha1_${kind}.yaml`), "utf8"),
+  ) as KubeObject & {
+    spec: Record<string, unknown>;
+  };
+
+let namespace: string;
+let operator: TestManager;
+let dashboard: string;
+const cluster = sample("darwincluster");
+const name = cluster.metadata.name;
+
+beforeAll(async () => {
+  namespace = await realNodeNamespace("node-dc");
+  await kubectlOk(["apply", "--server-side", "-f", "-"], sample("darwinruntime"));
+  operator = await startManager([createDarwinClusterController()], testConfig(namespace));
+  await kubectlOk(["apply", "-n", namespace, "-f", "-"], cluster);
+  const head = await waitFor(
+    "the Ray head pod",
+    async () => {
+      const out = await kubectlOk([
+        "-n",
+        namespace,
+        "get",
+        "pods",
+        "-l",
+        `ray.io/cluster=${rayClusterName(name)},ray.io/node-type=head`,
+        "-o",
+        "jsonpath={.items[*].metadata.name}",
+      ]);
+      return out.trim() || undefined;
+    },
+    { timeoutMs: 60_000, intervalMs: 500 },
+  );
+  // the first run pulls the image from the local registry: give it time
+  await waitPodReady(namespace, head, 600_000);
+  // KubeRay's head Service is headless: its name resolves to the head pod's address, here through the
+  // node's CoreDNS, as a pod would resolve it
+  const resolver = new Resolver();
+  resolver.setServers([requireEnv("DARWIN_NODE_DNS")]);
+  const [ip] = await waitFor(
+    "the head Service's DNS name",
+    async () => {
+      const ips = await resolver.resolve4(`${headServiceName(name)}.${namespace}.svc.cluster.local`);
+      return ips.length > 0 ? ips : undefined;
+    },
+    { timeoutMs: 60_000, intervalMs: 1000 },
+  );
+  dashboard = `http://${ip}:8265`;
+}, 900_000);
+
+afterAll(async () => {
+  if (namespace)
+    await kubectl(["delete", "darwinclusters", "--all", "-n", namespace, "--wait=true", "--timeout=60s"]);
+  await operator?.stop();
+  if (namespace) await kubectl(["delete", "namespace", namespace, "--wait=false", "--ignore-not-found"]);
+});
+
+describe("the DarwinCluster sample on the local runtime", () => {
+  it("runs its head on the real node from the darwin-ray image", async () => {
+    const runtime = sample("darwinruntime");
+    expect(runtime.spec.image).toBe(rayImage());
+    const pods = JSON.parse(
+      await kubectlOk([
+        "-n",
+        namespace,
+        "get",
+        "pods",
+        "-l",
+        `ray.io/cluster=${rayClusterName(name)}`,
+        "-o",
+        "json",
+      ]),
+    ) as { items: Array<{ spec: { nodeName: string; containers: Array<{ image: string }> } }> };
+    expect(pods.items.length).toBeGreaterThan(0);
+    for (const pod of pods.items) {
+      expect(pod.spec.nodeName).toBe(nodeName());
+      expect(pod.spec.containers[0]?.image).toBe(rayImage());
+    }
+  });
+
+  it("answers on the dashboard's /api/version at the head Service's name", async () => {
+    const version = await waitFor(
+      "the Ray dashboard",
+      async () => {
+        const res = await fetch(`${dashboard}/api/version`, { signal: AbortSignal.timeout(5000) });
+        return res.ok ? ((await res.json()) as { ray_version: string }) : undefined;
+      },
+      { timeoutMs: 120_000, intervalMs: 1000 },
+    );
+    expect(version.ray_version).toBe(runtimeRayVersion());
+  });
+
+  it("runs a job submitted through Ray's Jobs REST API", async () => {
+    const entrypoint = `python -c "import ray; ray.init(); print('answer', ray.get(ray.remote(lambda: 6 * 7).remote()))"`;
+    const submitted = await fetch(`${dashboard}/api/jobs/`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ entrypoint }),
+    });
+    expect(submitted.status).toBe(200);
+    const { submission_id: id } = (await submitted.json()) as { submission_id: string };
+    const done = await waitFor(
+      `job ${id} to finish`,
+      async () => {
+        const res = await fetch(`${dashboard}/api/jobs/${id}`);
+        const job = (await res.json()) as { status: string; message?: string };
+        return ["SUCCEEDED", "FAILED", "STOPPED"].includes(job.status) ? job : undefined;
+      },
+      { timeoutMs: 180_000, intervalMs: 1000 },
+    );
+    expect(done.status, done.message).toBe("SUCCEEDED");
+    const { logs } = (await (await fetch(`${dashboard}/api/jobs/${id}/logs`)).json()) as { logs: string };
+    expect(logs).toContain("answer 42");
+  }, 240_000);
+});
+
+function runtimeRayVersion(): string {
+  return String(sample("darwinruntime").spec.rayVersion);
+}
