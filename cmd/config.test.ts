@@ -16,6 +16,16 @@ describe("Darwin's operator configuration", () => {
     );
   });
 
+  it("takes the serving settings, MLflow from DARWIN_MLFLOW_URL", () => {
+    const config = loadConfig({ env: { DARWIN_MLFLOW_URL: "http://127.0.0.1:25001" } }, darwinConfig);
+    expect(config.serving).toMatchObject({
+      mlflowTrackingURI: "http://127.0.0.1:25001",
+      modelCheckIntervalSeconds: 60,
+      rolloutDeadlineSeconds: 600,
+    });
+    expect(defaultDarwinConfig().serving.mlflowTrackingURI).toBeUndefined();
+  });
+
   it("takes the webhook's environment variables next to the runtime's", () => {
     const config = loadConfig({ env: { DARWIN_WEBHOOK_PORT: "29443", DARWIN_WORKERS: "2" } }, darwinConfig);
     expect(config.webhook.port).toBe(29443);

@@ -1,18 +1,22 @@
 /**
  * Darwin's operator configuration: the runtime's settings (operator/config.ts) plus the application's
- * sections, the admission webhook (`webhook`), the prices clusters are costed at (`capacityClasses`) and
- * where the operator reaches each cluster's Ray dashboard and Jupyter server (`clusterEndpoints`).
+ * sections, the admission webhook (`webhook`), the prices clusters are costed at (`capacityClasses`),
+ * model serving (`serving`) and where the operator reaches each cluster's Ray dashboard and Jupyter server
+ * (`clusterEndpoints`).
  */
 import { capacityPrices } from "../controllers/darwin-cluster/prices.ts";
+import { servingConfig } from "../controllers/serve/config.ts";
 import { clusterEndpoints } from "../controllers/shared/endpoints.ts";
 import { extendConfig, parseConfig } from "../operator/config.ts";
 import { webhookConfig } from "../webhooks/config.ts";
 
 export const darwinConfig = extendConfig(
-  { webhook: webhookConfig, capacityClasses: capacityPrices, clusterEndpoints },
+  { webhook: webhookConfig, capacityClasses: capacityPrices, serving: servingConfig, clusterEndpoints },
   [
     { name: "DARWIN_WEBHOOK_ENABLED", path: ["webhook", "enabled"], kind: "boolean" },
     { name: "DARWIN_WEBHOOK_PORT", path: ["webhook", "port"], kind: "number" },
+    { name: "DARWIN_MLFLOW_URL", path: ["serving", "mlflowTrackingURI"], kind: "string" },
+    { name: "DARWIN_SERVING_IMAGE", path: ["serving", "image"], kind: "string" },
     { name: "DARWIN_RAY_DASHBOARD_URL", path: ["clusterEndpoints", "rayDashboard"], kind: "string" },
     { name: "DARWIN_JUPYTER_URL", path: ["clusterEndpoints", "jupyter"], kind: "string" },
   ],

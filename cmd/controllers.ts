@@ -5,6 +5,8 @@
 import { createCatalogAssetController } from "../controllers/catalog-asset/reconciler.ts";
 import { createDarwinClusterController } from "../controllers/darwin-cluster/reconciler.ts";
 import { createDarwinJobController } from "../controllers/darwin-job/reconciler.ts";
+import { createServeController } from "../controllers/serve/reconciler.ts";
+import { createServeEnvironmentController } from "../controllers/serve-environment/reconciler.ts";
 import { mariadbCatalogIndex } from "../dataplane/catalog/index.ts";
 import { darwinClusterEvent, withLifecycleEvents } from "../dataplane/chronos/lifecycle.ts";
 import { chronosSinkFromEnv } from "../dataplane/chronos/sink.ts";
@@ -30,5 +32,7 @@ export function darwinControllers(config: DarwinConfig): ControllerDefinition[] 
       index: catalogIndex ? mariadbCatalogIndex({ url: catalogIndex }) : undefined,
     }),
     createDarwinJobController({ endpoints: config.clusterEndpoints }),
+    createServeController({ serving: config.serving }),
+    createServeEnvironmentController(),
   ];
 }

@@ -19,7 +19,8 @@ import {
   TerminalError,
 } from "../../operator/controller.ts";
 import { isPlainObject, type JsonObject } from "../../operator/json.ts";
-import { type KubeObject, objectKey, type ResourceType } from "../../operator/resource.ts";
+import { type KubeObject, objectKey } from "../../operator/resource.ts";
+import { deleteOwned } from "../shared/children.ts";
 import { DEPLOYMENTS, darwinResource, RAY_CLUSTERS, SERVICES } from "../shared/resource-types.ts";
 import { type ActivityOptions, checkActivity } from "./activity.ts";
 import { type CapacityPrices, DEFAULT_PRICES } from "./prices.ts";
@@ -173,15 +174,6 @@ async function reconcileJupyter(
   const deployment = await ctx.apply(DEPLOYMENTS, renderJupyterDeployment(cluster, runtime.spec));
   await ctx.apply(SERVICES, renderJupyterService(cluster));
   return deployment.object;
-}
-
-/** Deletes a child this object controls, if there is one. */
-async function deleteOwned(ctx: ReconcileContext, type: ResourceType, name: string): Promise<void> {
-  const child = ctx.cached(type, ctx.object.metadata.namespace, name);
-  const controlled = child?.metadata.ownerReferences?.some(
-    (r) => r.controller === true && r.uid === ctx.object.metadata.uid,
-  );
-  if (child && controlled) await ctx.delete(type, child.metadata.namespace, name, child.metadata.uid);
 }
 
 const PHASE_EVENTS: Partial<Record<Phase, string>> = {

@@ -28,3 +28,32 @@ export const SERVICES: ResourceType = {
   plural: "services",
   namespaced: true,
 };
+
+export const HORIZONTAL_POD_AUTOSCALERS: ResourceType = {
+  apiVersion: "autoscaling/v2",
+  kind: "HorizontalPodAutoscaler",
+  plural: "horizontalpodautoscalers",
+  namespaced: true,
+};
+
+export const INGRESSES: ResourceType = {
+  apiVersion: "networking.k8s.io/v1",
+  kind: "Ingress",
+  plural: "ingresses",
+  namespaced: true,
+};
+
+/** KubeRay's RayService (ray.io/v1): a Ray cluster running a Ray Serve application. */
+export const RAY_SERVICES: ResourceType = {
+  apiVersion: "ray.io/v1",
+  kind: "RayService",
+  plural: "rayservices",
+  namespaced: true,
+};
+
+export const CONFIG_MAPS: ResourceType = {
+  apiVersion: "v1",
+  kind: "ConfigMap",
+  plural: "configmaps",
+  namespaced: true,
+};

@@ -48,7 +48,15 @@ export const ServeEnvironmentSpec = z
   );
 
 export const ServeEnvironmentStatus = z
-  .object({ ...statusBase })
+  .object({
+    serves: z
+      .array(z.string().describe("namespace/name of a Serve."))
+      .max(1000)
+      .optional()
+      .describe("The Serves deployed into this environment, as namespace/name."),
+    serveCount: z.number().int().min(0).optional().describe("How many Serves use this environment."),
+    ...statusBase,
+  })
   .describe("Observed state of the environment.");
 
 export const ServeEnvironment = defineKind({
@@ -71,5 +79,6 @@ export const ServeEnvironment = defineKind({
       description: "Namespace of its Serves.",
     },
     { name: "Cluster", type: "string", jsonPath: ".spec.clusterName", description: "Cluster name." },
+    { name: "Serves", type: "integer", jsonPath: ".status.serveCount", description: "Serves using it." },
   ],
 });

@@ -1,17 +1,6 @@
 /** Serve: a deployed model behind an HTTP endpoint, what `hermes create-serve` + `deploy-model` describe. */
 import { z } from "zod";
-import {
-  capacity,
-  cel,
-  cores,
-  dnsLabel,
-  imageRef,
-  keyValue,
-  listMap,
-  matching,
-  memory,
-  statusBase,
-} from "./common.ts";
+import { cel, cores, dnsLabel, imageRef, keyValue, listMap, matching, memory, statusBase } from "./common.ts";
 import { defineKind } from "./kind.ts";
 
 /** Model URIs a Serve resolves through MLflow, or loads directly from S3. */
@@ -52,7 +41,12 @@ export const ServeSpec = cel(
         })
         .default({ cores: 1, memory: "2Gi" })
         .describe("Resources per replica (hermes --cores, --memory)."),
-      capacity: capacity("on-demand"),
+      capacity: z
+        .enum(["spot", "on-demand"])
+        .optional()
+        .describe(
+          "Capacity class of the nodes to run on: spot (cheaper, may be reclaimed) or on-demand; unset takes the environment's defaultCapacity (status.capacity shows the one in effect).",
+        ),
       replicas: cel(
         z
           .object({
@@ -137,6 +131,26 @@ export const ServeSpec = cel(
   },
 );
 
+/** What one rollout serves: the pinned model and the pods' image, resources and placement. */
+const revision = z
+  .object({
+    number: z.number().int().min(1).describe("Revision number."),
+    modelURI: z.string().describe("Pinned model URI served, e.g. models:/iris/3 for models:/iris@champion."),
+    modelVersion: z.string().optional().describe("Registered model version, when the model is registered."),
+    image: z.string().describe("Image of the model server."),
+    cores: z.number().describe("CPU cores per replica."),
+    memory: z.string().describe("Memory per replica (a Kubernetes quantity)."),
+    capacity: z.enum(["spot", "on-demand"]).describe("Capacity class of the nodes."),
+    createdAt: z.string().describe("When the revision started rolling out (RFC 3339)."),
+    availableAt: z
+      .string()
+      .optional()
+      .describe(
+        "When all its replicas first became available (RFC 3339); unset while rolling out or failed.",
+      ),
+  })
+  .describe("One revision of a Serve.");
+
 export const ServeStatus = z
   .object({
     phase: z
@@ -167,7 +181,15 @@ export const ServeStatus = z
       .int()
       .min(0)
       .optional()
-      .describe("Increments on every change that rolls out new pods."),
+      .describe("Number of the current revision; increments on every change that rolls out new pods."),
+    capacity: z
+      .enum(["spot", "on-demand"])
+      .optional()
+      .describe("Capacity class in effect: spec.capacity, or the environment's defaultCapacity."),
+    currentRevision: revision.optional().describe("The revision last rolled out (serving once available)."),
+    previousRevision: revision
+      .optional()
+      .describe("The revision before it that was available; hermes rollback returns to it."),
     ...statusBase,
   })
   .describe("Observed state of the serve.");

@@ -3,13 +3,16 @@
  * group per spec.workerGroups entry, placed on spot or on-demand nodes. Pure: the same inputs give the same
  * object.
  */
-import type { V1PodTemplateSpec, V1ResourceRequirements, V1Toleration } from "@kubernetes/client-node";
+import type { V1PodTemplateSpec, V1ResourceRequirements } from "@kubernetes/client-node";
 import type { z } from "zod";
 import { type DarwinRuntimeSpec, memoryQuantity } from "../../../api/validation/index.ts";
 import type { DarwinCluster } from "../../../crds/src/index.ts";
 import type { RayCluster, RayHeadGroupSpec, RayWorkerGroupSpec } from "../../shared/kuberay.ts";
 import { darwinKey, isLabelName, isLabelValue, MANAGED_BY } from "../../shared/labels.ts";
 import { dns1035Name } from "../../shared/names.ts";
+import { CAPACITY_KEY, placement } from "../../shared/placement.ts";
+
+export { CAPACITY_KEY, placement };
 
 export type DarwinClusterSpec = z.output<typeof DarwinCluster.spec>;
 export type Capacity = DarwinClusterSpec["head"]["capacity"];
@@ -17,8 +20,6 @@ export type Capacity = DarwinClusterSpec["head"]["capacity"];
 /** KubeRay appends suffixes such as `-head-svc` to the RayCluster's name; 53 leaves room for them. */
 export const RAY_CLUSTER_NAME_MAX = 53;
 
-/** The node label and taint that mark a node's capacity class. */
-export const CAPACITY_KEY = darwinKey("capacity");
 /** Carries the spec's pip packages as a Ray runtime_env (JSON) to every Ray container and to Jupyter. */
 export const RUNTIME_ENV_VAR = "DARWIN_RUNTIME_ENV";
 /** Carries the spec's Maven coordinates (comma-separated) for Spark/Java. */
@@ -86,19 +87,6 @@ export function packageEnv(spec: DarwinClusterSpec): Array<{ name: string; value
   if (pip.length > 0) env.push({ name: RUNTIME_ENV_VAR, value: JSON.stringify({ pip }) });
   if (maven.length > 0) env.push({ name: MAVEN_PACKAGES_VAR, value: maven.join(",") });
   return env;
-}
-
-/** nodeSelector and tolerations that put a pod on nodes of a capacity class. */
-export function placement(capacity: Capacity): {
-  nodeSelector: Record<string, string>;
-  tolerations?: V1Toleration[];
-} {
-  const nodeSelector = { [CAPACITY_KEY]: capacity };
-  if (capacity !== "spot") return { nodeSelector };
-  return {
-    nodeSelector,
-    tolerations: [{ key: CAPACITY_KEY, operator: "Equal", value: "spot", effect: "NoSchedule" }],
-  };
 }
 
 /** requests = limits (Guaranteed QoS: Ray sizes its object store from the limit). */

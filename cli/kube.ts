@@ -1,0 +1,99 @@
+/**
+ * hermes's access to the cluster: the operator's KubeClient with the configured kubeconfig and context,
+ * reading and writing Darwin's custom resources only.
+ */
+import { KubeConfig } from "@kubernetes/client-node";
+import { API_VERSION } from "../crds/src/index.ts";
+import { ApiError } from "../operator/api-error.ts";
+import { KubeClient } from "../operator/kube-client.ts";
+import type { KubeObject } from "../operator/resource.ts";
+import type { HermesConfig } from "./config.ts";
+
+export const FIELD_MANAGER = "hermes";
+
+export interface Kind {
+  plural: string;
+  namespaced: boolean;
+}
+export const SERVES: Kind = { plural: "serves", namespaced: true };
+export const SERVE_ENVIRONMENTS: Kind = { plural: "serveenvironments", namespaced: false };
+export const DARWIN_CLUSTERS: Kind = { plural: "darwinclusters", namespaced: true };
+
+/**
+ * A client from the kubeconfig (flag, saved, $KUBECONFIG or ~/.kube/config) and context. The user token
+ * authenticates only when the kubeconfig's user carries no credentials of its own.
+ */
+export function connect(config: HermesConfig, token: string | undefined): KubeClient {
+  const kubeConfig = new KubeConfig();
+  if (config.kubeconfig) kubeConfig.loadFromFile(config.kubeconfig);
+  else kubeConfig.loadFromDefault();
+  if (config.context) kubeConfig.setCurrentContext(config.context);
+  const user = kubeConfig.getCurrentUser();
+  const hasCredentials = Boolean(
+    user?.token || user?.certFile || user?.certData || user?.exec || user?.authProvider || user?.username,
+  );
+  if (token && !hasCredentials && kubeConfig.getCurrentCluster()) {
+    const cluster = kubeConfig.getCurrentCluster();
+    kubeConfig.loadFromClusterAndUser(cluster as NonNullable<typeof cluster>, { name: "hermes", token });
+  }
+  return new KubeClient(kubeConfig, "hermes");
+}
+
+export function resourcePath(kind: Kind, namespace: string | undefined, name?: string): string {
+  const scope = kind.namespaced ? `/namespaces/${namespace}` : "";
+  return `/apis/${API_VERSION}${scope}/${kind.plural}${name ? `/${name}` : ""}`;
+}
+
+export async function getResource(
+  client: KubeClient,
+  kind: Kind,
+  namespace: string | undefined,
+  name: string,
+): Promise<KubeObject | undefined> {
+  try {
+    return await client.requestObject({ method: "GET", path: resourcePath(kind, namespace, name) });
+  } catch (err) {
+    if (err instanceof ApiError && err.code === 404) return undefined;
+    throw err;
+  }
+}
+
+export async function listResources(
+  client: KubeClient,
+  kind: Kind,
+  namespace: string | undefined,
+): Promise<KubeObject[]> {
+  const path =
+    namespace === undefined && kind.namespaced
+      ? `/apis/${API_VERSION}/${kind.plural}`
+      : resourcePath(kind, namespace);
+  const list = (await client.request({ method: "GET", path })) as { items?: KubeObject[] };
+  return list.items ?? [];
+}
+
+/** Server-side apply as hermes: the object is the whole of what hermes wants of it. */
+export function applyResource(client: KubeClient, kind: Kind, object: KubeObject): Promise<KubeObject> {
+  return client.requestObject({
+    method: "PATCH",
+    path: resourcePath(kind, object.metadata.namespace, object.metadata.name),
+    query: { fieldManager: FIELD_MANAGER, force: true },
+    contentType: "application/apply-patch+yaml",
+    body: object,
+  });
+}
+
+export function mergePatch(
+  client: KubeClient,
+  kind: Kind,
+  namespace: string | undefined,
+  name: string,
+  patch: unknown,
+) {
+  return client.requestObject({
+    method: "PATCH",
+    path: resourcePath(kind, namespace, name),
+    query: { fieldManager: FIELD_MANAGER },
+    contentType: "application/merge-patch+json",
+    body: patch,
+  });
+}
