@@ -1,11 +1,13 @@
 /**
  * Darwin's operator configuration: the runtime's settings (operator/config.ts) plus the application's
- * sections, the admission webhook (`webhook`), the prices clusters are costed at (`capacityClasses`) and
- * model serving (`serving`).
+ * sections, the admission webhook (`webhook`), the prices clusters are costed at (`capacityClasses`),
+ * model serving (`serving`) and where the operator reaches each cluster's Ray dashboard and Jupyter server
+ * (`clusterEndpoints`).
  */
 import { capacityPrices } from "../controllers/darwin-cluster/prices.ts";
 import { featureStoreConfig } from "../controllers/feature-group/config.ts";
 import { servingConfig } from "../controllers/serve/config.ts";
+import { clusterEndpoints } from "../controllers/shared/endpoints.ts";
 import { extendConfig, parseConfig } from "../operator/config.ts";
 import { webhookConfig } from "../webhooks/config.ts";
 
@@ -15,6 +17,7 @@ export const darwinConfig = extendConfig(
     capacityClasses: capacityPrices,
     serving: servingConfig,
     featureStore: featureStoreConfig,
+    clusterEndpoints,
   },
   [
     { name: "DARWIN_WEBHOOK_ENABLED", path: ["webhook", "enabled"], kind: "boolean" },
@@ -29,6 +32,8 @@ export const darwinConfig = extendConfig(
     },
     { name: "DARWIN_KAFKA_BROKERS", path: ["featureStore", "kafka", "brokers"], kind: "list" },
     { name: "DARWIN_MYSQL_URL", path: ["featureStore", "mysqlUrl"], kind: "string" },
+    { name: "DARWIN_RAY_DASHBOARD_URL", path: ["clusterEndpoints", "rayDashboard"], kind: "string" },
+    { name: "DARWIN_JUPYTER_URL", path: ["clusterEndpoints", "jupyter"], kind: "string" },
   ],
 );
 

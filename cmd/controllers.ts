@@ -4,6 +4,7 @@
  */
 import { createCatalogAssetController } from "../controllers/catalog-asset/reconciler.ts";
 import { createDarwinClusterController } from "../controllers/darwin-cluster/reconciler.ts";
+import { createDarwinJobController } from "../controllers/darwin-job/reconciler.ts";
 import { createFeatureGroupController } from "../controllers/feature-group/reconciler.ts";
 import { createServeController } from "../controllers/serve/reconciler.ts";
 import { createServeEnvironmentController } from "../controllers/serve-environment/reconciler.ts";
@@ -21,13 +22,17 @@ export function darwinControllers(config: DarwinConfig): ControllerDefinition[] 
   const catalogIndex = process.env.DARWIN_CATALOG_MYSQL_URL;
   return [
     withLifecycleEvents(
-      createDarwinClusterController({ prices: config.capacityClasses }),
+      createDarwinClusterController({
+        prices: config.capacityClasses,
+        activity: { endpoints: config.clusterEndpoints },
+      }),
       events,
       darwinClusterEvent,
     ),
     createCatalogAssetController({
       index: catalogIndex ? mariadbCatalogIndex({ url: catalogIndex }) : undefined,
     }),
+    createDarwinJobController({ endpoints: config.clusterEndpoints }),
     createServeController({ serving: config.serving }),
     createServeEnvironmentController(),
     createFeatureGroupController({ stores: config.featureStore }),

@@ -191,6 +191,18 @@ const INVALID: Record<string, Case[]> = {
     ],
     ["name over 63 characters", (m) => (m.metadata.name = long(64)), "metadata.name"],
   ],
+  DarwinJob: [
+    ["missing entrypoint", (m) => delete m.spec.entrypoint, "spec.entrypoint: Required value"],
+    ["missing cluster", (m) => delete m.spec.cluster, "spec.cluster: Required value"],
+    [
+      "a local working directory",
+      (m) => (m.spec.runtimeEnv = { workingDir: "/home/ana/code" }),
+      /spec\.runtimeEnv\.workingDir.*remote zip archive/,
+    ],
+    ["a submission id with spaces", (m) => (m.spec.submissionId = "my job"), "spec.submissionId"],
+    ["name over 63 characters", (m) => (m.metadata.name = long(64)), "metadata.name"],
+    ["a misspelt field", (m) => (m.spec.entrypiont = "python x.py"), 'unknown field "spec.entrypiont"'],
+  ],
   FeatureGroup: [
     ["missing entities", (m) => delete m.spec.entities, "spec.entities: Required value"],
     [

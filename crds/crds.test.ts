@@ -31,9 +31,14 @@ describe("generated CRDs", () => {
   });
 
   it("report a kind whose YAML was never generated", () => {
-    const extra = { ...DarwinCluster, kind: "DarwinJob", plural: "darwinjobs", singular: "darwinjob" };
+    const extra = {
+      ...DarwinCluster,
+      kind: "DarwinNotebook",
+      plural: "darwinnotebooks",
+      singular: "darwinnotebook",
+    };
     expect(findDrift([...KINDS, extra], dir)).toContainEqual({
-      file: "darwin.dreamhorizon.org_darwinjobs.yaml",
+      file: "darwin.dreamhorizon.org_darwinnotebooks.yaml",
       problem: "missing",
     });
   });

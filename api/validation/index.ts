@@ -4,6 +4,7 @@ import { artifactBuildValidator } from "./artifact-build.ts";
 import { catalogAssetValidator } from "./catalog-asset.ts";
 import { chronosTransformerValidator } from "./chronos-transformer.ts";
 import { darwinClusterValidator } from "./darwin-cluster.ts";
+import { darwinJobValidator } from "./darwin-job.ts";
 import { darwinRuntimeValidator } from "./darwin-runtime.ts";
 import { featureGroupValidator } from "./feature-group.ts";
 import { parseResource } from "./schema.ts";
@@ -16,6 +17,7 @@ export { validateCatalogAsset } from "./catalog-asset.ts";
 export { validateChronosTransformer } from "./chronos-transformer.ts";
 export * from "./context.ts";
 export { darwinClusterWarnings, validateDarwinCluster } from "./darwin-cluster.ts";
+export { validateDarwinJob } from "./darwin-job.ts";
 export { validateDarwinRuntime } from "./darwin-runtime.ts";
 export { validateFeatureGroup } from "./feature-group.ts";
 export * from "./field-error.ts";
@@ -27,6 +29,7 @@ export type { KindValidator, Validate, Warn } from "./validator.ts";
 export const VALIDATORS: readonly KindValidator[] = [
   darwinRuntimeValidator,
   darwinClusterValidator,
+  darwinJobValidator,
   featureGroupValidator,
   serveEnvironmentValidator,
   serveValidator,

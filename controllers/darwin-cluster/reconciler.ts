@@ -22,6 +22,7 @@ import { isPlainObject, type JsonObject } from "../../operator/json.ts";
 import { type KubeObject, objectKey } from "../../operator/resource.ts";
 import { deleteOwned } from "../shared/children.ts";
 import { DEPLOYMENTS, darwinResource, RAY_CLUSTERS, SERVICES } from "../shared/resource-types.ts";
+import { type ActivityOptions, checkActivity } from "./activity.ts";
 import { type CapacityPrices, DEFAULT_PRICES } from "./prices.ts";
 import { jupyterName, renderJupyterDeployment, renderJupyterService } from "./render/jupyter.ts";
 import { type ClusterInput, rayClusterName, renderRayCluster } from "./render/ray-cluster.ts";
@@ -36,6 +37,11 @@ export interface DarwinClusterControllerOptions {
    * @default DEFAULT_PRICES (the configuration's capacityClasses when it sets none)
    */
   prices?: CapacityPrices;
+  /**
+   * Idle auto-stop: where to probe each cluster's activity (activity.ts).
+   * @default undefined (spec.inactiveTimeMinutes is not acted on)
+   */
+  activity?: ActivityOptions;
 }
 
 export function createDarwinClusterController(
@@ -48,12 +54,16 @@ export function createDarwinClusterController(
     owns: [RAY_CLUSTERS, DEPLOYMENTS, SERVICES],
     // A runtime created, changed or removed re-reconciles the clusters that name it.
     watches: [{ type: DARWIN_RUNTIMES, map: clustersUsingRuntime }],
-    reconcile: (ctx) => reconcileDarwinCluster(ctx, prices),
+    reconcile: (ctx) => reconcileDarwinCluster(ctx, prices, options.activity),
   };
 }
 
 /** One reconcile: runtime, validation, RayCluster, Jupyter, status. */
-async function reconcileDarwinCluster(ctx: ReconcileContext, prices: CapacityPrices) {
+async function reconcileDarwinCluster(
+  ctx: ReconcileContext,
+  prices: CapacityPrices,
+  activity: ActivityOptions | undefined,
+) {
   const object = ctx.object;
   const namespace = object.metadata.namespace;
   const runtimes = runtimeRecords(ctx.list(DARWIN_RUNTIMES));
@@ -88,8 +98,16 @@ async function reconcileDarwinCluster(ctx: ReconcileContext, prices: CapacityPri
     renderRayCluster(cluster, runtime.spec, { liveReplicas: workerReplicas(live) }),
   );
   const jupyter = await reconcileJupyter(ctx, cluster, runtime);
-  await writeStatus(ctx, cluster, rayCluster.object, jupyter, prices);
-  return undefined;
+  const requeueAfterMs = await writeStatus(
+    ctx,
+    cluster,
+    rayCluster.object,
+    jupyter,
+    prices,
+    undefined,
+    activity,
+  );
+  return requeueAfterMs === undefined ? undefined : { requeueAfterMs };
 }
 
 /** The clusters whose spec.runtime names this runtime (by displayName or by name). */
@@ -166,7 +184,7 @@ const PHASE_EVENTS: Partial<Record<Phase, string>> = {
   Failed: "The Ray cluster failed; see the Ready condition.",
 };
 
-/** Writes the computed status; a phase change becomes an Event. */
+/** Writes the computed status (with the activity check, when on); a phase change becomes an Event. */
 async function writeStatus(
   ctx: ReconcileContext,
   cluster: ClusterInput & { status?: unknown },
@@ -174,10 +192,14 @@ async function writeStatus(
   jupyter: KubeObject | undefined,
   prices: CapacityPrices,
   blocker?: Blocker,
-): Promise<void> {
+  activity?: ActivityOptions,
+): Promise<number | undefined> {
   const before = isPlainObject(cluster.status) ? cluster.status.phase : undefined;
   const input = { ...cluster, metadata: { ...cluster.metadata, generation: ctx.object.metadata.generation } };
-  const status = computeDarwinClusterStatus(input, rayCluster, jupyter, prices, ctx.now(), blocker);
+  const computed = computeDarwinClusterStatus(input, rayCluster, jupyter, prices, ctx.now(), blocker);
+  const { status, requeueAfterMs } = activity
+    ? await checkActivity(ctx, cluster, computed, activity)
+    : { status: computed, requeueAfterMs: undefined };
   await ctx.updateStatus(status as JsonObject);
   const note = status.phase && PHASE_EVENTS[status.phase];
   if (status.phase !== before && note && !blocker) {
@@ -189,4 +211,5 @@ async function writeStatus(
       note: status.phase === "Failed" && ready ? `${note} ${ready.message}` : note,
     });
   }
+  return requeueAfterMs;
 }

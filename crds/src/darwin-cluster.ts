@@ -78,12 +78,11 @@ export const DarwinClusterSpec = z
     tags: tags(),
     inactiveTimeMinutes: z
       .number()
-      .int()
       .min(0)
       .max(10080)
       .default(60)
       .describe(
-        "Minutes without activity after which the cluster is to stop (the seed's inactive_time; 0 never). Not acted on yet: the operator does not stop idle clusters; set suspend to true to stop one.",
+        "Minutes without activity (no Ray job pending or running, no actor alive, no busy notebook kernel) after which the operator suspends the cluster (the seed's inactive_time; 0 never; fractions allowed, e.g. 0.5). A cluster running a job is never stopped.",
       ),
     suspend: z
       .boolean()
@@ -160,7 +159,7 @@ export const DarwinClusterStatus = z
       .string()
       .optional()
       .describe(
-        "When activity (jobs, notebooks) was last seen (RFC 3339); not set yet, as idle stop is not there yet.",
+        "When activity (a Ray job, an actor, a notebook) was last seen, or the cluster last started (RFC 3339); the idle clock counts from it.",
       ),
     ...statusBase,
   })

@@ -3,6 +3,7 @@ import { ArtifactBuild } from "./artifact-build.ts";
 import { CatalogAsset } from "./catalog-asset.ts";
 import { ChronosTransformer } from "./chronos-transformer.ts";
 import { DarwinCluster } from "./darwin-cluster.ts";
+import { DarwinJob } from "./darwin-job.ts";
 import { DarwinRuntime } from "./darwin-runtime.ts";
 import { FeatureGroup } from "./feature-group.ts";
 import type { KindDefinition } from "./kind.ts";
@@ -16,6 +17,7 @@ export {
   CatalogAsset,
   ChronosTransformer,
   DarwinCluster,
+  DarwinJob,
   DarwinRuntime,
   FeatureGroup,
   Serve,
@@ -25,6 +27,7 @@ export {
 export const KINDS: readonly KindDefinition[] = [
   DarwinRuntime,
   DarwinCluster,
+  DarwinJob,
   FeatureGroup,
   ServeEnvironment,
   Serve,
