@@ -94,8 +94,8 @@ describe("CRDs", () => {
   it("kubectl explain darwincluster.spec prints our field descriptions", async () => {
     const out = await kubectlOk(["explain", "darwincluster.spec"]);
     expect(out).toContain("Desired state of a Ray cluster");
-    expect(out).toMatch(/inactiveTimeMinutes\s+<integer>/);
-    expect(out).toContain("Minutes without activity after which the cluster is to stop");
+    expect(out).toMatch(/inactiveTimeMinutes\s+<number>/);
+    expect(out).toContain("after which the operator suspends the cluster");
     const workers = await kubectlOk(["explain", "darwincluster.spec.workerGroups.minPods"]);
     expect(workers).toContain("Fewest workers the autoscaler keeps");
   });
