@@ -17,7 +17,18 @@ darwin_operator_start() {
   tb_spawn darwin_operator env KUBECONFIG="$DARWIN_RUN/kubeconfig" \
     DARWIN_CHRONOS_URL="http://127.0.0.1:$CHRONOS_PORT" \
     DARWIN_CATALOG_MYSQL_URL="mysql://root:$MARIADB_PASSWORD@127.0.0.1:$MARIADB_PORT/darwin" \
-    "$REPO_DIR/node_modules/.bin/node" "$REPO_DIR/cmd/operator.ts" --config "$HACK_DIR/operator-local.yaml"
+    "$REPO_DIR/node_modules/.bin/node" "$REPO_DIR/cmd/operator.ts" --config "$(_darwin_operator_config)"
+}
+
+# hack/operator-local.yaml, with the HTTP and webhook ports of this testbed slot (lib/common.sh)
+_darwin_operator_config() {
+  local config="$HACK_DIR/operator-local.yaml"
+  if [[ -n $DARWIN_TESTBED_SLOT ]]; then
+    local webhook_port=$((29443 + DARWIN_TESTBED_SLOT * 200))
+    sed -e "s/port: 28480/port: ${DARWIN_OPERATOR_HTTP##*:}/" -e "s/29443/$webhook_port/g" "$config" >"$DARWIN_RUN/operator-local.yaml"
+    config="$DARWIN_RUN/operator-local.yaml"
+  fi
+  echo "$config"
 }
 
 darwin_operator_ready() {

@@ -13,8 +13,29 @@ set -euo pipefail
 HACK_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 REPO_DIR=$(cd "$HACK_DIR/.." && pwd)
 DARWIN_CACHE=${DARWIN_CACHE:-$HOME/.cache/darwin-testbed}
+
+# DARWIN_TESTBED_SLOT=1..5: a testbed beside the default one, so that several checkouts can each install their
+# own CRDs and run their own operator at once. A slot has its own run directory, control plane, KWOK, KubeRay and
+# local Darwin processes, on the default ports shifted by 200 per slot; it uses the default testbed's data tier
+# (Cassandra, Kafka, MariaDB, S3, MLflow, Ray), which must be up, and never starts or stops it.
+DARWIN_TESTBED_SLOT=${DARWIN_TESTBED_SLOT:-}
+DATA_TIER_COMPONENTS=" cassandra kafka mariadb s3 mlflow ray "
+if [[ -n $DARWIN_TESTBED_SLOT ]]; then
+  [[ $DARWIN_TESTBED_SLOT =~ ^[1-5]$ ]] || { echo "DARWIN_TESTBED_SLOT must be one of 1 to 5" >&2; exit 2; }
+  _shift=$((DARWIN_TESTBED_SLOT * 200))
+  DARWIN_RUN=${DARWIN_RUN:-${TMPDIR:-/tmp}/darwin-testbed-slot$DARWIN_TESTBED_SLOT}
+  : "${DARWIN_ETCD_PORT:=$((23790 + _shift))}" "${DARWIN_ETCD_PEER_PORT:=$((23800 + _shift))}"
+  : "${DARWIN_KUBE_APISERVER_PORT:=$((26443 + _shift))}" "${DARWIN_KUBE_CONTROLLER_MANAGER_PORT:=$((26444 + _shift))}"
+  : "${DARWIN_KUBE_SCHEDULER_PORT:=$((26445 + _shift))}" "${DARWIN_KWOK_PORT:=$((28100 + _shift))}"
+  : "${DARWIN_KUBERAY_METRICS_PORT:=$((28080 + _shift))}" "${DARWIN_KUBERAY_PROBE_PORT:=$((28081 + _shift))}"
+  : "${DARWIN_CHRONOS_PORT:=$((28090 + _shift))}" "${DARWIN_CATALOG_PORT:=$((28091 + _shift))}"
+  : "${DARWIN_OPERATOR_HTTP:=127.0.0.1:$((28480 + _shift))}" "${DARWIN_FEATURE_SERVER_HTTP:=127.0.0.1:$((28490 + _shift))}"
+  export DARWIN_ETCD_PORT DARWIN_ETCD_PEER_PORT DARWIN_KUBE_APISERVER_PORT DARWIN_KUBE_CONTROLLER_MANAGER_PORT \
+    DARWIN_KUBE_SCHEDULER_PORT DARWIN_KWOK_PORT DARWIN_KUBERAY_METRICS_PORT DARWIN_KUBERAY_PROBE_PORT \
+    DARWIN_CHRONOS_PORT DARWIN_CATALOG_PORT DARWIN_OPERATOR_HTTP DARWIN_FEATURE_SERVER_HTTP
+fi
 DARWIN_RUN=${DARWIN_RUN:-${TMPDIR:-/tmp}/darwin-testbed}
-export DARWIN_CACHE DARWIN_RUN
+export DARWIN_CACHE DARWIN_RUN DARWIN_TESTBED_SLOT
 mkdir -p "$DARWIN_CACHE" "$DARWIN_RUN/pids" "$DARWIN_RUN/logs" "$DARWIN_RUN/data"
 
 tb_log() { printf '[testbed %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
@@ -89,12 +110,25 @@ tb_kill9() {
 # tb_exited <component>: true when a process the component started has exited (it records pids under its
 # name or <name>_<suffix>); components that start no process never count as exited.
 tb_exited() {
-  local f
+  local f proc
   for f in "$DARWIN_RUN"/pids/"$1".pid "$DARWIN_RUN"/pids/"$1"_*.pid; do
     [[ -e $f ]] || continue
-    tb_running "$(basename "$f" .pid)" || return 0
+    proc=$(basename "$f" .pid)
+    # another component whose name starts with this one's (chronos_processor for chronos) is not ours
+    [[ $proc != "$1" ]] && declare -F "${proc}_start" >/dev/null && continue
+    tb_running "$proc" || return 0
   done
   return 1
+}
+
+# tb_forget_dead: drop the pid files of processes that are gone (a machine or session that ended without
+# `down`), so that nothing mistakes them for a component that started and exited.
+tb_forget_dead() {
+  local f
+  for f in "$DARWIN_RUN"/pids/*.pid; do
+    [[ -e $f ]] || continue
+    tb_running "$(basename "$f" .pid)" || rm -f "$f"
+  done
 }
 
 # tb_wait <timeout-seconds> <component> <cmd...>: poll a readiness check until it succeeds; fail at once,

@@ -3,8 +3,12 @@ import { existsSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-export const testbedRunDir = (): string =>
-  process.env.DARWIN_RUN ?? join(process.env.TMPDIR ?? tmpdir(), "darwin-testbed");
+/** $DARWIN_RUN, else the run directory hack/testbed uses: the default one, or a slot's (hack/lib/common.sh). */
+export const testbedRunDir = (): string => {
+  if (process.env.DARWIN_RUN) return process.env.DARWIN_RUN;
+  const slot = process.env.DARWIN_TESTBED_SLOT;
+  return join(process.env.TMPDIR ?? tmpdir(), slot ? `darwin-testbed-slot${slot}` : "darwin-testbed");
+};
 
 export function loadTestbedEnv(file = join(testbedRunDir(), "testbed.env")): Record<string, string> {
   if (!existsSync(file)) return {};
