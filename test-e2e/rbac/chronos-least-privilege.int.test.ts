@@ -6,12 +6,12 @@
  * only to its own, applies the tenant's rule and writes the rule's status. An API whose account has no
  * role cannot check anyone and answers 503, never a 2xx.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Registry } from "prom-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseAllDocuments, parse as parseYaml, stringify } from "yaml";
+import { parseAllDocuments } from "yaml";
 import { RBAC_DIR } from "../../cmd/rbac.ts";
 import { buildChronosService } from "../../dataplane/chronos/service.ts";
 import { startChronos, type TestChronos } from "../../dataplane/testing/chronos.ts";
@@ -29,6 +29,7 @@ import {
   waitFor,
 } from "../../operator/testing/testbed.ts";
 import { kubectl, kubectlOk } from "../support/kubectl.ts";
+import { serviceAccountKubeconfig } from "../support/service-account.ts";
 
 let admin: KubeClient;
 let tenant: Tenant;
@@ -59,29 +60,7 @@ async function bindCommittedRole(service: string, account: string): Promise<void
 /** A client of the testbed apiserver authenticating as a service account of the tenant's namespace. */
 async function clientAs(account: string): Promise<KubeClient> {
   await kubectlOk(["create", "serviceaccount", account, "-n", tenant.namespace]);
-  const response = (await admin.request({
-    method: "POST",
-    path: `/api/v1/namespaces/${tenant.namespace}/serviceaccounts/${account}/token`,
-    body: { apiVersion: "authentication.k8s.io/v1", kind: "TokenRequest", spec: { expirationSeconds: 3600 } },
-  })) as { status: { token: string } };
-  const adminConfig = parseYaml(readFileSync(process.env.KUBECONFIG ?? "", "utf8")) as {
-    clusters: Array<{ name: string; cluster: Record<string, unknown> }>;
-  };
-  const cluster = adminConfig.clusters[0];
-  if (!cluster) throw new Error("the testbed kubeconfig names no cluster");
-  const file = join(workDir, `${account}.kubeconfig`);
-  writeFileSync(
-    file,
-    stringify({
-      apiVersion: "v1",
-      kind: "Config",
-      clusters: [cluster],
-      users: [{ name: account, user: { token: response.status.token } }],
-      contexts: [{ name: account, context: { cluster: cluster.name, user: account } }],
-      "current-context": account,
-    }),
-    { mode: 0o600 },
-  );
+  const file = await serviceAccountKubeconfig(admin, tenant.namespace, account, workDir);
   const client = KubeClient.load({ kubeconfig: file, userAgent: `darwin-${account}` });
   clients.push(client);
   return client;
