@@ -112,6 +112,10 @@ describe("withLifecycleEvents", () => {
     expect(order).toEqual(["own cleanup", "event"]);
     expect(published.map((e) => e.type)).toEqual(["cluster_deleted"]);
     expect(withLifecycleEvents(controller, sink, darwinClusterEvents).finalize).toBe(controller.finalize);
+    // Without a sink the finalizer stays (nothing is published), so turning Chronos off strands no object.
+    order.length = 0;
+    await withLifecycleEvents(controller, undefined, events).finalize?.(fakeContext(cluster("Ready", "4")));
+    expect(order).toEqual(["own cleanup"]);
   });
 
   it("leaves the controller as it is without a sink", () => {

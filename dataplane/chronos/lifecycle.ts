@@ -22,7 +22,8 @@ export interface LifecycleEvents {
   changed(written: KubeObject, before: unknown): LifecycleEvent[];
   /**
    * The event of the object's deletion. When present the wrapped controller gets a finalizer (its own
-   * `finalize` runs first), so the event is published even if the operator was down when the user deleted.
+   * `finalize` runs first), with or without a sink, so the event is published even if the operator was down
+   * when the user deleted.
    */
   deleted?(object: KubeObject): LifecycleEvent;
 }
@@ -56,10 +57,19 @@ export function withLifecycleEvents(
   sink: EventSink | undefined,
   events: LifecycleEvents,
 ): ControllerDefinition {
-  if (!sink) return controller;
   const { deleted } = events;
+  // A kind with a deletion event keeps its finalizer whether or not events are sent, so that turning Chronos
+  // off never leaves objects carrying a finalizer no controller removes.
+  const finalize = deleted && {
+    async finalize(ctx: ReconcileContext) {
+      await controller.finalize?.(ctx);
+      sink?.publish(deleted(ctx.object));
+    },
+  };
+  if (!sink) return finalize ? { ...controller, ...finalize } : controller;
   return {
     ...controller,
+    ...finalize,
     reconcile(ctx) {
       const observed = new Proxy(ctx, {
         get(target, property) {
@@ -70,12 +80,6 @@ export function withLifecycleEvents(
       });
       return controller.reconcile(observed);
     },
-    ...(deleted && {
-      async finalize(ctx: ReconcileContext) {
-        await controller.finalize?.(ctx);
-        sink.publish(deleted(ctx.object));
-      },
-    }),
   };
 
   async function updateAndPublish(ctx: ReconcileContext, status: JsonObject): Promise<boolean> {
