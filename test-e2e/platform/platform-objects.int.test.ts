@@ -277,8 +277,15 @@ describe("platform objects in Chronos and the catalog", () => {
     );
     const modelVersion = upstream.nodes.find((n) => n.type === "model_version");
     expect(modelVersion?.attributes).toMatchObject({ name: MODEL, version: model.version });
-    const serve = await chronosGet("entities/serve/iris-classifier");
-    expect(serve.body.attributes).toMatchObject({ phase: "Ready", modelVersion: model.version });
+    const serve = await waitFor(
+      "the serve entity Ready",
+      async () => {
+        const entity = await chronosGet("entities/serve/iris-classifier");
+        return (entity.body.attributes as { phase?: string } | undefined)?.phase === "Ready" && entity.body;
+      },
+      SLOW,
+    );
+    expect(serve.attributes).toMatchObject({ modelVersion: model.version, lastEvent: "serve_ready" });
 
     // Version 2 of the group: a new table beside version 1, both served.
     await mergePatch(client, FEATURE_GROUPS, ns, "user-features", { spec: { version: 2 } });
