@@ -350,10 +350,15 @@ describe("platform objects in Chronos and the catalog", () => {
       async () => (await searchNames({ tag: "feature-group" })).length === 0,
       SLOW,
     );
-    expect(
-      ((await chronosGet("entities/feature_group/user-features")).body.attributes as { lastEvent?: string })
-        ?.lastEvent,
-    ).toBe("feature_group_deleted");
+    await waitFor(
+      "the group's entity marked deleted",
+      async () => {
+        const entity = await chronosGet("entities/feature_group/user-features");
+        const attributes = entity.body.attributes as { lastEvent?: string; deleted?: boolean } | undefined;
+        return attributes?.lastEvent === "feature_group_deleted" && attributes.deleted === true;
+      },
+      SLOW,
+    );
   });
 
   it("registers a DarwinCluster as a compute cluster of its owner, removed when the cluster is deleted", {
