@@ -3,13 +3,24 @@
  * of its ControllerDefinition, called here with the operator's configuration.
  */
 import { createCatalogAssetController } from "../controllers/catalog-asset/reconciler.ts";
+import { withCatalogRegistration } from "../controllers/catalog-asset/registration.ts";
+import {
+  darwinClusterAssets,
+  featureGroupAssets,
+  serveAssets,
+} from "../controllers/catalog-asset/render/platform-assets.ts";
 import { createDarwinClusterController } from "../controllers/darwin-cluster/reconciler.ts";
 import { createDarwinJobController } from "../controllers/darwin-job/reconciler.ts";
 import { createFeatureGroupController } from "../controllers/feature-group/reconciler.ts";
 import { createServeController } from "../controllers/serve/reconciler.ts";
 import { createServeEnvironmentController } from "../controllers/serve-environment/reconciler.ts";
 import { mariadbCatalogIndex } from "../dataplane/catalog/index.ts";
-import { darwinClusterEvent, withLifecycleEvents } from "../dataplane/chronos/lifecycle.ts";
+import {
+  darwinClusterEvents,
+  featureGroupEvents,
+  serveEvents,
+  withLifecycleEvents,
+} from "../dataplane/chronos/lifecycle.ts";
 import { chronosSinkFromEnv } from "../dataplane/chronos/sink.ts";
 import type { ControllerDefinition } from "../operator/controller.ts";
 import { createLogger } from "../operator/logger.ts";
@@ -20,21 +31,37 @@ export function darwinControllers(config: DarwinConfig): ControllerDefinition[] 
   const events = chronosSinkFromEnv(createLogger(config.logLevel));
   // CatalogAssets are registered in the catalog's MariaDB when DARWIN_CATALOG_MYSQL_URL is set.
   const catalogIndex = process.env.DARWIN_CATALOG_MYSQL_URL;
+  // Each platform object is wrapped twice, leaving its reconciler as it is: its lifecycle events go to
+  // Chronos, and it registers itself in the catalog as CatalogAssets it owns
+  // (controllers/catalog-asset/registration.ts).
   return [
-    withLifecycleEvents(
-      createDarwinClusterController({
-        prices: config.capacityClasses,
-        activity: { endpoints: config.clusterEndpoints },
-      }),
-      events,
-      darwinClusterEvent,
+    withCatalogRegistration(
+      withLifecycleEvents(
+        createDarwinClusterController({
+          prices: config.capacityClasses,
+          activity: { endpoints: config.clusterEndpoints },
+        }),
+        events,
+        darwinClusterEvents,
+      ),
+      darwinClusterAssets,
     ),
     createCatalogAssetController({
       index: catalogIndex ? mariadbCatalogIndex({ url: catalogIndex }) : undefined,
     }),
     createDarwinJobController({ endpoints: config.clusterEndpoints }),
-    createServeController({ serving: config.serving }),
+    withCatalogRegistration(
+      withLifecycleEvents(createServeController({ serving: config.serving }), events, serveEvents),
+      serveAssets,
+    ),
     createServeEnvironmentController(),
-    createFeatureGroupController({ stores: config.featureStore }),
+    withCatalogRegistration(
+      withLifecycleEvents(
+        createFeatureGroupController({ stores: config.featureStore }),
+        events,
+        featureGroupEvents,
+      ),
+      featureGroupAssets,
+    ),
   ];
 }

@@ -1,13 +1,13 @@
 /**
- * Writes the operator's RBAC into config/rbac/ (npm run gen:rbac). With --check it writes nothing and exits
+ * Writes the operator's and the data-plane services' RBAC into config/rbac/ (npm run gen:rbac). With --check it writes nothing and exits
  * 1 when a committed file differs from what the declarations generate (a controller gained a kind or a
  * rule and nobody regenerated).
  */
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { darwinRoles, findRbacDrift, RBAC_DIR, rbacFiles } from "./rbac.ts";
+import { darwinRoles, dataplaneRbacFiles, findRbacDrift, RBAC_DIR, rbacFiles } from "./rbac.ts";
 
-const expected = rbacFiles(darwinRoles());
+const expected = new Map([...rbacFiles(darwinRoles()), ...dataplaneRbacFiles()]);
 const drift = findRbacDrift(expected);
 if (process.argv.includes("--check")) {
   for (const { file, problem } of drift)

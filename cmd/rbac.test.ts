@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
-import { darwinRoles, findRbacDrift, rbacFiles } from "./rbac.ts";
+import { darwinRoles, dataplaneRbacFiles, findRbacDrift, rbacFiles } from "./rbac.ts";
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -18,8 +18,8 @@ function writtenCopy(files: ReadonlyMap<string, string>): string {
 }
 
 describe("config/rbac", () => {
-  it("is what the controllers and the webhook declare (npm run gen:rbac)", () => {
-    expect(findRbacDrift(rbacFiles(darwinRoles()))).toEqual([]);
+  it("is what the controllers, the webhook and the data-plane services declare (npm run gen:rbac)", () => {
+    expect(findRbacDrift(new Map([...rbacFiles(darwinRoles()), ...dataplaneRbacFiles()]))).toEqual([]);
   });
 
   it("drifts when a role gains a rule, and when a role goes away", () => {
@@ -48,5 +48,26 @@ describe("config/rbac", () => {
         { kind: "ServiceAccount", name: "darwin-operator", namespace: "darwin-system" },
       ]);
     }
+  });
+
+  it("gives each data-plane service its own account, bound to a role with only what it does", () => {
+    const files = dataplaneRbacFiles();
+    expect([...files.keys()]).toEqual([
+      "darwin-feature-server.yaml",
+      "darwin-chronos.yaml",
+      "darwin-chronos-processor.yaml",
+      "darwin-catalog.yaml",
+    ]);
+    const objects = parseAllDocuments(files.get("darwin-chronos.yaml") ?? "").map(
+      (doc) => doc.toJS() as { kind: string; rules?: unknown[]; subjects?: unknown[] },
+    );
+    expect(objects.map((o) => o.kind)).toEqual(["ServiceAccount", "ClusterRole", "ClusterRoleBinding"]);
+    expect(objects[1]?.rules).toEqual([
+      { apiGroups: ["authentication.k8s.io"], resources: ["tokenreviews"], verbs: ["create"] },
+      { apiGroups: ["authorization.k8s.io"], resources: ["subjectaccessreviews"], verbs: ["create"] },
+    ]);
+    expect(objects[2]?.subjects).toEqual([
+      { kind: "ServiceAccount", name: "darwin-chronos", namespace: "darwin-system" },
+    ]);
   });
 });

@@ -3,7 +3,15 @@ import { z } from "zod";
 import { cel, IDENTIFIER, listMap, matching, owner, statusBase, tags } from "./common.ts";
 import { defineKind } from "./kind.ts";
 
-export const ASSET_TYPES = ["dataset", "table", "model", "feature-group", "stream"] as const;
+export const ASSET_TYPES = [
+  "dataset",
+  "table",
+  "model",
+  "feature-group",
+  "stream",
+  "model-deployment",
+  "compute-cluster",
+] as const;
 
 export const SchemaField = z
   .object({

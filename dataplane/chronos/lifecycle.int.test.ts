@@ -1,26 +1,14 @@
-// @testbed cluster data
-/**
- * The seed's cluster-lifecycle case end to end: the DarwinCluster controller (with lifecycle events on)
- * runs a cluster on the simulated cluster, the user stops it; the operator's events go through Chronos's API,
- * Kafka and the processor, and the sample transformer turns them into the cluster and user entities, the
- * `owns` relationship, and the cluster's audit log.
- */
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parse } from "yaml";
 import {
   createDarwinClusterController,
   DARWIN_CLUSTERS,
 } from "../../controllers/darwin-cluster/reconciler.ts";
 import type { KubeClient } from "../../operator/kube-client.ts";
-import type { KubeObject } from "../../operator/resource.ts";
 import {
   CHRONOS,
   createObject,
   getObject,
   mergePatch,
-  REPO,
   startManager,
   type TestManager,
   testbedClient,
@@ -30,8 +18,9 @@ import {
 } from "../../operator/testing/testbed.ts";
 import { kubectl, kubectlOk } from "../../test-e2e/support/kubectl.ts";
 import { startChronos, type TestChronos } from "../testing/chronos.ts";
+import { sampleObject } from "../testing/samples.ts";
 import { createTenant, type Tenant } from "../testing/testbed.ts";
-import { darwinClusterEvent, withLifecycleEvents } from "./lifecycle.ts";
+import { darwinClusterEvents, withLifecycleEvents } from "./lifecycle.ts";
 import { chronosSinkFromEnv, type EventSink } from "./sink.ts";
 
 const RUN = `${Date.now().toString(36)}${Math.floor(Math.random() * 1e4)}`;
@@ -71,9 +60,7 @@ beforeAll(async () => {
     },
   });
   chronos = await startChronos(client, tenant.namespace);
-  const sample = parse(
-    readFileSync(join(REPO, "samples", "darwin.dreamhorizon.org_v1alpha1_chronostransformer.yaml"), "utf8"),
-  ) as KubeObject;
+  const sample = sampleObject("chronostransformer", "cluster-lifecycle");
   await createObject(client, CHRONOS, {
     ...sample,
     metadata: { ...sample.metadata, namespace: tenant.namespace },
@@ -83,7 +70,7 @@ beforeAll(async () => {
   if (!events) throw new Error("no sink");
   sink = events;
   operator = await startManager(
-    [withLifecycleEvents(createDarwinClusterController(), sink, darwinClusterEvent)],
+    [withLifecycleEvents(createDarwinClusterController(), sink, darwinClusterEvents)],
     testConfig(tenant.namespace),
   );
 });

@@ -3,7 +3,12 @@ import { darwinResource } from "../../controllers/shared/resource-types.ts";
 import { DarwinCluster } from "../../crds/src/index.ts";
 import type { ControllerDefinition, ReconcileContext } from "../../operator/controller.ts";
 import type { KubeObject } from "../../operator/resource.ts";
-import { darwinClusterEvent, type LifecycleEvent, withLifecycleEvents } from "./lifecycle.ts";
+import {
+  darwinClusterEvent,
+  darwinClusterEvents,
+  type LifecycleEvent,
+  withLifecycleEvents,
+} from "./lifecycle.ts";
 import type { EventSink } from "./sink.ts";
 
 const DARWIN_CLUSTERS = darwinResource(DarwinCluster);
@@ -72,7 +77,7 @@ describe("withLifecycleEvents", () => {
         return undefined;
       },
     };
-    const wrapped = withLifecycleEvents(controller, sink, darwinClusterEvent);
+    const wrapped = withLifecycleEvents(controller, sink, darwinClusterEvents);
     const ctx = fakeContext(cluster(undefined, "1"));
     await wrapped.reconcile(ctx);
     await wrapped.reconcile(ctx); // same phase: nothing written, nothing published
@@ -84,8 +89,37 @@ describe("withLifecycleEvents", () => {
     ]);
   });
 
+  it("publishes the deleted event from a finalizer, after the controller's own", async () => {
+    const published: LifecycleEvent[] = [];
+    const sink: EventSink = { publish: (e) => published.push(e), close: async () => undefined };
+    const order: string[] = [];
+    const controller: ControllerDefinition = {
+      name: "darwincluster",
+      for: DARWIN_CLUSTERS,
+      reconcile: async () => undefined,
+      async finalize() {
+        order.push("own cleanup");
+      },
+    };
+    const events = {
+      ...darwinClusterEvents,
+      deleted: (object: KubeObject) => {
+        order.push("event");
+        return { ...darwinClusterEvent(object, "Ready", "Deleted"), type: "cluster_deleted" };
+      },
+    };
+    await withLifecycleEvents(controller, sink, events).finalize?.(fakeContext(cluster("Ready", "4")));
+    expect(order).toEqual(["own cleanup", "event"]);
+    expect(published.map((e) => e.type)).toEqual(["cluster_deleted"]);
+    expect(withLifecycleEvents(controller, sink, darwinClusterEvents).finalize).toBe(controller.finalize);
+    // Without a sink the finalizer stays (nothing is published), so turning Chronos off strands no object.
+    order.length = 0;
+    await withLifecycleEvents(controller, undefined, events).finalize?.(fakeContext(cluster("Ready", "4")));
+    expect(order).toEqual(["own cleanup"]);
+  });
+
   it("leaves the controller as it is without a sink", () => {
     const controller = { name: "x" } as ControllerDefinition;
-    expect(withLifecycleEvents(controller, undefined, darwinClusterEvent)).toBe(controller);
+    expect(withLifecycleEvents(controller, undefined, darwinClusterEvents)).toBe(controller);
   });
 });

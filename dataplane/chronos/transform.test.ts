@@ -1,8 +1,6 @@
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { parse } from "yaml";
 import type { KubeObject } from "../../operator/resource.ts";
+import { sampleObject } from "../testing/samples.ts";
 import type { ChronosEvent } from "./event.ts";
 import { darwinClusterEvent } from "./lifecycle.ts";
 import {
@@ -12,11 +10,6 @@ import {
   isCompiled,
   selectTransformers,
 } from "./transform.ts";
-
-const SAMPLE = join(
-  import.meta.dirname,
-  "../../samples/darwin.dreamhorizon.org_v1alpha1_chronostransformer.yaml",
-);
 
 function rule(namespace: string, name: string, spec: Record<string, unknown>, generation = 1) {
   return compileTransformer({
@@ -44,7 +37,7 @@ const event = (payload: Record<string, unknown>, type = "cluster_created"): Chro
 });
 
 describe("the sample cluster-lifecycle transformer", () => {
-  const sample = compileTransformer(parse(readFileSync(SAMPLE, "utf8")) as KubeObject);
+  const sample = compileTransformer(sampleObject("chronostransformer", "cluster-lifecycle"));
 
   it("turns the operator's cluster_created event into cluster, user and owns", async () => {
     if (!isCompiled(sample)) throw new Error(sample.error);

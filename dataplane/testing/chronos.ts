@@ -25,7 +25,15 @@ export interface TestChronos {
   stop(): Promise<void>;
 }
 
-export async function startChronos(client: KubeClient, namespace: string): Promise<TestChronos> {
+/**
+ * `client` is the identity of both the API (its TokenReviews and SubjectAccessReviews) and the processor
+ * (its watch and status writes), unless `clients` gives one of them its own.
+ */
+export async function startChronos(
+  client: KubeClient,
+  namespace: string,
+  clients: { api?: KubeClient; processor?: KubeClient } = {},
+): Promise<TestChronos> {
   const db = await createTestDatabase("chronos_it");
   await migrate(db.pool, "chronos", CHRONOS_MIGRATIONS);
   const topic = uniqueName("chronos-it");
@@ -43,7 +51,7 @@ export async function startChronos(client: KubeClient, namespace: string): Promi
     topic,
     groupId: `${topic}-processor`,
     pool: db.pool,
-    client,
+    client: clients.processor ?? client,
     log: testLogger(),
     systemNamespace: `${namespace}-system`,
     statusIntervalMs: 500,
@@ -53,7 +61,7 @@ export async function startChronos(client: KubeClient, namespace: string): Promi
   const app = await buildChronosService({
     pool: db.pool,
     publisher,
-    auth: new KubeAuth({ client }),
+    auth: new KubeAuth({ client: clients.api ?? client }),
     logger: testLogger(),
     registry: new Registry(),
   });

@@ -3,7 +3,7 @@
 # Chronos, its processor and the catalog, then shows the cluster's lifecycle as Chronos saw it: the events the
 # operator published went through the ingest API and Kafka, and the sample ChronosTransformer
 # (cluster-lifecycle) turned them into the cluster and user entities, the `owns` relationship, and the
-# cluster's audit log.
+# cluster's audit log; then the lineage of the quick start's Serve (its model version from MLflow).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 
@@ -40,7 +40,18 @@ echo
 echo "\$ curl .../entities/cluster/$CLUSTER/events   # the audit log"
 api "entities/cluster/$CLUSTER/events" | jq -r '.events[] | "\(.time)  \(.source)  \(.type)  phase=\(.payload.phase)"'
 echo
-echo "\$ kubectl get chronostransformer -n $NAMESPACE"
-k get chronostransformer -n "$NAMESPACE"
+echo "\$ kubectl get chronostransformer -n darwin-system   # the default rules, applied to every namespace"
+k get chronostransformer -n darwin-system
+echo
+# data -> model -> deployment: the Serve's own events (serve-lifecycle) give its model version and inputs.
+lineage="namespaces/serve/entities/serve/iris-classifier/lineage?direction=upstream&depth=2"
+for _ in $(seq 1 60); do
+  graph=$(curl -sf -H "Authorization: Bearer $TOKEN" "$DARWIN_CHRONOS_URL/chronos/api/v1/$lineage" || true)
+  [[ -n $graph ]] && jq -e 'any(.nodes[]; .type == "model_version")' <<<"$graph" >/dev/null && break
+  sleep 1
+done
+echo "\$ curl .../namespaces/serve/entities/serve/iris-classifier/lineage?direction=upstream&depth=2"
+none='{"edges": []}'
+jq -r '.edges[] | "\(.from.type)/\(.from.id) --\(.type)--> \(.to.type)/\(.to.id)"' <<<"${graph:-$none}"
 echo
 echo "Chronos: $DARWIN_CHRONOS_URL/docs    catalog: $DARWIN_CATALOG_URL/docs"

@@ -5,11 +5,11 @@
  * works on the cluster tier; with one verb taken away, the object's Ready condition says which request was
  * forbidden, and giving the verb back lets the retried reconcile pass.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { parseAllDocuments, parse as parseYaml, stringify } from "yaml";
+import { parseAllDocuments } from "yaml";
 import { RBAC_DIR } from "../../cmd/rbac.ts";
 import { runtimeObject } from "../../controllers/darwin-cluster/fixtures.ts";
 import {
@@ -24,6 +24,7 @@ import type { KubeObject } from "../../operator/resource.ts";
 import { getObject, waitFor } from "../../operator/testing/testbed.ts";
 import { useTestbed } from "../support/fixture.ts";
 import { kubectl, kubectlOk } from "../support/kubectl.ts";
+import { serviceAccountKubeconfig } from "../support/service-account.ts";
 
 const RUN = `${Date.now().toString(36)}${Math.floor(Math.random() * 1e4)}`;
 const RUNTIME = `layers-rbac-ray-${RUN}`;
@@ -62,34 +63,6 @@ function ownCopies(objects: KubeObject[]): KubeObject[] {
     }
     return copy;
   });
-}
-
-/** A kubeconfig for the testbed apiserver that authenticates with a TokenRequest token of the account. */
-async function serviceAccountKubeconfig(): Promise<string> {
-  const response = (await admin.request({
-    method: "POST",
-    path: `/api/v1/namespaces/${namespace}/serviceaccounts/${ACCOUNT}/token`,
-    body: { apiVersion: "authentication.k8s.io/v1", kind: "TokenRequest", spec: { expirationSeconds: 3600 } },
-  })) as { status: { token: string } };
-  const adminConfig = parseYaml(readFileSync(process.env.KUBECONFIG ?? "", "utf8")) as {
-    clusters: Array<{ name: string; cluster: Record<string, unknown> }>;
-  };
-  const cluster = adminConfig.clusters[0];
-  if (!cluster) throw new Error("the testbed kubeconfig names no cluster");
-  const file = join(workDir, "kubeconfig");
-  writeFileSync(
-    file,
-    stringify({
-      apiVersion: "v1",
-      kind: "Config",
-      clusters: [cluster],
-      users: [{ name: ACCOUNT, user: { token: response.status.token } }],
-      contexts: [{ name: "rbac", context: { cluster: cluster.name, user: ACCOUNT } }],
-      "current-context": "rbac",
-    }),
-    { mode: 0o600 },
-  );
-  return file;
 }
 
 function darwinCluster(name: string): KubeObject {
@@ -142,7 +115,7 @@ beforeAll(async () => {
   await kubectlOk(["apply", "-f", "-"], runtimeObject(RUNTIME));
   await kubectlOk(["create", "serviceaccount", ACCOUNT, "-n", namespace]);
   for (const object of ownCopies(committedRoles())) await kubectlOk(["apply", "-f", "-"], object);
-  const kubeconfig = await serviceAccountKubeconfig();
+  const kubeconfig = await serviceAccountKubeconfig(admin, namespace, ACCOUNT, workDir);
   await tb.startOperator(
     [createDarwinClusterController()],
     { leaderElection: { enabled: true, namespace } },

@@ -58,6 +58,21 @@ describe("import direction", () => {
     ]);
   });
 
+  it("keeps hermes to the API and the kube client", () => {
+    const root = scratch({
+      "cli/program.ts": [
+        'import { KINDS } from "../crds/src/index.ts";',
+        'import { KubeClient } from "../operator/kube-client.ts";',
+        'import { FEATURE_GROUPS } from "../controllers/feature-group/reconciler.ts";',
+        'import { lineage } from "../dataplane/chronos/store.ts";',
+      ].join("\n"),
+    });
+    expect(importViolations(root).map((v) => [v.line, v.message])).toEqual([
+      [3, "cli/ may import only crds/, api/, operator/, not controllers/"],
+      [4, "cli/ may import only crds/, api/, operator/, not dataplane/"],
+    ]);
+  });
+
   it("keeps cmd/ for entry points, and lets tests use what they test against", () => {
     const root = scratch({
       "dataplane/server.ts": 'import { wire } from "../cmd/operator.ts";\n',

@@ -14,6 +14,9 @@ export const LAYERS: Readonly<Record<string, readonly string[]>> = {
   api: ["crds"],
   webhooks: ["crds", "api", "operator"],
   controllers: ["crds", "api", "operator"],
+  // hermes only writes and reads resources: the API's schemas and the kube client, nothing of the operator's
+  // controllers or the data plane.
+  cli: ["crds", "api", "operator"],
 };
 
 /** The folder only entry points live in: nothing else imports it. */

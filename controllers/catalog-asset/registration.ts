@@ -1,0 +1,59 @@
+/**
+ * Platform objects registering themselves in the catalog. `withCatalogRegistration` wraps a kind's
+ * controller: after each reconcile it applies the CatalogAssets `render` gives for the object as stored, as
+ * children the object controls, and deletes the ones it no longer gives. The CatalogAsset controller then
+ * indexes them like any user's asset; when the object is deleted, Kubernetes' garbage collector deletes its
+ * assets and their finalizer removes them from the index.
+ */
+import { applyObject, withManagedByLabel } from "../../operator/apply.ts";
+import type { ControllerDefinition, ReconcileContext } from "../../operator/controller.ts";
+import type { KubeObject } from "../../operator/resource.ts";
+import { CATALOG_ASSETS } from "./reconciler.ts";
+import { REGISTERED_FROM } from "./render/platform-assets.ts";
+
+export function withCatalogRegistration(
+  controller: ControllerDefinition,
+  render: (object: KubeObject) => KubeObject[],
+): ControllerDefinition {
+  return {
+    ...controller,
+    owns: [...(controller.owns ?? []), CATALOG_ASSETS],
+    async reconcile(ctx) {
+      const result = await controller.reconcile(ctx);
+      await register(ctx, render(ctx.object));
+      return result;
+    },
+  };
+}
+
+async function register(ctx: ReconcileContext, assets: KubeObject[]): Promise<void> {
+  const { namespace, uid } = ctx.object.metadata;
+  for (const asset of assets) {
+    // Not ctx.apply: it records the written asset in the shared CatalogAsset cache as the operator's own
+    // write, so the watch event would not be announced, and the CatalogAsset controller (which reconciles
+    // the kind, rather than owning it) would never index the asset. Applied around the cache, the watch
+    // event reaches it.
+    const live = ctx.cached(CATALOG_ASSETS, namespace, asset.metadata.name);
+    const result = await applyObject(ctx.client, CATALOG_ASSETS, withManagedByLabel(asset), {
+      owner: ctx.object,
+      live,
+      signal: ctx.signal,
+    });
+    if (result.written)
+      ctx.log.info(
+        { child: { kind: "CatalogAsset", namespace, name: asset.metadata.name } },
+        "Applied CatalogAsset",
+      );
+  }
+  const wanted = new Set(assets.map((a) => a.metadata.name));
+  const stale = ctx
+    .list(CATALOG_ASSETS, namespace)
+    .filter(
+      (a) =>
+        a.metadata.labels?.[REGISTERED_FROM] === ctx.object.kind &&
+        a.metadata.ownerReferences?.some((o) => o.uid === uid && o.controller) &&
+        !wanted.has(a.metadata.name),
+    );
+  for (const asset of stale)
+    await ctx.delete(CATALOG_ASSETS, namespace, asset.metadata.name, asset.metadata.uid);
+}
