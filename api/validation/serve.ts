@@ -1,6 +1,7 @@
 /**
  * Serve rules beyond the CRD schema: the environment must exist, never changes, and decides the namespace;
- * ray-serve needs a model; model URIs must name a version or alias; memory must be enough for a model server.
+ * model URIs must name a version or alias; memory must be enough for a model server. A Serve of either type
+ * may name no model yet (the seed's create-serve before deploy-model): it waits for one.
  */
 import { Serve } from "../../crds/src/index.ts";
 import type { ValidationContext } from "./context.ts";
@@ -50,13 +51,6 @@ export function validateServe(object: unknown, oldObject: unknown, context: Vali
     }
   }
 
-  if (spec.type === "ray-serve" && !spec.model) {
-    errors.push({
-      field: "spec.model",
-      message: "a ray-serve Serve needs a model: its Ray Serve application loads it at start",
-      fix: 'set spec.model.uri (e.g. "models:/iris@champion"), or use type: api to define the Serve without deploying it',
-    });
-  }
   const uri = spec.model?.uri;
   if (uri?.startsWith("models:/") && !REGISTRY_URI.test(uri)) {
     errors.push({
