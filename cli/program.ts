@@ -12,21 +12,22 @@ import { ApiError } from "../operator/api-error.ts";
 import type { KubeClient } from "../operator/kube-client.ts";
 import type { KubeObject } from "../operator/resource.ts";
 import { type HermesConfig, readConfig, writeConfig } from "./config.ts";
+import { addFeaturesFetch } from "./features-fetch.ts";
 import {
   applyResource,
   connect,
   DARWIN_CLUSTERS,
   getResource,
   listResources,
+  loadKubeConfig,
   mergePatch,
   SERVE_ENVIRONMENTS,
   SERVES,
 } from "./kube.ts";
 import { SeedCluster, seedClusterErrors, seedClusterToDarwinCluster } from "./seed-cluster.ts";
+import { table } from "./table.ts";
+import { UsageError } from "./usage-error.ts";
 import { EXIT, judgeCluster, judgeServe, waitFor } from "./wait.ts";
-
-/** A mistake of the user's: printed as `error: <message>`, exit 2. */
-export class UsageError extends Error {}
 
 export interface Io {
   stdout: { write(text: string): unknown };
@@ -126,19 +127,17 @@ export function buildProgram(io: Io): { program: Command; exitCode: () => number
   const config = (): HermesConfig => readConfig(io.env);
   const token = (): string | undefined => io.env.HERMES_USER_TOKEN ?? config().token;
   let client: KubeClient | undefined;
+  /** The saved settings with --kubeconfig and --context applied. */
+  const kubeSettings = (): HermesConfig => {
+    const globals = program.opts<Globals>();
+    return {
+      ...config(),
+      ...(globals.kubeconfig && { kubeconfig: globals.kubeconfig }),
+      ...(globals.context && { context: globals.context }),
+    };
+  };
   const kube = (): KubeClient => {
-    if (!client) {
-      const globals = program.opts<Globals>();
-      const saved = config();
-      client = connect(
-        {
-          ...saved,
-          ...(globals.kubeconfig && { kubeconfig: globals.kubeconfig }),
-          ...(globals.context && { context: globals.context }),
-        },
-        token(),
-      );
-    }
+    client ??= connect(kubeSettings(), token());
     return client;
   };
   const space = (flag: string | undefined): string => flag ?? config().namespace ?? "serve";
@@ -557,6 +556,12 @@ export function buildProgram(io: Io): { program: Command; exitCode: () => number
     withWait,
     example,
   );
+  addFeaturesFetch(program, io, {
+    kube,
+    bearerToken: () => loadKubeConfig(kubeSettings(), token()).getCurrentUser()?.token ?? token(),
+    environment: () => config().environment,
+    namespace: () => config().namespace,
+  });
   return { program, exitCode: () => exitCode, close: () => client?.close() };
 }
 
@@ -571,16 +576,6 @@ function revisionLine(label: string, r: z.output<typeof Serve.status>["currentRe
 /** The fields of a live Serve's spec a user sets (everything but server-side defaults stays as it was). */
 function userSpec(live: KubeObject): Record<string, unknown> {
   return { ...((live.spec ?? {}) as Record<string, unknown>) };
-}
-
-function table(header: string[], rows: string[][]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((c, i) => c.padEnd(widths[i] ?? 0))
-      .join("   ")
-      .trimEnd();
-  return `${[line(header), ...rows.map(line)].join("\n")}\n`;
 }
 
 function addClusterCommands(
