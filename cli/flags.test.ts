@@ -65,6 +65,14 @@ describe("hermes refuses bad flags", () => {
       "--memory must be a number of GiB (e.g. 4) or a quantity (e.g. 4Gi, 512Mi)",
     ],
     [
+      ["create-environment", "--name", "local", "--domain-suffix", ".local", "--default-memory", "lots"],
+      "--default-memory must be a number of GiB (e.g. 4) or a quantity (e.g. 4Gi, 512Mi)",
+    ],
+    [
+      ["create-environment", "--name", "local", "--domain-suffix", ".local", "--default-cores", "0"],
+      "--default-cores must be a positive number, e.g. 2",
+    ],
+    [
       [...DEPLOY, "--node-capacity", "reserved"],
       "'--node-capacity <class>' argument 'reserved' is invalid. Allowed choices are spot, on-demand",
     ],

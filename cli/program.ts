@@ -67,12 +67,14 @@ function wholeNumber(flag: string, min: number) {
 }
 
 /** --memory: a number of GiB, as the seed writes it (4), or a Kubernetes quantity (4Gi, 512Mi). */
-function memoryArg(value: string): number | string {
-  if (/^[0-9]+(\.[0-9]+)?$/.test(value) && Number(value) > 0) return Number(value);
-  if (/^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|k|M|G|T)$/.test(value)) return value;
-  throw new InvalidArgumentError(
-    "--memory must be a number of GiB (e.g. 4) or a quantity (e.g. 4Gi, 512Mi).",
-  );
+function memoryArg(flag: string) {
+  return (value: string): number | string => {
+    if (/^[0-9]+(\.[0-9]+)?$/.test(value) && Number(value) > 0) return Number(value);
+    if (/^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|k|M|G|T)$/.test(value)) return value;
+    throw new InvalidArgumentError(
+      `${flag} must be a number of GiB (e.g. 4) or a quantity (e.g. 4Gi, 512Mi).`,
+    );
+  };
 }
 
 const FLAG_OF: Record<string, string> = {
@@ -92,6 +94,8 @@ const FLAG_OF: Record<string, string> = {
   "spec.ingressClassName": "--ingress-class",
   "spec.defaultCapacity": "--default-capacity",
   "spec.mlflowTrackingURI": "--mlflow-tracking-uri",
+  "spec.defaultResources.cores": "--default-cores",
+  "spec.defaultResources.memory": "--default-memory",
 };
 
 /** Checks a spec with the kind's schema; errors name the flag that set the field. */
@@ -224,7 +228,17 @@ export function buildProgram(io: Io): { program: Command; exitCode: () => number
             .choices(["spot", "on-demand"])
             .default("on-demand"),
         )
-        .option("--mlflow-tracking-uri <url>", "MLflow that resolves model URIs (default: the operator's)"),
+        .option("--mlflow-tracking-uri <url>", "MLflow that resolves model URIs (default: the operator's)")
+        .option(
+          "--default-cores <n>",
+          "CPU cores per replica of Serves that set none (default 1)",
+          positiveNumber("--default-cores", "2"),
+        )
+        .option(
+          "--default-memory <amount>",
+          "memory per replica of Serves that set none: GiB (4) or a quantity (4Gi); default 2Gi",
+          memoryArg("--default-memory"),
+        ),
     ).action(async (opts) => {
       const spec = {
         domainSuffix: opts.domainSuffix,
@@ -233,6 +247,12 @@ export function buildProgram(io: Io): { program: Command; exitCode: () => number
         ingressClassName: opts.ingressClass,
         defaultCapacity: opts.defaultCapacity,
         ...(opts.mlflowTrackingUri && { mlflowTrackingURI: opts.mlflowTrackingUri }),
+        ...((opts.defaultCores !== undefined || opts.defaultMemory !== undefined) && {
+          defaultResources: {
+            ...(opts.defaultCores !== undefined && { cores: opts.defaultCores }),
+            ...(opts.defaultMemory !== undefined && { memory: opts.defaultMemory }),
+          },
+        }),
       };
       checkSpec(ServeEnvironment.spec, spec);
       const object: KubeObject = {
@@ -360,7 +380,11 @@ export function buildProgram(io: Io): { program: Command; exitCode: () => number
             "models:/<name>@<alias>, models:/<name>/<version>, runs:/<run>/<path>, mlflow-artifacts:/<path> or s3://<bucket>/<key>",
           )
           .option("--cores <n>", "CPU cores per replica", positiveNumber("--cores", "2"))
-          .option("--memory <amount>", "memory per replica: GiB (4) or a quantity (4Gi)", memoryArg)
+          .option(
+            "--memory <amount>",
+            "memory per replica: GiB (4) or a quantity (4Gi)",
+            memoryArg("--memory"),
+          )
           .addOption(
             new Option("--node-capacity <class>", "capacity class (default: the environment's)").choices([
               "spot",

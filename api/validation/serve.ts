@@ -15,7 +15,8 @@ const REGISTRY_URI = /^models:\/[^/@\s]+(\/[^/@\s]+|@[A-Za-z0-9_-]+)$/;
 /** runs:/<run id>/<artifact path>. */
 const RUN_URI = /^runs:\/[0-9a-f]{32}\/\S+$/;
 
-const SERVER_MEMORY = { min: 128 * 2 ** 20, minReason: "a model server needs" };
+/** The least memory a model server replica may ask for (a Serve's, or its environment's default). */
+export const SERVER_MEMORY = { min: 128 * 2 ** 20, minReason: "a model server needs" };
 
 export function validateServe(object: unknown, oldObject: unknown, context: ValidationContext): FieldError[] {
   const { meta, spec, errors } = parseResource(Serve, object);
@@ -65,7 +66,8 @@ export function validateServe(object: unknown, oldObject: unknown, context: Vali
       fix: "write runs:/<32-hex-digit run id>/<artifact path>, e.g. runs:/0123...cdef/model",
     });
   }
-  errors.push(...memoryFieldErrors("spec.resources.memory", spec.resources.memory, SERVER_MEMORY));
+  const memory = spec.resources?.memory;
+  if (memory !== undefined) errors.push(...memoryFieldErrors("spec.resources.memory", memory, SERVER_MEMORY));
   return errors;
 }
 

@@ -34,13 +34,17 @@ export const ServeSpec = cel(
         .describe(
           "The model to deploy (hermes deploy-model --model-uri). Without it the Serve is defined but not deployed.",
         ),
+      // No schema defaults: a field left unset takes the environment's defaultResources, which a schema
+      // default would hide (the stored Serve would carry 1 core whatever its environment says).
       resources: z
         .object({
-          cores: cores("each replica").default(1),
-          memory: memory("each replica").default("2Gi"),
+          cores: cores("each replica").optional(),
+          memory: memory("each replica").optional(),
         })
-        .default({ cores: 1, memory: "2Gi" })
-        .describe("Resources per replica (hermes --cores, --memory)."),
+        .optional()
+        .describe(
+          "Resources per replica (hermes --cores, --memory); a field left unset takes the environment's defaultResources. The ones in effect are in status.currentRevision.",
+        ),
       capacity: z
         .enum(["spot", "on-demand"])
         .optional()
