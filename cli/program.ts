@@ -66,6 +66,15 @@ function wholeNumber(flag: string, min: number) {
   };
 }
 
+/** --min-replicas: 0 would be scale to zero, which Serves do not do (crds/src/serve.ts says why). */
+function minReplicasArg(value: string): number {
+  if (value.trim() === "0")
+    throw new InvalidArgumentError(
+      "--min-replicas 0 (scale to zero) is not supported: nothing wakes a Serve on traffic; use --min-replicas 1 or more, or hermes undeploy to stop serving.",
+    );
+  return wholeNumber("--min-replicas", 1)(value);
+}
+
 /** --memory: a number of GiB, as the seed writes it (4), or a Kubernetes quantity (4Gi, 512Mi). */
 function memoryArg(flag: string) {
   return (value: string): number | string => {
@@ -391,7 +400,7 @@ export function buildProgram(io: Io): { program: Command; exitCode: () => number
               "on-demand",
             ]),
           )
-          .option("--min-replicas <n>", "fewest replicas", wholeNumber("--min-replicas", 0))
+          .option("--min-replicas <n>", "fewest replicas (at least 1)", minReplicasArg)
           .option("--max-replicas <n>", "most replicas", wholeNumber("--max-replicas", 1))
           .option("--space <namespace>", "namespace of the Serve", nameArg("--space")),
       ),

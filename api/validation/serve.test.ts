@@ -97,4 +97,10 @@ describe("validateServe", () => {
       /^2 errors: \(1\) spec\.model\.uri: .*; write models:\/<name>@<alias>.* \(2\) spec\.resources\.memory: /,
     );
   });
+
+  it("refuses replicas.min 0 with why and what to do instead", () => {
+    const errors = validateServe(serve({ replicas: { min: 0, max: 2 } }), undefined, context);
+    expect(errors.map((e) => e.field)).toEqual(["spec.replicas.min"]);
+    expect(errors[0]?.message).toMatch(/^0 \(scale to zero\) is not supported: .*hermes undeploy/);
+  });
 });
