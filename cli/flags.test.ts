@@ -64,11 +64,20 @@ describe("hermes refuses bad flags", () => {
       [...DEPLOY, "--memory", "4GB"],
       "--memory must be a number of GiB (e.g. 4) or a quantity (e.g. 4Gi, 512Mi)",
     ],
+    [[...DEPLOY, "--min-replicas", "0"], "--min-replicas 0 (scale to zero) is not supported"],
+    [
+      ["create-environment", "--name", "local", "--domain-suffix", ".local", "--default-memory", "lots"],
+      "--default-memory must be a number of GiB (e.g. 4) or a quantity (e.g. 4Gi, 512Mi)",
+    ],
+    [
+      ["create-environment", "--name", "local", "--domain-suffix", ".local", "--default-cores", "0"],
+      "--default-cores must be a positive number, e.g. 2",
+    ],
     [
       [...DEPLOY, "--node-capacity", "reserved"],
       "'--node-capacity <class>' argument 'reserved' is invalid. Allowed choices are spot, on-demand",
     ],
-    [[...DEPLOY, "--min-replicas", "1.5"], "--min-replicas must be a whole number from 0 to 1000"],
+    [[...DEPLOY, "--min-replicas", "1.5"], "--min-replicas must be a whole number from 1 to 1000"],
     [[...DEPLOY, "--max-replicas", "0"], "--max-replicas must be a whole number from 1 to 1000"],
     [[...DEPLOY, "--replicas", "2"], "unknown option '--replicas'"],
     [[...DEPLOY, "--timeout", "soon"], "--timeout must be a positive number"],

@@ -24,6 +24,11 @@ export const DARWIN_CLUSTERS: Kind = { plural: "darwinclusters", namespaced: tru
  * authenticates only when the kubeconfig's user carries no credentials of its own.
  */
 export function connect(config: HermesConfig, token: string | undefined): KubeClient {
+  return new KubeClient(loadKubeConfig(config, token), "hermes");
+}
+
+/** The kubeconfig `connect` uses; its current user carries the token when it had no credentials. */
+export function loadKubeConfig(config: HermesConfig, token: string | undefined): KubeConfig {
   const kubeConfig = new KubeConfig();
   if (config.kubeconfig) kubeConfig.loadFromFile(config.kubeconfig);
   else kubeConfig.loadFromDefault();
@@ -36,7 +41,7 @@ export function connect(config: HermesConfig, token: string | undefined): KubeCl
     const cluster = kubeConfig.getCurrentCluster();
     kubeConfig.loadFromClusterAndUser(cluster as NonNullable<typeof cluster>, { name: "hermes", token });
   }
-  return new KubeClient(kubeConfig, "hermes");
+  return kubeConfig;
 }
 
 export function resourcePath(kind: Kind, namespace: string | undefined, name?: string): string {

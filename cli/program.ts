@@ -12,21 +12,22 @@ import { ApiError } from "../operator/api-error.ts";
 import type { KubeClient } from "../operator/kube-client.ts";
 import type { KubeObject } from "../operator/resource.ts";
 import { type HermesConfig, readConfig, writeConfig } from "./config.ts";
+import { addFeaturesFetch } from "./features-fetch.ts";
 import {
   applyResource,
   connect,
   DARWIN_CLUSTERS,
   getResource,
   listResources,
+  loadKubeConfig,
   mergePatch,
   SERVE_ENVIRONMENTS,
   SERVES,
 } from "./kube.ts";
 import { SeedCluster, seedClusterErrors, seedClusterToDarwinCluster } from "./seed-cluster.ts";
+import { table } from "./table.ts";
+import { UsageError } from "./usage-error.ts";
 import { EXIT, judgeCluster, judgeServe, waitFor } from "./wait.ts";
-
-/** A mistake of the user's: printed as `error: <message>`, exit 2. */
-export class UsageError extends Error {}
 
 export interface Io {
   stdout: { write(text: string): unknown };
@@ -65,13 +66,24 @@ function wholeNumber(flag: string, min: number) {
   };
 }
 
+/** --min-replicas: 0 would be scale to zero, which Serves do not do (crds/src/serve.ts says why). */
+function minReplicasArg(value: string): number {
+  if (value.trim() === "0")
+    throw new InvalidArgumentError(
+      "--min-replicas 0 (scale to zero) is not supported: nothing wakes a Serve on traffic; use --min-replicas 1 or more, or hermes undeploy to stop serving.",
+    );
+  return wholeNumber("--min-replicas", 1)(value);
+}
+
 /** --memory: a number of GiB, as the seed writes it (4), or a Kubernetes quantity (4Gi, 512Mi). */
-function memoryArg(value: string): number | string {
-  if (/^[0-9]+(\.[0-9]+)?$/.test(value) && Number(value) > 0) return Number(value);
-  if (/^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|k|M|G|T)$/.test(value)) return value;
-  throw new InvalidArgumentError(
-    "--memory must be a number of GiB (e.g. 4) or a quantity (e.g. 4Gi, 512Mi).",
-  );
+function memoryArg(flag: string) {
+  return (value: string): number | string => {
+    if (/^[0-9]+(\.[0-9]+)?$/.test(value) && Number(value) > 0) return Number(value);
+    if (/^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|k|M|G|T)$/.test(value)) return value;
+    throw new InvalidArgumentError(
+      `${flag} must be a number of GiB (e.g. 4) or a quantity (e.g. 4Gi, 512Mi).`,
+    );
+  };
 }
 
 const FLAG_OF: Record<string, string> = {
@@ -91,6 +103,8 @@ const FLAG_OF: Record<string, string> = {
   "spec.ingressClassName": "--ingress-class",
   "spec.defaultCapacity": "--default-capacity",
   "spec.mlflowTrackingURI": "--mlflow-tracking-uri",
+  "spec.defaultResources.cores": "--default-cores",
+  "spec.defaultResources.memory": "--default-memory",
 };
 
 /** Checks a spec with the kind's schema; errors name the flag that set the field. */
@@ -126,19 +140,17 @@ export function buildProgram(io: Io): { program: Command; exitCode: () => number
   const config = (): HermesConfig => readConfig(io.env);
   const token = (): string | undefined => io.env.HERMES_USER_TOKEN ?? config().token;
   let client: KubeClient | undefined;
+  /** The saved settings with --kubeconfig and --context applied. */
+  const kubeSettings = (): HermesConfig => {
+    const globals = program.opts<Globals>();
+    return {
+      ...config(),
+      ...(globals.kubeconfig && { kubeconfig: globals.kubeconfig }),
+      ...(globals.context && { context: globals.context }),
+    };
+  };
   const kube = (): KubeClient => {
-    if (!client) {
-      const globals = program.opts<Globals>();
-      const saved = config();
-      client = connect(
-        {
-          ...saved,
-          ...(globals.kubeconfig && { kubeconfig: globals.kubeconfig }),
-          ...(globals.context && { context: globals.context }),
-        },
-        token(),
-      );
-    }
+    client ??= connect(kubeSettings(), token());
     return client;
   };
   const space = (flag: string | undefined): string => flag ?? config().namespace ?? "serve";
@@ -225,7 +237,17 @@ export function buildProgram(io: Io): { program: Command; exitCode: () => number
             .choices(["spot", "on-demand"])
             .default("on-demand"),
         )
-        .option("--mlflow-tracking-uri <url>", "MLflow that resolves model URIs (default: the operator's)"),
+        .option("--mlflow-tracking-uri <url>", "MLflow that resolves model URIs (default: the operator's)")
+        .option(
+          "--default-cores <n>",
+          "CPU cores per replica of Serves that set none (default 1)",
+          positiveNumber("--default-cores", "2"),
+        )
+        .option(
+          "--default-memory <amount>",
+          "memory per replica of Serves that set none: GiB (4) or a quantity (4Gi); default 2Gi",
+          memoryArg("--default-memory"),
+        ),
     ).action(async (opts) => {
       const spec = {
         domainSuffix: opts.domainSuffix,
@@ -234,6 +256,12 @@ export function buildProgram(io: Io): { program: Command; exitCode: () => number
         ingressClassName: opts.ingressClass,
         defaultCapacity: opts.defaultCapacity,
         ...(opts.mlflowTrackingUri && { mlflowTrackingURI: opts.mlflowTrackingUri }),
+        ...((opts.defaultCores !== undefined || opts.defaultMemory !== undefined) && {
+          defaultResources: {
+            ...(opts.defaultCores !== undefined && { cores: opts.defaultCores }),
+            ...(opts.defaultMemory !== undefined && { memory: opts.defaultMemory }),
+          },
+        }),
       };
       checkSpec(ServeEnvironment.spec, spec);
       const object: KubeObject = {
@@ -361,14 +389,18 @@ export function buildProgram(io: Io): { program: Command; exitCode: () => number
             "models:/<name>@<alias>, models:/<name>/<version>, runs:/<run>/<path>, mlflow-artifacts:/<path> or s3://<bucket>/<key>",
           )
           .option("--cores <n>", "CPU cores per replica", positiveNumber("--cores", "2"))
-          .option("--memory <amount>", "memory per replica: GiB (4) or a quantity (4Gi)", memoryArg)
+          .option(
+            "--memory <amount>",
+            "memory per replica: GiB (4) or a quantity (4Gi)",
+            memoryArg("--memory"),
+          )
           .addOption(
             new Option("--node-capacity <class>", "capacity class (default: the environment's)").choices([
               "spot",
               "on-demand",
             ]),
           )
-          .option("--min-replicas <n>", "fewest replicas", wholeNumber("--min-replicas", 0))
+          .option("--min-replicas <n>", "fewest replicas (at least 1)", minReplicasArg)
           .option("--max-replicas <n>", "most replicas", wholeNumber("--max-replicas", 1))
           .option("--space <namespace>", "namespace of the Serve", nameArg("--space")),
       ),
@@ -557,6 +589,12 @@ export function buildProgram(io: Io): { program: Command; exitCode: () => number
     withWait,
     example,
   );
+  addFeaturesFetch(program, io, {
+    kube,
+    bearerToken: () => loadKubeConfig(kubeSettings(), token()).getCurrentUser()?.token ?? token(),
+    environment: () => config().environment,
+    namespace: () => config().namespace,
+  });
   return { program, exitCode: () => exitCode, close: () => client?.close() };
 }
 
@@ -571,16 +609,6 @@ function revisionLine(label: string, r: z.output<typeof Serve.status>["currentRe
 /** The fields of a live Serve's spec a user sets (everything but server-side defaults stays as it was). */
 function userSpec(live: KubeObject): Record<string, unknown> {
   return { ...((live.spec ?? {}) as Record<string, unknown>) };
-}
-
-function table(header: string[], rows: string[][]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((c, i) => c.padEnd(widths[i] ?? 0))
-      .join("   ")
-      .trimEnd();
-  return `${[line(header), ...rows.map(line)].join("\n")}\n`;
 }
 
 function addClusterCommands(

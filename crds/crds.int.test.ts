@@ -247,6 +247,11 @@ const INVALID: Record<string, Case[]> = {
       (m) => (at(m, "spec.replicas").min = 5),
       /spec\.replicas\.min.*replicas\.min must be less than or equal to replicas\.max/,
     ],
+    [
+      "scale to zero",
+      (m) => (at(m, "spec.replicas").min = 0),
+      /spec\.replicas\.min: Invalid value: .*replicas\.min 0 \(scale to zero\) is not supported: .*set replicas\.min to 1 or more/,
+    ],
     ["unknown type", (m) => (m.spec.type = "grpc"), /spec\.type: Unsupported value: "grpc"/],
     [
       "model URI of an unknown scheme",

@@ -48,7 +48,12 @@ export const oldRuntime: RuntimeRecord = {
 
 export const localEnvironment: ServeEnvironmentRecord = {
   name: "local",
-  spec: { domainSuffix: ".local", namespace: "serve", defaultCapacity: "on-demand" },
+  spec: {
+    domainSuffix: ".local",
+    namespace: "serve",
+    defaultCapacity: "on-demand",
+    defaultResources: { cores: 1, memory: "2Gi" },
+  },
 };
 
 export const context: ValidationContext = {

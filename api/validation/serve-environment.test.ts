@@ -28,4 +28,11 @@ describe("validateServeEnvironment", () => {
       ],
     ]);
   });
+
+  it("takes default resources field by field and refuses a default memory too small for a model server", () => {
+    expect(validateServeEnvironment(environment({ defaultResources: { cores: 2 } }))).toEqual([]);
+    const errors = validateServeEnvironment(environment({ defaultResources: { memory: "64Mi" } }));
+    expect(errors.map((e) => e.field)).toEqual(["spec.defaultResources.memory"]);
+    expect(errors[0]?.message).toMatch(/64Mi.*less than the 128Mi a model server needs/);
+  });
 });

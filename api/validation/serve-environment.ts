@@ -1,7 +1,12 @@
-/** ServeEnvironment rules beyond the CRD schema: its service URLs must be URLs a pod can reach. */
+/**
+ * ServeEnvironment rules beyond the CRD schema: its service URLs must be URLs a pod can reach, and its
+ * default memory enough for a model server.
+ */
 import { ServeEnvironment } from "../../crds/src/index.ts";
 import { type FieldError, quote } from "./field-error.ts";
+import { memoryFieldErrors } from "./memory.ts";
 import { parseResource } from "./schema.ts";
+import { SERVER_MEMORY } from "./serve.ts";
 import type { KindValidator } from "./validator.ts";
 
 export function validateServeEnvironment(object: unknown): FieldError[] {
@@ -18,6 +23,9 @@ export function validateServeEnvironment(object: unknown): FieldError[] {
         fix: "write a URL such as http://mlflow.mlflow.svc:5000",
       });
   }
+  errors.push(
+    ...memoryFieldErrors("spec.defaultResources.memory", spec.defaultResources.memory, SERVER_MEMORY),
+  );
   return errors;
 }
 

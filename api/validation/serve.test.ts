@@ -17,9 +17,11 @@ const serve = (spec: Record<string, unknown> = {}, namespace = "serve") =>
   );
 
 describe("validateServe", () => {
-  it("accepts a valid serve, with or without a model", () => {
+  it("accepts a valid serve, with or without a model, of either type", () => {
     expect(validateServe(serve(), undefined, context)).toEqual([]);
     expect(validateServe(serve({ model: undefined }), undefined, context)).toEqual([]);
+    // The seed's create-serve --type ray-serve comes before deploy-model: the Serve waits for its model.
+    expect(validateServe(serve({ type: "ray-serve", model: undefined }), undefined, context)).toEqual([]);
     expect(validateServe(serve({ model: { uri: "models:/iris/3" } }), undefined, context)).toEqual([]);
     expect(validateServe(serve({ model: { uri: "s3://models/iris/" } }), undefined, context)).toEqual([]);
   });
@@ -76,14 +78,13 @@ describe("validateServe", () => {
     ).toEqual([]);
   });
 
-  it("refuses ray-serve without a model, model URIs without version, and too little memory, together", () => {
+  it("refuses model URIs without version, and too little memory, together", () => {
     const errors = validateServe(
-      serve({ type: "ray-serve", model: undefined, resources: { cores: 1, memory: "64Mi" } }),
+      serve({ model: { uri: "models:/iris" }, resources: { cores: 1, memory: "64Mi" } }),
       undefined,
       context,
     );
-    expect(errors.map((e) => e.field)).toEqual(["spec.model", "spec.resources.memory"]);
-    expect(errors[0]?.fix).toMatch(/set spec.model.uri/);
+    expect(errors.map((e) => e.field)).toEqual(["spec.model.uri", "spec.resources.memory"]);
 
     const uris = ["models:/iris", "runs:/not-a-run/model"].map((uri) =>
       validateServe(serve({ model: { uri } }), undefined, context),
@@ -93,7 +94,13 @@ describe("validateServe", () => {
       '"runs:/not-a-run/model" is not a run artifact URI',
     ]);
     expect(formatFieldErrors(errors)).toMatch(
-      /^2 errors: \(1\) spec\.model: .*; set spec\.model\.uri.* \(2\) spec\.resources\.memory: /,
+      /^2 errors: \(1\) spec\.model\.uri: .*; write models:\/<name>@<alias>.* \(2\) spec\.resources\.memory: /,
     );
+  });
+
+  it("refuses replicas.min 0 with why and what to do instead", () => {
+    const errors = validateServe(serve({ replicas: { min: 0, max: 2 } }), undefined, context);
+    expect(errors.map((e) => e.field)).toEqual(["spec.replicas.min"]);
+    expect(errors[0]?.message).toMatch(/^0 \(scale to zero\) is not supported: .*hermes undeploy/);
   });
 });

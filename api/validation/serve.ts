@@ -1,6 +1,7 @@
 /**
  * Serve rules beyond the CRD schema: the environment must exist, never changes, and decides the namespace;
- * ray-serve needs a model; model URIs must name a version or alias; memory must be enough for a model server.
+ * model URIs must name a version or alias; memory must be enough for a model server. A Serve of either type
+ * may name no model yet (the seed's create-serve before deploy-model): it waits for one.
  */
 import { Serve } from "../../crds/src/index.ts";
 import type { ValidationContext } from "./context.ts";
@@ -14,7 +15,8 @@ const REGISTRY_URI = /^models:\/[^/@\s]+(\/[^/@\s]+|@[A-Za-z0-9_-]+)$/;
 /** runs:/<run id>/<artifact path>. */
 const RUN_URI = /^runs:\/[0-9a-f]{32}\/\S+$/;
 
-const SERVER_MEMORY = { min: 128 * 2 ** 20, minReason: "a model server needs" };
+/** The least memory a model server replica may ask for (a Serve's, or its environment's default). */
+export const SERVER_MEMORY = { min: 128 * 2 ** 20, minReason: "a model server needs" };
 
 export function validateServe(object: unknown, oldObject: unknown, context: ValidationContext): FieldError[] {
   const { meta, spec, errors } = parseResource(Serve, object);
@@ -50,13 +52,6 @@ export function validateServe(object: unknown, oldObject: unknown, context: Vali
     }
   }
 
-  if (spec.type === "ray-serve" && !spec.model) {
-    errors.push({
-      field: "spec.model",
-      message: "a ray-serve Serve needs a model: its Ray Serve application loads it at start",
-      fix: 'set spec.model.uri (e.g. "models:/iris@champion"), or use type: api to define the Serve without deploying it',
-    });
-  }
   const uri = spec.model?.uri;
   if (uri?.startsWith("models:/") && !REGISTRY_URI.test(uri)) {
     errors.push({
@@ -71,7 +66,8 @@ export function validateServe(object: unknown, oldObject: unknown, context: Vali
       fix: "write runs:/<32-hex-digit run id>/<artifact path>, e.g. runs:/0123...cdef/model",
     });
   }
-  errors.push(...memoryFieldErrors("spec.resources.memory", spec.resources.memory, SERVER_MEMORY));
+  const memory = spec.resources?.memory;
+  if (memory !== undefined) errors.push(...memoryFieldErrors("spec.resources.memory", memory, SERVER_MEMORY));
   return errors;
 }
 

@@ -6,8 +6,8 @@
  * free ones, so parallel runs do not collide.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { createServer } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort } from "../../test-e2e/support/free-port.ts";
 import { waitFor } from "../../test-e2e/support/wait.ts";
 import { irisContext } from "./render/fixtures.ts";
 import { renderDeployment } from "./render/model-server.ts";
@@ -18,17 +18,6 @@ let model: RegisteredModel;
 let server: ChildProcess | undefined;
 let base = "";
 let logs = "";
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer().listen(0, "127.0.0.1", () => {
-      const address = probe.address();
-      probe.close(() =>
-        typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port")),
-      );
-    });
-  });
-}
 
 const predict = (body: unknown, path = "/predict") =>
   fetch(`${base}${path}`, {

@@ -189,8 +189,9 @@ async function reconcileServe(
     modelURI: model.servedURI,
     ...(model.version !== undefined && { modelVersion: model.version }),
     image: image.image,
-    cores: spec.resources.cores,
-    memory: memoryQuantity(spec.resources.memory),
+    // Field by field: a Serve asking only for more cores keeps its environment's default memory.
+    cores: spec.resources?.cores ?? environment.spec.defaultResources.cores,
+    memory: memoryQuantity(spec.resources?.memory ?? environment.spec.defaultResources.memory),
     capacity,
   };
   const before = revisions.current?.number;

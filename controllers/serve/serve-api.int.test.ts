@@ -97,9 +97,9 @@ describe("mistakes are refused with the field or flag named", () => {
       "set either image or artifactBuildRef, not both",
     ],
     [
-      "ray-serve scaled to zero",
-      serveCase((m) => Object.assign(m.spec, { type: "ray-serve", replicas: { min: 0, max: 1 } })),
-      "ray-serve does not scale to zero",
+      "scaled to zero",
+      serveCase((m) => Object.assign(m.spec, { replicas: { min: 0, max: 1 } })),
+      "replicas.min 0 (scale to zero) is not supported",
     ],
     [
       "no environment",

@@ -91,10 +91,10 @@ const modelResolved = (s: ReturnType<typeof computeServeStatus>) =>
   s.conditions?.find((c) => c.type === "ModelResolved");
 
 describe("computeServeStatus", () => {
-  it("a Serve without a model is Undeployed", () => {
+  it("a Serve without a model is Undeployed and waits for one", () => {
     const status = computeServeStatus(base);
     expect(status.phase).toBe("Undeployed");
-    expect(ready(status)).toMatchObject({ status: "False", reason: "NoModel" });
+    expect(ready(status)).toMatchObject({ status: "False", reason: "WaitingForModel" });
     expect(status.url).toBeUndefined();
   });
 

@@ -147,9 +147,9 @@ export function computeServeStatus(o: ServeObservation): ServeStatus {
     ready = {
       type: "Ready",
       status: "False",
-      reason: "NoModel",
+      reason: "WaitingForModel",
       message:
-        "No model is deployed: set spec.model.uri (hermes deploy-model --serve-name <name> --model-uri ...).",
+        "Waiting for a model: nothing runs until spec.model.uri is set (hermes deploy-model --serve-name <name> --model-uri ...).",
     };
   } else if (!o.resolution.ok && !current) {
     phase = o.resolution.reason === "MLflowUnavailable" ? "Resolving" : "Failed";

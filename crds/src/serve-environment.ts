@@ -1,6 +1,6 @@
 /** ServeEnvironment: where and how Serves of one environment run (hermes create-environment). */
 import { z } from "zod";
-import { capacity, dnsLabel, matching, statusBase } from "./common.ts";
+import { capacity, cores, dnsLabel, matching, memory, statusBase } from "./common.ts";
 import { defineKind } from "./kind.ts";
 
 export const ServeEnvironmentSpec = z
@@ -26,6 +26,15 @@ export const ServeEnvironmentSpec = z
       .optional()
       .describe("IngressClass for serve endpoints; no Ingress is made when unset."),
     defaultCapacity: capacity("on-demand"),
+    defaultResources: z
+      .object({
+        cores: cores("each replica of a Serve that sets none").default(1),
+        memory: memory("each replica of a Serve that sets none").default("2Gi"),
+      })
+      .default({ cores: 1, memory: "2Gi" })
+      .describe(
+        "Resources per replica of the environment's Serves that do not set spec.resources (field by field).",
+      ),
     mlflowTrackingURI: matching(
       z.string().max(2048),
       /^https?:\/\//,

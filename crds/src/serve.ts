@@ -3,6 +3,15 @@ import { z } from "zod";
 import { cel, cores, dnsLabel, imageRef, keyValue, listMap, matching, memory, statusBase } from "./common.ts";
 import { defineKind } from "./kind.ts";
 
+/**
+ * Why replicas.min is at least 1. An HPA with minReplicas 0 needs the HPAScaleToZero feature gate (off on
+ * the testbed's and most apiservers, which refuse it) and an Object or External metric (CPU has no pods to
+ * measure at zero), and a Serve at zero needs something to wake it on a request (Knative's activator, KEDA's
+ * HTTP add-on), which Darwin does not run. So zero is refused rather than quietly run as one replica.
+ */
+const SCALE_TO_ZERO_REASON =
+  "(scale to zero) is not supported: the autoscaler cannot scale to zero on CPU and nothing here wakes a Serve on traffic; set replicas.min to 1 or more, or remove spec.model (hermes undeploy) to stop serving";
+
 /** Model URIs a Serve resolves through MLflow, or loads directly from S3. */
 export const MODEL_URI = /^(models:\/[^\s]+|mlflow-artifacts:\/[^\s]+|runs:\/[^\s]+|s3:\/\/[^\s]+)$/;
 
@@ -34,13 +43,17 @@ export const ServeSpec = cel(
         .describe(
           "The model to deploy (hermes deploy-model --model-uri). Without it the Serve is defined but not deployed.",
         ),
+      // No schema defaults: a field left unset takes the environment's defaultResources, which a schema
+      // default would hide (the stored Serve would carry 1 core whatever its environment says).
       resources: z
         .object({
-          cores: cores("each replica").default(1),
-          memory: memory("each replica").default("2Gi"),
+          cores: cores("each replica").optional(),
+          memory: memory("each replica").optional(),
         })
-        .default({ cores: 1, memory: "2Gi" })
-        .describe("Resources per replica (hermes --cores, --memory)."),
+        .optional()
+        .describe(
+          "Resources per replica (hermes --cores, --memory); a field left unset takes the environment's defaultResources. The ones in effect are in status.currentRevision.",
+        ),
       capacity: z
         .enum(["spot", "on-demand"])
         .optional()
@@ -53,10 +66,15 @@ export const ServeSpec = cel(
             min: z
               .number()
               .int()
-              .min(0)
               .max(1000)
+              // A refinement, not .min(1): the schema's minimum would print the apiserver's bare "should
+              // be greater than or equal to 1"; the CEL rule below gives the reason and the fix instead.
+              // (The webhook prints the value before the message: "0 (scale to zero) is not ...".)
+              .refine((n) => n >= 1, { message: SCALE_TO_ZERO_REASON })
               .default(1)
-              .describe("Fewest replicas (hermes --min-replicas); 0 scales to zero."),
+              .describe(
+                "Fewest replicas (hermes --min-replicas), at least 1: Serves do not scale to zero (hermes undeploy stops one).",
+              ),
             max: z
               .number()
               .int()
@@ -79,6 +97,7 @@ export const ServeSpec = cel(
           message: "replicas.min must be less than or equal to replicas.max",
           fieldPath: ".min",
         },
+        { rule: "self.min >= 1", message: `replicas.min 0 ${SCALE_TO_ZERO_REASON}`, fieldPath: ".min" },
       ),
       image: imageRef()
         .optional()
@@ -123,11 +142,6 @@ export const ServeSpec = cel(
     rule: "!(has(self.image) && has(self.artifactBuildRef))",
     message: "set either image or artifactBuildRef, not both",
     fieldPath: ".image",
-  },
-  {
-    rule: "self.type != 'ray-serve' || self.replicas.min >= 1",
-    message: "ray-serve does not scale to zero: replicas.min must be at least 1",
-    fieldPath: ".replicas.min",
   },
 );
 

@@ -15,7 +15,6 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Client as CassandraClient } from "cassandra-driver";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { keyspaceName, tableName } from "../../controllers/feature-group/names.ts";
 import { FEATURE_GROUPS } from "../../controllers/feature-group/reconciler.ts";
 import { findCondition } from "../../operator/conditions.ts";
 import type { KubeClient } from "../../operator/kube-client.ts";
@@ -37,6 +36,7 @@ import {
   testCassandra,
   testStoreConfig,
   waitForReady,
+  writeFeatureRow,
 } from "../../test-e2e/support/feature-store.ts";
 import { createNamespace } from "../../test-e2e/support/fixture.ts";
 import { featureServerConfig } from "./config.ts";
@@ -95,22 +95,14 @@ async function post(
   return { statusCode: response.statusCode, headers: response.headers, body: parsed as AnswerBody };
 }
 
-/** Writes a row as a writer does: the event time is the row's event_time and every value's write time. */
-async function writeRow(
+/** Writes a row as a writer does (see writeFeatureRow). */
+const writeRow = (
   namespace: string,
   group: string,
   version: number,
   values: Record<string, unknown>,
   eventTime: Date,
-): Promise<void> {
-  const columns = [...Object.keys(values), "event_time"];
-  const cql = `INSERT INTO "${keyspaceName(namespace)}"."${tableName(group, version)}" (${columns
-    .map((c) => `"${c}"`)
-    .join(", ")}) VALUES (${columns.map(() => "?").join(", ")}) USING TIMESTAMP ?`;
-  await cassandra.execute(cql, [...Object.values(values), eventTime, BigInt(eventTime.getTime()) * 1000n], {
-    prepare: true,
-  });
-}
+) => writeFeatureRow(cassandra, namespace, group, version, values, eventTime);
 
 /** A ServiceAccount in `namespace` allowed to get FeatureGroups there, and a token for it. */
 async function serviceAccountToken(namespace: string, name: string): Promise<string> {

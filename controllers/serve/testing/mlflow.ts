@@ -36,7 +36,14 @@ export async function trainIris(name: string, alias?: string): Promise<Registere
   ];
   const { stdout } = await run(join(mlflowBin(), "python"), args, {
     timeout: 180_000,
-    env: { ...process.env, GIT_PYTHON_REFRESH: "quiet", MLFLOW_ENABLE_ASYNC_LOGGING: "false" },
+    env: {
+      ...process.env,
+      GIT_PYTHON_REFRESH: "quiet",
+      MLFLOW_ENABLE_ASYNC_LOGGING: "false",
+      // MLflow's telemetry thread pops an environment variable while a request copies os.environ: the
+      // request then fails with KeyError '_MLFLOW_TELEMETRY_SESSION_ID' now and then. No telemetry, no race.
+      MLFLOW_DISABLE_TELEMETRY: "true",
+    },
     maxBuffer: 16 * 2 ** 20,
   });
   const line = stdout.trim().split("\n").at(-1) ?? "";
