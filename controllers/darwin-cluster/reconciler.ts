@@ -23,6 +23,7 @@ import { type KubeObject, objectKey } from "../../operator/resource.ts";
 import { deleteOwned } from "../shared/children.ts";
 import { DEPLOYMENTS, darwinResource, RAY_CLUSTERS, SERVICES } from "../shared/resource-types.ts";
 import { type ActivityOptions, checkActivity } from "./activity.ts";
+import { type AlertsConfig, alertsConfig, evaluateAlerts, notifyAlerts } from "./alerts.ts";
 import { type CapacityPrices, DEFAULT_PRICES } from "./prices.ts";
 import { jupyterName, renderJupyterDeployment, renderJupyterService } from "./render/jupyter.ts";
 import { type ClusterInput, rayClusterName, renderRayCluster } from "./render/ray-cluster.ts";
@@ -42,19 +43,30 @@ export interface DarwinClusterControllerOptions {
    * @default undefined (spec.inactiveTimeMinutes is not acted on)
    */
   activity?: ActivityOptions;
+  /**
+   * Runtime and cost alert defaults, and the webhook they are posted to (alerts.ts).
+   * @default alertsConfig's defaults (168 h, no cost limit, no webhook)
+   */
+  alerts?: AlertsConfig;
 }
 
 export function createDarwinClusterController(
   options: DarwinClusterControllerOptions = {},
 ): ControllerDefinition {
   const prices = options.prices ?? DEFAULT_PRICES;
+  const alerts = options.alerts ?? alertsConfig.parse(undefined);
+  const secret = alerts.webhookSecret;
   return {
     name: "darwincluster",
     for: DARWIN_CLUSTERS,
     owns: [RAY_CLUSTERS, DEPLOYMENTS, SERVICES],
     // A runtime created, changed or removed re-reconciles the clusters that name it.
     watches: [{ type: DARWIN_RUNTIMES, map: clustersUsingRuntime }],
-    reconcile: (ctx) => reconcileDarwinCluster(ctx, prices, options.activity),
+    // The alert webhook's URL is read from its Secret when an alert is posted.
+    ...(secret && {
+      rbac: [{ apiGroups: [""], resources: ["secrets"], verbs: ["get"], resourceNames: [secret.name] }],
+    }),
+    reconcile: (ctx) => reconcileDarwinCluster(ctx, prices, options.activity, alerts),
   };
 }
 
@@ -63,6 +75,7 @@ async function reconcileDarwinCluster(
   ctx: ReconcileContext,
   prices: CapacityPrices,
   activity: ActivityOptions | undefined,
+  alerts: AlertsConfig,
 ) {
   const object = ctx.object;
   const namespace = object.metadata.namespace;
@@ -106,6 +119,7 @@ async function reconcileDarwinCluster(
     prices,
     undefined,
     activity,
+    alerts,
   );
   return requeueAfterMs === undefined ? undefined : { requeueAfterMs };
 }
@@ -193,14 +207,19 @@ async function writeStatus(
   prices: CapacityPrices,
   blocker?: Blocker,
   activity?: ActivityOptions,
+  alerts?: AlertsConfig,
 ): Promise<number | undefined> {
   const before = isPlainObject(cluster.status) ? cluster.status.phase : undefined;
   const input = { ...cluster, metadata: { ...cluster.metadata, generation: ctx.object.metadata.generation } };
-  const computed = computeDarwinClusterStatus(input, rayCluster, jupyter, prices, ctx.now(), blocker);
+  const now = ctx.now();
+  let computed = computeDarwinClusterStatus(input, rayCluster, jupyter, prices, now, blocker);
+  const alert = alerts && evaluateAlerts({ cluster: input, status: computed, defaults: alerts, now });
+  if (alert) computed = { ...computed, conditions: alert.conditions };
   const { status, requeueAfterMs } = activity
     ? await checkActivity(ctx, cluster, computed, activity)
     : { status: computed, requeueAfterMs: undefined };
   await ctx.updateStatus(status as JsonObject);
+  const notified = alert && alerts ? await notifyAlerts(ctx, cluster, status, alert.fired, alerts) : {};
   const note = status.phase && PHASE_EVENTS[status.phase];
   if (status.phase !== before && note && !blocker) {
     const ready = status.conditions?.find((c) => c.type === "Ready");
@@ -211,5 +230,10 @@ async function writeStatus(
       note: status.phase === "Failed" && ready ? `${note} ${ready.message}` : note,
     });
   }
-  return requeueAfterMs;
+  return earliest(requeueAfterMs, alert?.requeueAfterMs, notified.retryAfterMs);
 }
+
+const earliest = (...delays: (number | undefined)[]): number | undefined => {
+  const set = delays.filter((d): d is number => d !== undefined);
+  return set.length > 0 ? Math.min(...set) : undefined;
+};

@@ -122,6 +122,26 @@ export const DarwinClusterSpec = z
       })
       .optional()
       .describe("Packages the cluster's jobs use, handed to its containers as environment variables."),
+    alerts: z
+      .object({
+        maxRuntimeHours: z
+          .number()
+          .min(0)
+          .max(8760)
+          .optional()
+          .describe(
+            "Hours the cluster may run (since it last became Ready) before it alerts: condition RuntimeLimitExceeded, a Warning Event and the operator's webhook, once per breach (0 never; fractions allowed). Unset: the operator's default (alerts.maxRuntimeHours in its configuration).",
+          ),
+        maxCostPerDay: z
+          .number()
+          .min(0)
+          .optional()
+          .describe(
+            "Cost per day (estimatedCostPerHour x 24) above which the cluster alerts: condition CostLimitExceeded, a Warning Event and the operator's webhook, once per breach (0 never). Unset: the operator's default (alerts.maxCostPerDay in its configuration).",
+          ),
+      })
+      .optional()
+      .describe("Long-running and cost alert limits; unset fields take the operator's defaults."),
     jupyter: z
       .object({
         enabled: z.boolean().default(true).describe("Run a Jupyter server attached to the cluster."),
