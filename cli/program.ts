@@ -1,7 +1,7 @@
 /**
  * The hermes command line: the seed's serving commands (configure, create-environment, create-serve,
  * deploy-model) plus undeploy, rollback, list and status, and the compute commands (cluster create -f,
- * start, stop, list, status). Every command reads and writes Darwin's custom resources only.
+ * start, stop, list, status; job submit, logs, stop). Every command reads and writes Darwin's custom resources only.
  */
 import { readFileSync } from "node:fs";
 import { Command, InvalidArgumentError, Option } from "commander";
@@ -12,6 +12,7 @@ import { ApiError } from "../operator/api-error.ts";
 import type { KubeClient } from "../operator/kube-client.ts";
 import type { KubeObject } from "../operator/resource.ts";
 import { type HermesConfig, readConfig, writeConfig } from "./config.ts";
+import { addJobCommands } from "./job.ts";
 import {
   applyResource,
   connect,
@@ -557,6 +558,21 @@ export function buildProgram(io: Io): { program: Command; exitCode: () => number
     withWait,
     example,
   );
+  addJobCommands(program, {
+    io,
+    kube,
+    defaultNamespace: () => config().namespace ?? "default",
+    setExit: (code) => {
+      exitCode = code;
+    },
+    withOutput,
+    withWait,
+    example,
+    nameArg,
+    checkSpec,
+    printManifests: (objects, format) => printManifests(io, objects, format),
+    usageError: (message) => new UsageError(message),
+  });
   return { program, exitCode: () => exitCode, close: () => client?.close() };
 }
 
