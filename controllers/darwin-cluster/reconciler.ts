@@ -27,7 +27,7 @@ import { type AlertsConfig, alertsConfig, evaluateAlerts, notifyAlerts } from ".
 import { type CapacityPrices, DEFAULT_PRICES } from "./prices.ts";
 import { jupyterName, renderJupyterDeployment, renderJupyterService } from "./render/jupyter.ts";
 import { type ClusterInput, rayClusterName, renderRayCluster } from "./render/ray-cluster.ts";
-import { type Blocker, computeDarwinClusterStatus, type Phase } from "./status.ts";
+import { type Blocker, computeDarwinClusterStatus, type Phase, packagesFailure } from "./status.ts";
 
 export const DARWIN_CLUSTERS = darwinResource(DarwinCluster);
 export const DARWIN_RUNTIMES = darwinResource(DarwinRuntime);
@@ -62,10 +62,14 @@ export function createDarwinClusterController(
     owns: [RAY_CLUSTERS, DEPLOYMENTS, SERVICES],
     // A runtime created, changed or removed re-reconciles the clusters that name it.
     watches: [{ type: DARWIN_RUNTIMES, map: clustersUsingRuntime }],
-    // The alert webhook's URL is read from its Secret when an alert is posted.
-    ...(secret && {
-      rbac: [{ apiGroups: [""], resources: ["secrets"], verbs: ["get"], resourceNames: [secret.name] }],
-    }),
+    rbac: [
+      // The head pods of a cluster with pip packages, read while they start (checkPackages).
+      { apiGroups: [""], resources: ["pods"], verbs: ["list"] },
+      // The alert webhook's URL is read from its Secret when an alert is posted.
+      ...(secret
+        ? [{ apiGroups: [""], resources: ["secrets"], verbs: ["get"], resourceNames: [secret.name] }]
+        : []),
+    ],
     reconcile: (ctx) => reconcileDarwinCluster(ctx, prices, options.activity, alerts),
   };
 }
@@ -111,17 +115,50 @@ async function reconcileDarwinCluster(
     renderRayCluster(cluster, runtime.spec, { liveReplicas: workerReplicas(live) }),
   );
   const jupyter = await reconcileJupyter(ctx, cluster, runtime);
-  const requeueAfterMs = await writeStatus(
-    ctx,
-    cluster,
-    rayCluster.object,
-    jupyter,
-    prices,
-    undefined,
-    activity,
-    alerts,
+  const packages = await checkPackages(ctx, cluster, rayCluster.object);
+  const requeueAfterMs = earliest(
+    await writeStatus(
+      ctx,
+      cluster,
+      rayCluster.object,
+      jupyter,
+      prices,
+      undefined,
+      activity,
+      alerts,
+      packages,
+    ),
+    packages?.requeueAfterMs,
   );
   return requeueAfterMs === undefined ? undefined : { requeueAfterMs };
+}
+
+/** How often the head pod of a cluster with pip packages is looked at until it is ready. */
+const PACKAGES_POLL_MS = 10_000;
+
+/**
+ * For a cluster with pip packages whose head is not ready: reads its head pods (KubeRay's, not cached:
+ * only while they start) for a failed install step. The pods change without the RayCluster changing, so
+ * they are looked at again until the head is ready.
+ */
+async function checkPackages(
+  ctx: ReconcileContext,
+  cluster: ClusterInput,
+  rayCluster: KubeObject,
+): Promise<{ failure: string | undefined; requeueAfterMs: number } | undefined> {
+  if ((cluster.spec.packages?.pip ?? []).length === 0 || cluster.spec.suspend) return undefined;
+  const conditions = isPlainObject(rayCluster.status) ? rayCluster.status.conditions : undefined;
+  const headReady =
+    Array.isArray(conditions) &&
+    conditions.some((c) => isPlainObject(c) && c.type === "HeadPodReady" && c.status === "True");
+  if (headReady) return undefined;
+  const selector = `ray.io/cluster=${rayCluster.metadata.name},ray.io/node-type=head`;
+  const list = (await ctx.client.request({
+    method: "GET",
+    path: `/api/v1/namespaces/${rayCluster.metadata.namespace}/pods`,
+    query: { labelSelector: selector },
+  })) as { items?: unknown[] };
+  return { failure: packagesFailure(list.items ?? []), requeueAfterMs: PACKAGES_POLL_MS };
 }
 
 /** The clusters whose spec.runtime names this runtime (by displayName or by name). */
@@ -208,11 +245,12 @@ async function writeStatus(
   blocker?: Blocker,
   activity?: ActivityOptions,
   alerts?: AlertsConfig,
+  packages?: { failure: string | undefined },
 ): Promise<number | undefined> {
   const before = isPlainObject(cluster.status) ? cluster.status.phase : undefined;
   const input = { ...cluster, metadata: { ...cluster.metadata, generation: ctx.object.metadata.generation } };
   const now = ctx.now();
-  let computed = computeDarwinClusterStatus(input, rayCluster, jupyter, prices, now, blocker);
+  let computed = computeDarwinClusterStatus(input, rayCluster, jupyter, prices, now, blocker, packages);
   const alert = alerts && evaluateAlerts({ cluster: input, status: computed, defaults: alerts, now });
   if (alert) computed = { ...computed, conditions: alert.conditions };
   const { status, requeueAfterMs } = activity

@@ -104,7 +104,7 @@ export const DarwinClusterSpec = z
           .max(256)
           .default([])
           .describe(
-            "pip requirements, passed to every Ray container and to Jupyter as a Ray runtime_env in DARWIN_RUNTIME_ENV; nothing is installed at start: a job or notebook hands it to ray.init(runtime_env=...) and Ray installs them for that job.",
+            "pip requirements, installed on every Ray pod before Ray starts (an init container, into a volume on the Ray container's PYTHONPATH); one that cannot be installed sets condition PackagesFailed with pip's message. Also passed to every Ray container and to Jupyter as a Ray runtime_env in DARWIN_RUNTIME_ENV.",
           ),
         maven: z
           .array(
@@ -121,7 +121,9 @@ export const DarwinClusterSpec = z
           ),
       })
       .optional()
-      .describe("Packages the cluster's jobs use, handed to its containers as environment variables."),
+      .describe(
+        "Packages the cluster's jobs use: pip ones installed on every Ray pod, Maven ones handed on.",
+      ),
     alerts: z
       .object({
         maxRuntimeHours: z
