@@ -3,6 +3,7 @@
  * the KubeRay RayCluster and the Jupyter Deployment and Service, and reports phase, URLs, workers and cost.
  */
 
+import { randomBytes } from "node:crypto";
 import {
   formatFieldErrors,
   lookupsFrom,
@@ -12,6 +13,8 @@ import {
   validateDarwinCluster,
 } from "../../api/validation/index.ts";
 import { DarwinCluster, DarwinRuntime } from "../../crds/src/index.ts";
+import { ApiError } from "../../operator/api-error.ts";
+import { FIELD_MANAGER, withControllerReference, withManagedByLabel } from "../../operator/apply.ts";
 import {
   type CacheReader,
   type ControllerDefinition,
@@ -19,13 +22,19 @@ import {
   TerminalError,
 } from "../../operator/controller.ts";
 import { isPlainObject, type JsonObject } from "../../operator/json.ts";
-import { type KubeObject, objectKey } from "../../operator/resource.ts";
+import { type KubeObject, objectKey, resourcePath } from "../../operator/resource.ts";
 import { deleteOwned } from "../shared/children.ts";
-import { DEPLOYMENTS, darwinResource, RAY_CLUSTERS, SERVICES } from "../shared/resource-types.ts";
+import { DEPLOYMENTS, darwinResource, RAY_CLUSTERS, SECRETS, SERVICES } from "../shared/resource-types.ts";
 import { type ActivityOptions, checkActivity } from "./activity.ts";
 import { type AlertsConfig, alertsConfig, evaluateAlerts, notifyAlerts } from "./alerts.ts";
 import { type CapacityPrices, DEFAULT_PRICES } from "./prices.ts";
-import { jupyterName, renderJupyterDeployment, renderJupyterService } from "./render/jupyter.ts";
+import {
+  jupyterName,
+  jupyterToken,
+  renderJupyterDeployment,
+  renderJupyterSecret,
+  renderJupyterService,
+} from "./render/jupyter.ts";
 import { type ClusterInput, rayClusterName, renderRayCluster } from "./render/ray-cluster.ts";
 import { type Blocker, computeDarwinClusterStatus, type Phase, packagesFailure } from "./status.ts";
 
@@ -59,7 +68,7 @@ export function createDarwinClusterController(
   return {
     name: "darwincluster",
     for: DARWIN_CLUSTERS,
-    owns: [RAY_CLUSTERS, DEPLOYMENTS, SERVICES],
+    owns: [RAY_CLUSTERS, DEPLOYMENTS, SERVICES, SECRETS],
     // A runtime created, changed or removed re-reconciles the clusters that name it.
     watches: [{ type: DARWIN_RUNTIMES, map: clustersUsingRuntime }],
     rbac: [
@@ -220,11 +229,36 @@ async function reconcileJupyter(
     const name = jupyterName(cluster.metadata.name);
     await deleteOwned(ctx, DEPLOYMENTS, name);
     await deleteOwned(ctx, SERVICES, name);
+    await deleteOwned(ctx, SECRETS, name);
     return undefined;
   }
+  await ensureJupyterSecret(ctx, cluster);
   const deployment = await ctx.apply(DEPLOYMENTS, renderJupyterDeployment(cluster, runtime.spec));
   await ctx.apply(SERVICES, renderJupyterService(cluster));
   return deployment.object;
+}
+
+/**
+ * Creates the Secret with the Jupyter token once. Created, never applied: a copy missing from a lagging
+ * cache must not replace the token the running server was started with (409: it exists, keep it).
+ */
+async function ensureJupyterSecret(ctx: ReconcileContext, cluster: ClusterInput): Promise<void> {
+  const name = jupyterName(cluster.metadata.name);
+  if (jupyterToken(ctx.cached(SECRETS, cluster.metadata.namespace, name))) return;
+  const secret = withManagedByLabel(
+    withControllerReference(renderJupyterSecret(cluster, randomBytes(24).toString("hex")), ctx.object),
+  );
+  try {
+    await ctx.client.requestObject({
+      method: "POST",
+      path: resourcePath(SECRETS, cluster.metadata.namespace),
+      query: { fieldManager: FIELD_MANAGER },
+      body: secret,
+    });
+    ctx.log.info({ secret: name }, "Created Jupyter token Secret");
+  } catch (error) {
+    if (!(error instanceof ApiError && error.code === 409)) throw error;
+  }
 }
 
 const PHASE_EVENTS: Partial<Record<Phase, string>> = {
