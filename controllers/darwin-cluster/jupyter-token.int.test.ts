@@ -73,8 +73,10 @@ describe("the Jupyter token", () => {
     );
     expect(token).toMatch(/^[0-9a-f]{48}$/);
     const deployment = await getObject(tb.client, DEPLOYMENTS, tb.namespace, secretName);
-    const env = (deployment?.spec as { template: { spec: { containers: { env: unknown[] }[] } } }).template
-      .spec.containers[0]?.env;
+    const template = (deployment?.spec ?? {}) as {
+      template?: { spec?: { containers?: { env?: unknown[] }[] } };
+    };
+    const env = template.template?.spec?.containers?.[0]?.env;
     expect(env).toContainEqual({
       name: "JUPYTER_TOKEN",
       valueFrom: { secretKeyRef: { name: secretName, key: "token" } },
