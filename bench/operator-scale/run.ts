@@ -7,7 +7,7 @@
  * Needs the cluster tier: DARWIN_TESTBED_SLOT=N hack/testbed up cluster; then
  *   node bench/operator-scale/run.ts [--clusters 1000] [--steady-seconds 300] [--parallel 8]
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
@@ -86,12 +86,17 @@ function diff(after: Map<string, number>, before: Map<string, number>): Map<stri
   return changed;
 }
 
-const apiserverRequests = async () =>
-  countersBy(
-    String(await client.request({ method: "GET", path: "/metrics" })),
-    "apiserver_request_total",
-    "verb",
-  );
+/** The apiserver's Prometheus text (kubectl get --raw: the client parses JSON only). */
+const apiserverRequests = async () => {
+  const kubectl =
+    env.DARWIN_KUBECTL ??
+    join(os.homedir(), ".cache", "darwin-testbed", "kubernetes-v1.36.3", "bin", "kubectl");
+  const text = execFileSync(kubectl, ["--kubeconfig", env.KUBECONFIG ?? "", "get", "--raw", "/metrics"], {
+    encoding: "utf8",
+    maxBuffer: 256 * 2 ** 20,
+  });
+  return countersBy(text, "apiserver_request_total", "verb");
+};
 
 async function operatorRequests(): Promise<Map<string, number>> {
   const text = await (await fetch(`http://127.0.0.1:${HTTP_PORT}/metrics`)).text();
