@@ -1,7 +1,7 @@
 /**
  * The hermes command line: the seed's serving commands (configure, create-environment, create-serve,
  * deploy-model) plus undeploy, rollback, list and status, and the compute commands (cluster create -f,
- * start, stop, list, status). Every command reads and writes Darwin's custom resources only.
+ * start, stop, list, status; job submit, logs, stop). Every command reads and writes Darwin's custom resources only.
  */
 import { readFileSync } from "node:fs";
 import { Command, InvalidArgumentError, Option } from "commander";
@@ -13,6 +13,7 @@ import type { KubeClient } from "../operator/kube-client.ts";
 import type { KubeObject } from "../operator/resource.ts";
 import { type HermesConfig, readConfig, writeConfig } from "./config.ts";
 import { addFeaturesFetch } from "./features-fetch.ts";
+import { addJobCommands } from "./job.ts";
 import {
   applyResource,
   connect,
@@ -594,6 +595,21 @@ export function buildProgram(io: Io): { program: Command; exitCode: () => number
     bearerToken: () => loadKubeConfig(kubeSettings(), token()).getCurrentUser()?.token ?? token(),
     environment: () => config().environment,
     namespace: () => config().namespace,
+  });
+  addJobCommands(program, {
+    io,
+    kube,
+    defaultNamespace: () => config().namespace ?? "default",
+    setExit: (code) => {
+      exitCode = code;
+    },
+    withOutput,
+    withWait,
+    example,
+    nameArg,
+    checkSpec,
+    printManifests: (objects, format) => printManifests(io, objects, format),
+    usageError: (message) => new UsageError(message),
   });
   return { program, exitCode: () => exitCode, close: () => client?.close() };
 }

@@ -1,9 +1,11 @@
 /**
  * Darwin's operator configuration: the runtime's settings (operator/config.ts) plus the application's
- * sections, the admission webhook (`webhook`), the prices clusters are costed at (`capacityClasses`),
+ * sections, the admission webhook (`webhook`), the prices clusters are costed at (`capacityClasses`), the
+ * DarwinClusters' runtime and cost alerts (`alerts`),
  * model serving (`serving`) and where the operator reaches each cluster's Ray dashboard and Jupyter server
  * (`clusterEndpoints`).
  */
+import { alertsConfig } from "../controllers/darwin-cluster/alerts.ts";
 import { capacityPrices } from "../controllers/darwin-cluster/prices.ts";
 import { featureStoreConfig } from "../controllers/feature-group/config.ts";
 import { servingConfig } from "../controllers/serve/config.ts";
@@ -15,6 +17,7 @@ export const darwinConfig = extendConfig(
   {
     webhook: webhookConfig,
     capacityClasses: capacityPrices,
+    alerts: alertsConfig,
     serving: servingConfig,
     featureStore: featureStoreConfig,
     clusterEndpoints,

@@ -40,6 +40,7 @@ export function darwinControllers(config: DarwinConfig): ControllerDefinition[] 
         createDarwinClusterController({
           prices: config.capacityClasses,
           activity: { endpoints: config.clusterEndpoints },
+          alerts: config.alerts,
         }),
         events,
         darwinClusterEvents,

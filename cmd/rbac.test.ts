@@ -28,7 +28,7 @@ describe("config/rbac", () => {
     const [first, ...rest] = roles;
     if (!first) throw new Error("no roles");
     const widened = [
-      { ...first, rules: [...first.rules, { apiGroups: [""], resources: ["secrets"], verbs: ["list"] }] },
+      { ...first, rules: [...first.rules, { apiGroups: [""], resources: ["nodes"], verbs: ["delete"] }] },
       ...rest,
     ];
     expect(findRbacDrift(rbacFiles(widened), dir)).toEqual([

@@ -18,8 +18,8 @@ import type { JsonObject } from "../../operator/json.ts";
 import { objectPath } from "../../operator/resource.ts";
 import { type ClusterEndpoints, endpointsOf } from "../shared/endpoints.ts";
 import { RayDashboardClient } from "../shared/ray-dashboard.ts";
-import { darwinResource } from "../shared/resource-types.ts";
-import { jupyterName } from "./render/jupyter.ts";
+import { darwinResource, SECRETS } from "../shared/resource-types.ts";
+import { jupyterName, jupyterToken } from "./render/jupyter.ts";
 import { type ClusterInput, rayClusterName } from "./render/ray-cluster.ts";
 import type { DarwinClusterStatus } from "./status.ts";
 
@@ -115,8 +115,11 @@ export function decideIdle(input: IdleInput, probeIntervalMs: number): IdleDecis
 const JupyterStatus = z.looseObject({ last_activity: z.string().optional() });
 const JupyterKernels = z.array(z.looseObject({ execution_state: z.string().optional() }));
 
-async function getJson<T>(url: string, schema: z.ZodType<T>): Promise<T> {
-  const response = await fetch(url, { signal: AbortSignal.timeout(5_000) }).catch((error: Error) => {
+async function getJson<T>(url: string, schema: z.ZodType<T>, token?: string): Promise<T> {
+  const response = await fetch(url, {
+    signal: AbortSignal.timeout(5_000),
+    ...(token && { headers: { authorization: `token ${token}` } }),
+  }).catch((error: Error) => {
     throw new Error(
       `GET ${url} failed: ${error.cause instanceof Error ? error.cause.message : error.message}`,
     );
@@ -128,7 +131,12 @@ async function getJson<T>(url: string, schema: z.ZodType<T>): Promise<T> {
 }
 
 /** Reads activity from the Ray dashboard and, when there is one, the Jupyter server. Never throws. */
-export async function probeActivity(urls: { rayDashboard: string; jupyter?: string }): Promise<Probe> {
+export async function probeActivity(urls: {
+  rayDashboard: string;
+  jupyter?: string;
+  /** The Jupyter server's token (its Secret), sent as `Authorization: token ...`. */
+  jupyterToken?: string;
+}): Promise<Probe> {
   try {
     const ray = new RayDashboardClient(urls.rayDashboard);
     const [jobs, aliveActors] = await Promise.all([ray.listJobs(), ray.aliveActors()]);
@@ -137,8 +145,8 @@ export async function probeActivity(urls: { rayDashboard: string; jupyter?: stri
     const base = urls.jupyter.replace(/\/+$/, "");
     const [status, kernels] = await Promise.all([
       // no_track_activity: the probe's own requests must not count as a user's activity.
-      getJson(`${base}/api/status?no_track_activity=1`, JupyterStatus),
-      getJson(`${base}/api/kernels?no_track_activity=1`, JupyterKernels),
+      getJson(`${base}/api/status?no_track_activity=1`, JupyterStatus, urls.jupyterToken),
+      getJson(`${base}/api/kernels?no_track_activity=1`, JupyterKernels, urls.jupyterToken),
     ]);
     const busyKernels = kernels.filter((k) => k.execution_state === "busy").length;
     const jupyterLastActivity = status.last_activity ? new Date(status.last_activity) : undefined;
@@ -186,9 +194,10 @@ export async function checkActivity(
     rayCluster: rayClusterName(cluster.metadata.name),
     jupyter: jupyterName(cluster.metadata.name),
   });
+  const token = jupyterToken(ctx.cached(SECRETS, namespace, jupyterName(cluster.metadata.name)));
   const probe = await probeActivity({
     rayDashboard: urls.rayDashboard,
-    ...(cluster.spec.jupyter.enabled && { jupyter: urls.jupyter }),
+    ...(cluster.spec.jupyter.enabled && { jupyter: urls.jupyter, ...(token && { jupyterToken: token }) }),
   });
   const decision = decideIdle(
     {

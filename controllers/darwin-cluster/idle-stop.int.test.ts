@@ -6,12 +6,11 @@
  * is not stopped however long its limit has passed; once that ends, it is suspended after its limit with
  * IdleStopped, lastActivityTime and a Normal Event saying since when it was idle.
  */
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { createServer } from "node:net";
+import type { ChildProcess } from "node:child_process";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { findCondition } from "../../operator/conditions.ts";
-import { eventsAbout, getObject, REPO, waitFor } from "../../operator/testing/testbed.ts";
+import { eventsAbout, getObject, waitFor } from "../../operator/testing/testbed.ts";
 import { useTestbed } from "../../test-e2e/support/fixture.ts";
 import { kubectl, kubectlOk } from "../../test-e2e/support/kubectl.ts";
 import { clusterEndpoints } from "../shared/endpoints.ts";
@@ -19,6 +18,7 @@ import { RayDashboardClient } from "../shared/ray-dashboard.ts";
 import { runtimeObject } from "./fixtures.ts";
 import { createDarwinClusterController, DARWIN_CLUSTERS } from "./reconciler.ts";
 import type { DarwinClusterStatus } from "./status.ts";
+import { freePort, startJupyterServer } from "./testing/jupyter-server.ts";
 
 const RUN = `${Date.now().toString(36)}${Math.floor(Math.random() * 1e4)}`;
 const RUNTIME_NAME = `it-idle-${RUN}`;
@@ -30,42 +30,11 @@ let ray: RayDashboardClient;
 let jupyterURL: string;
 let jupyter: ChildProcess | undefined;
 
-/** A free TCP port on the loopback interface. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  if (address === null || typeof address === "string") throw new Error("no port");
-  return address.port;
-}
-
-/** Starts a real Jupyter server without a token (loopback only), and waits until it answers. */
 async function startJupyter(): Promise<string> {
-  const binary = execFileSync(join(REPO, "hack", "jupyter-server-venv.sh"), { encoding: "utf8" }).trim();
-  const port = await freePort();
   const root = join(process.env.TMPDIR ?? "/tmp", `compute-jupyter-${RUN}`);
-  execFileSync("mkdir", ["-p", root]);
-  jupyter = spawn(
-    binary,
-    [
-      "--no-browser",
-      "--allow-root",
-      "--ServerApp.ip=127.0.0.1",
-      `--ServerApp.port=${port}`,
-      "--ServerApp.port_retries=0",
-      "--IdentityProvider.token=",
-      `--ServerApp.root_dir=${root}`,
-    ],
-    { stdio: "ignore" },
-  );
-  const url = `http://127.0.0.1:${port}`;
-  await waitFor(
-    "the Jupyter server answering",
-    async () => (await fetch(`${url}/api/status`).catch(() => undefined))?.ok === true,
-    SLOW,
-  );
-  return url;
+  const server = await startJupyterServer({ port: await freePort(), root });
+  jupyter = server.process;
+  return server.url;
 }
 const tb = useTestbed({ namespace: "compute-idle", cleanup: [DARWIN_CLUSTERS] });
 

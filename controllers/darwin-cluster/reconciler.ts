@@ -3,6 +3,7 @@
  * the KubeRay RayCluster and the Jupyter Deployment and Service, and reports phase, URLs, workers and cost.
  */
 
+import { randomBytes } from "node:crypto";
 import {
   formatFieldErrors,
   lookupsFrom,
@@ -12,6 +13,8 @@ import {
   validateDarwinCluster,
 } from "../../api/validation/index.ts";
 import { DarwinCluster, DarwinRuntime } from "../../crds/src/index.ts";
+import { ApiError } from "../../operator/api-error.ts";
+import { FIELD_MANAGER, withControllerReference, withManagedByLabel } from "../../operator/apply.ts";
 import {
   type CacheReader,
   type ControllerDefinition,
@@ -19,14 +22,21 @@ import {
   TerminalError,
 } from "../../operator/controller.ts";
 import { isPlainObject, type JsonObject } from "../../operator/json.ts";
-import { type KubeObject, objectKey } from "../../operator/resource.ts";
+import { type KubeObject, objectKey, resourcePath } from "../../operator/resource.ts";
 import { deleteOwned } from "../shared/children.ts";
-import { DEPLOYMENTS, darwinResource, RAY_CLUSTERS, SERVICES } from "../shared/resource-types.ts";
+import { DEPLOYMENTS, darwinResource, RAY_CLUSTERS, SECRETS, SERVICES } from "../shared/resource-types.ts";
 import { type ActivityOptions, checkActivity } from "./activity.ts";
+import { type AlertsConfig, alertsConfig, evaluateAlerts, notifyAlerts } from "./alerts.ts";
 import { type CapacityPrices, DEFAULT_PRICES } from "./prices.ts";
-import { jupyterName, renderJupyterDeployment, renderJupyterService } from "./render/jupyter.ts";
+import {
+  jupyterName,
+  jupyterToken,
+  renderJupyterDeployment,
+  renderJupyterSecret,
+  renderJupyterService,
+} from "./render/jupyter.ts";
 import { type ClusterInput, rayClusterName, renderRayCluster } from "./render/ray-cluster.ts";
-import { type Blocker, computeDarwinClusterStatus, type Phase } from "./status.ts";
+import { type Blocker, computeDarwinClusterStatus, type Phase, packagesFailure } from "./status.ts";
 
 export const DARWIN_CLUSTERS = darwinResource(DarwinCluster);
 export const DARWIN_RUNTIMES = darwinResource(DarwinRuntime);
@@ -42,19 +52,34 @@ export interface DarwinClusterControllerOptions {
    * @default undefined (spec.inactiveTimeMinutes is not acted on)
    */
   activity?: ActivityOptions;
+  /**
+   * Runtime and cost alert defaults, and the webhook they are posted to (alerts.ts).
+   * @default alertsConfig's defaults (168 h, no cost limit, no webhook)
+   */
+  alerts?: AlertsConfig;
 }
 
 export function createDarwinClusterController(
   options: DarwinClusterControllerOptions = {},
 ): ControllerDefinition {
   const prices = options.prices ?? DEFAULT_PRICES;
+  const alerts = options.alerts ?? alertsConfig.parse(undefined);
+  const secret = alerts.webhookSecret;
   return {
     name: "darwincluster",
     for: DARWIN_CLUSTERS,
-    owns: [RAY_CLUSTERS, DEPLOYMENTS, SERVICES],
+    owns: [RAY_CLUSTERS, DEPLOYMENTS, SERVICES, SECRETS],
     // A runtime created, changed or removed re-reconciles the clusters that name it.
     watches: [{ type: DARWIN_RUNTIMES, map: clustersUsingRuntime }],
-    reconcile: (ctx) => reconcileDarwinCluster(ctx, prices, options.activity),
+    rbac: [
+      // The head pods of a cluster with pip packages, read while they start (checkPackages).
+      { apiGroups: [""], resources: ["pods"], verbs: ["list"] },
+      // The alert webhook's URL is read from its Secret when an alert is posted.
+      ...(secret
+        ? [{ apiGroups: [""], resources: ["secrets"], verbs: ["get"], resourceNames: [secret.name] }]
+        : []),
+    ],
+    reconcile: (ctx) => reconcileDarwinCluster(ctx, prices, options.activity, alerts),
   };
 }
 
@@ -63,6 +88,7 @@ async function reconcileDarwinCluster(
   ctx: ReconcileContext,
   prices: CapacityPrices,
   activity: ActivityOptions | undefined,
+  alerts: AlertsConfig,
 ) {
   const object = ctx.object;
   const namespace = object.metadata.namespace;
@@ -98,16 +124,50 @@ async function reconcileDarwinCluster(
     renderRayCluster(cluster, runtime.spec, { liveReplicas: workerReplicas(live) }),
   );
   const jupyter = await reconcileJupyter(ctx, cluster, runtime);
-  const requeueAfterMs = await writeStatus(
-    ctx,
-    cluster,
-    rayCluster.object,
-    jupyter,
-    prices,
-    undefined,
-    activity,
+  const packages = await checkPackages(ctx, cluster, rayCluster.object);
+  const requeueAfterMs = earliest(
+    await writeStatus(
+      ctx,
+      cluster,
+      rayCluster.object,
+      jupyter,
+      prices,
+      undefined,
+      activity,
+      alerts,
+      packages,
+    ),
+    packages?.requeueAfterMs,
   );
   return requeueAfterMs === undefined ? undefined : { requeueAfterMs };
+}
+
+/** How often the head pod of a cluster with pip packages is looked at until it is ready. */
+const PACKAGES_POLL_MS = 10_000;
+
+/**
+ * For a cluster with pip packages whose head is not ready: reads its head pods (KubeRay's, not cached:
+ * only while they start) for a failed install step. The pods change without the RayCluster changing, so
+ * they are looked at again until the head is ready.
+ */
+async function checkPackages(
+  ctx: ReconcileContext,
+  cluster: ClusterInput,
+  rayCluster: KubeObject,
+): Promise<{ failure: string | undefined; requeueAfterMs: number } | undefined> {
+  if ((cluster.spec.packages?.pip ?? []).length === 0 || cluster.spec.suspend) return undefined;
+  const conditions = isPlainObject(rayCluster.status) ? rayCluster.status.conditions : undefined;
+  const headReady =
+    Array.isArray(conditions) &&
+    conditions.some((c) => isPlainObject(c) && c.type === "HeadPodReady" && c.status === "True");
+  if (headReady) return undefined;
+  const selector = `ray.io/cluster=${rayCluster.metadata.name},ray.io/node-type=head`;
+  const list = (await ctx.client.request({
+    method: "GET",
+    path: `/api/v1/namespaces/${rayCluster.metadata.namespace}/pods`,
+    query: { labelSelector: selector },
+  })) as { items?: unknown[] };
+  return { failure: packagesFailure(list.items ?? []), requeueAfterMs: PACKAGES_POLL_MS };
 }
 
 /** The clusters whose spec.runtime names this runtime (by displayName or by name). */
@@ -169,11 +229,36 @@ async function reconcileJupyter(
     const name = jupyterName(cluster.metadata.name);
     await deleteOwned(ctx, DEPLOYMENTS, name);
     await deleteOwned(ctx, SERVICES, name);
+    await deleteOwned(ctx, SECRETS, name);
     return undefined;
   }
+  await ensureJupyterSecret(ctx, cluster);
   const deployment = await ctx.apply(DEPLOYMENTS, renderJupyterDeployment(cluster, runtime.spec));
   await ctx.apply(SERVICES, renderJupyterService(cluster));
   return deployment.object;
+}
+
+/**
+ * Creates the Secret with the Jupyter token once. Created, never applied: a copy missing from a lagging
+ * cache must not replace the token the running server was started with (409: it exists, keep it).
+ */
+async function ensureJupyterSecret(ctx: ReconcileContext, cluster: ClusterInput): Promise<void> {
+  const name = jupyterName(cluster.metadata.name);
+  if (jupyterToken(ctx.cached(SECRETS, cluster.metadata.namespace, name))) return;
+  const secret = withManagedByLabel(
+    withControllerReference(renderJupyterSecret(cluster, randomBytes(24).toString("hex")), ctx.object),
+  );
+  try {
+    await ctx.client.requestObject({
+      method: "POST",
+      path: resourcePath(SECRETS, cluster.metadata.namespace),
+      query: { fieldManager: FIELD_MANAGER },
+      body: secret,
+    });
+    ctx.log.info({ secret: name }, "Created Jupyter token Secret");
+  } catch (error) {
+    if (!(error instanceof ApiError && error.code === 409)) throw error;
+  }
 }
 
 const PHASE_EVENTS: Partial<Record<Phase, string>> = {
@@ -193,14 +278,20 @@ async function writeStatus(
   prices: CapacityPrices,
   blocker?: Blocker,
   activity?: ActivityOptions,
+  alerts?: AlertsConfig,
+  packages?: { failure: string | undefined },
 ): Promise<number | undefined> {
   const before = isPlainObject(cluster.status) ? cluster.status.phase : undefined;
   const input = { ...cluster, metadata: { ...cluster.metadata, generation: ctx.object.metadata.generation } };
-  const computed = computeDarwinClusterStatus(input, rayCluster, jupyter, prices, ctx.now(), blocker);
+  const now = ctx.now();
+  let computed = computeDarwinClusterStatus(input, rayCluster, jupyter, prices, now, blocker, packages);
+  const alert = alerts && evaluateAlerts({ cluster: input, status: computed, defaults: alerts, now });
+  if (alert) computed = { ...computed, conditions: alert.conditions };
   const { status, requeueAfterMs } = activity
     ? await checkActivity(ctx, cluster, computed, activity)
     : { status: computed, requeueAfterMs: undefined };
   await ctx.updateStatus(status as JsonObject);
+  const notified = alert && alerts ? await notifyAlerts(ctx, cluster, status, alert.fired, alerts) : {};
   const note = status.phase && PHASE_EVENTS[status.phase];
   if (status.phase !== before && note && !blocker) {
     const ready = status.conditions?.find((c) => c.type === "Ready");
@@ -211,5 +302,10 @@ async function writeStatus(
       note: status.phase === "Failed" && ready ? `${note} ${ready.message}` : note,
     });
   }
-  return requeueAfterMs;
+  return earliest(requeueAfterMs, alert?.requeueAfterMs, notified.retryAfterMs);
 }
+
+const earliest = (...delays: (number | undefined)[]): number | undefined => {
+  const set = delays.filter((d): d is number => d !== undefined);
+  return set.length > 0 ? Math.min(...set) : undefined;
+};

@@ -5,10 +5,11 @@
 import { z } from "zod";
 import { memoryBytes } from "../../api/validation/index.ts";
 import type { Condition, DarwinCluster } from "../../crds/src/index.ts";
-import { setCondition } from "../../operator/conditions.ts";
+import { type ConditionUpdate, findCondition, setCondition } from "../../operator/conditions.ts";
 import type { KubeObject } from "../../operator/resource.ts";
 import type { CapacityPrices } from "./prices.ts";
 import { jupyterURL } from "./render/jupyter.ts";
+import { PACKAGES_CONTAINER } from "./render/packages.ts";
 import { type ClusterInput, HEAD_PORTS, headServiceName, rayClusterName } from "./render/ray-cluster.ts";
 
 export type DarwinClusterStatus = z.output<typeof DarwinCluster.status>;
@@ -259,6 +260,7 @@ export function computeDarwinClusterStatus(
   prices: CapacityPrices,
   now: Date,
   blocker?: Blocker,
+  packages?: { failure: string | undefined },
 ): DarwinClusterStatus {
   const previous = DarwinClusterStatusView.safeParse(cluster.status ?? {});
   const conditions = previous.success ? previous.data.conditions : undefined;
@@ -272,6 +274,14 @@ export function computeDarwinClusterStatus(
     if (blocker.reason === "InvalidSpec") phase = "Failed";
     else if (phase !== "Suspended" && phase !== "Suspending") phase = "Pending";
     ready = { type: "Ready", status: "False", reason: blocker.reason, message: blocker.message };
+  } else if (packages?.failure !== undefined && !cluster.spec.suspend) {
+    phase = "Failed";
+    ready = {
+      type: "Ready",
+      status: "False",
+      reason: "PackagesFailed",
+      message: `The pip packages could not be installed, so Ray does not start: ${packages.failure}; fix spec.packages.pip.`,
+    };
   } else if (phase === "Ready" && cluster.spec.jupyter.enabled) {
     const available = DeploymentView.safeParse(jupyter ?? {}).data?.status?.availableReplicas ?? 0;
     if (available < 1) {
@@ -305,7 +315,38 @@ export function computeDarwinClusterStatus(
     ...(generation !== undefined && { observedGeneration: generation }),
     conditions: setCondition(conditions, ready, { now, observedGeneration: generation }),
   };
+  const packagesCondition = packagesState(
+    packages?.failure,
+    findCondition(conditions, "PackagesFailed"),
+    phase,
+  );
+  if (packagesCondition)
+    status.conditions = setCondition(status.conditions, packagesCondition, {
+      now,
+      observedGeneration: generation,
+    });
   return status;
+}
+
+/**
+ * The PackagesFailed condition: True with pip's message while the install step fails; False once the
+ * cluster is Ready after a failure; absent for a cluster whose packages never failed.
+ */
+function packagesState(
+  failure: string | undefined,
+  before: Condition | undefined,
+  phase: Phase,
+): ConditionUpdate | undefined {
+  if (failure !== undefined)
+    return { type: "PackagesFailed", status: "True", reason: "PipInstallFailed", message: failure };
+  if (before?.status === "True" && phase === "Ready")
+    return {
+      type: "PackagesFailed",
+      status: "False",
+      reason: "Installed",
+      message: "The pip packages are installed.",
+    };
+  return undefined;
 }
 
 /** The previous status, read leniently: only its conditions and activity carry over. */
@@ -324,3 +365,36 @@ const DarwinClusterStatusView = z.looseObject({
     .optional(),
   lastActivityTime: z.string().optional(),
 });
+
+const TerminatedState = z.looseObject({ exitCode: z.number(), message: z.string().optional() });
+const PodView = z.looseObject({
+  status: z
+    .looseObject({
+      initContainerStatuses: z
+        .array(
+          z.looseObject({
+            name: z.string(),
+            state: z.looseObject({ terminated: TerminatedState.optional() }).optional(),
+            lastState: z.looseObject({ terminated: TerminatedState.optional() }).optional(),
+          }),
+        )
+        .optional(),
+    })
+    .optional(),
+});
+
+/**
+ * pip's message when the install step of any of these pods failed (now, or in its last attempt before a
+ * restart), else undefined. Pure.
+ */
+export function packagesFailure(pods: readonly unknown[]): string | undefined {
+  for (const pod of pods) {
+    const statuses = PodView.safeParse(pod).data?.status?.initContainerStatuses ?? [];
+    const install = statuses.find((s) => s.name === PACKAGES_CONTAINER);
+    const failed = [install?.state?.terminated, install?.lastState?.terminated].find(
+      (t) => t !== undefined && t.exitCode !== 0,
+    );
+    if (failed) return failed.message?.trim() || `pip install failed (exit ${failed.exitCode})`;
+  }
+  return undefined;
+}

@@ -3,6 +3,7 @@
  * mirrors Ray's status, times and log tail into the job's status while it runs, and stops it in Ray when
  * the DarwinJob is deleted (finalizer).
  */
+import { STOP_ANNOTATION } from "../../crds/src/darwin-job.ts";
 import { DarwinCluster, DarwinJob } from "../../crds/src/index.ts";
 import {
   type CacheReader,
@@ -136,6 +137,18 @@ async function observe(
   const ray = new RayDashboardClient(dashboardURL);
   try {
     let info = await ray.getJob(submissionId);
+    const stopRequested = ctx.object.metadata.annotations?.[STOP_ANNOTATION] === "true";
+    if (!info && stopRequested)
+      return {
+        kind: "blocked",
+        reason: "StopRequested",
+        message: `The job was stopped (annotation ${STOP_ANNOTATION}) before it was submitted; nothing runs.`,
+      };
+    if (info && stopRequested && !isTerminal(info.status)) {
+      await ray.stopJob(submissionId);
+      ctx.log.info({ submissionId }, "Stopped Ray job on request");
+      info = (await ray.getJob(submissionId)) ?? info;
+    }
     if (!info) {
       await ray.submitJob({
         submissionId,

@@ -29,6 +29,13 @@ export const SERVICES: ResourceType = {
   namespaced: true,
 };
 
+export const SECRETS: ResourceType = {
+  apiVersion: "v1",
+  kind: "Secret",
+  plural: "secrets",
+  namespaced: true,
+};
+
 export const HORIZONTAL_POD_AUTOSCALERS: ResourceType = {
   apiVersion: "autoscaling/v2",
   kind: "HorizontalPodAutoscaler",

@@ -104,7 +104,7 @@ export const DarwinClusterSpec = z
           .max(256)
           .default([])
           .describe(
-            "pip requirements, passed to every Ray container and to Jupyter as a Ray runtime_env in DARWIN_RUNTIME_ENV; nothing is installed at start: a job or notebook hands it to ray.init(runtime_env=...) and Ray installs them for that job.",
+            "pip requirements, installed on every Ray pod before Ray starts (an init container, into a volume on the Ray container's PYTHONPATH); one that cannot be installed sets condition PackagesFailed with pip's message. Also passed to every Ray container and to Jupyter as a Ray runtime_env in DARWIN_RUNTIME_ENV.",
           ),
         maven: z
           .array(
@@ -121,7 +121,29 @@ export const DarwinClusterSpec = z
           ),
       })
       .optional()
-      .describe("Packages the cluster's jobs use, handed to its containers as environment variables."),
+      .describe(
+        "Packages the cluster's jobs use: pip ones installed on every Ray pod, Maven ones handed on.",
+      ),
+    alerts: z
+      .object({
+        maxRuntimeHours: z
+          .number()
+          .min(0)
+          .max(8760)
+          .optional()
+          .describe(
+            "Hours the cluster may run (since it last became Ready) before it alerts: condition RuntimeLimitExceeded, a Warning Event and the operator's webhook, once per breach (0 never; fractions allowed). Unset: the operator's default (alerts.maxRuntimeHours in its configuration).",
+          ),
+        maxCostPerDay: z
+          .number()
+          .min(0)
+          .optional()
+          .describe(
+            "Cost per day (estimatedCostPerHour x 24) above which the cluster alerts: condition CostLimitExceeded, a Warning Event and the operator's webhook, once per breach (0 never). Unset: the operator's default (alerts.maxCostPerDay in its configuration).",
+          ),
+      })
+      .optional()
+      .describe("Long-running and cost alert limits; unset fields take the operator's defaults."),
     jupyter: z
       .object({
         enabled: z.boolean().default(true).describe("Run a Jupyter server attached to the cluster."),

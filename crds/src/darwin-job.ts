@@ -3,6 +3,12 @@ import { z } from "zod";
 import { cel, dnsLabel, keyValue, listMap, matching, statusBase } from "./common.ts";
 import { defineKind } from "./kind.ts";
 
+/**
+ * Set to "true" on a DarwinJob to stop its Ray job and keep the resource (status STOPPED); deleting the
+ * DarwinJob stops it too. An annotation, as the spec is one immutable submission.
+ */
+export const STOP_ANNOTATION = "darwin.dreamhorizon.org/stop";
+
 export const RAY_JOB_STATUSES = ["PENDING", "RUNNING", "SUCCEEDED", "FAILED", "STOPPED"] as const;
 
 const DarwinJobFields = z
@@ -82,7 +88,7 @@ export const DarwinJob = defineKind({
   shortNames: ["dj"],
   scope: "Namespaced",
   description:
-    "DarwinJob is a Ray job submitted to a DarwinCluster's Ray Jobs API; its status mirrors Ray's, and deleting it stops the job.",
+    "DarwinJob is a Ray job submitted to a DarwinCluster's Ray Jobs API; its status mirrors Ray's; the annotation darwin.dreamhorizon.org/stop=true, or deleting it, stops the job.",
   spec: DarwinJobSpec,
   status: DarwinJobStatus,
   maxNameLength: 63,

@@ -3,11 +3,11 @@
  * and a ClusterIP Service, on on-demand capacity so a notebook is not reclaimed with a spot node. The
  * notebook reaches Ray through the Ray client port of the head Service. Pure.
  */
-import type { V1Deployment, V1Service } from "@kubernetes/client-node";
+import type { V1Deployment, V1Secret, V1Service } from "@kubernetes/client-node";
 import type { DarwinRuntimeSpec } from "../../../api/validation/index.ts";
 import { dns1035Name } from "../../shared/names.ts";
 import type { Rendered } from "../../shared/rendered.ts";
-import { DEPLOYMENTS, SERVICES } from "../../shared/resource-types.ts";
+import { DEPLOYMENTS, SECRETS, SERVICES } from "../../shared/resource-types.ts";
 import {
   type ClusterInput,
   clusterAnnotations,
@@ -66,7 +66,17 @@ export function renderJupyterDeployment(
               command: ["jupyter", "lab"],
               args: ["--ip=0.0.0.0", `--port=${JUPYTER_PORT}`, "--no-browser"],
               ports: [{ name: "http", containerPort: JUPYTER_PORT, protocol: "TCP" }],
-              env: [{ name: "RAY_ADDRESS", value: rayAddress }, ...packageEnv(cluster.spec)],
+              env: [
+                { name: "RAY_ADDRESS", value: rayAddress },
+                // Jupyter's login token, shared with the operator's activity probe (renderJupyterSecret).
+                {
+                  name: "JUPYTER_TOKEN",
+                  valueFrom: {
+                    secretKeyRef: { name: jupyterName(cluster.metadata.name), key: JUPYTER_TOKEN_KEY },
+                  },
+                },
+                ...packageEnv(cluster.spec),
+              ],
               resources: { requests: { ...JUPYTER_RESOURCES }, limits: { ...JUPYTER_RESOURCES } },
             },
           ],
@@ -74,6 +84,27 @@ export function renderJupyterDeployment(
         },
       },
     },
+  };
+}
+
+/** Key of the Jupyter Secret that holds the token. */
+export const JUPYTER_TOKEN_KEY = "token";
+
+/**
+ * The Secret holding the Jupyter server's token (JUPYTER_TOKEN): users log in with it, and the operator's
+ * activity probe sends it. The token is made by the caller (once: the Secret is created, never applied).
+ */
+export function renderJupyterSecret(cluster: ClusterInput, token: string): Rendered<V1Secret> {
+  return {
+    apiVersion: SECRETS.apiVersion,
+    kind: SECRETS.kind,
+    metadata: {
+      name: jupyterName(cluster.metadata.name),
+      ...(cluster.metadata.namespace !== undefined && { namespace: cluster.metadata.namespace }),
+      labels: { ...clusterLabels(cluster), ...selector(cluster) },
+    },
+    type: "Opaque",
+    stringData: { [JUPYTER_TOKEN_KEY]: token },
   };
 }
 
@@ -97,3 +128,12 @@ export function renderJupyterService(cluster: ClusterInput): Rendered<V1Service>
 /** Where the notebook is served, inside the cluster. */
 export const jupyterURL = (cluster: ClusterInput): string =>
   `http://${jupyterName(cluster.metadata.name)}.${cluster.metadata.namespace ?? "default"}.svc:${JUPYTER_PORT}`;
+
+/** The token in a Jupyter Secret as the API returns it (base64 data), if any. */
+export function jupyterToken(secret: { [key: string]: unknown } | undefined): string | undefined {
+  const data = secret?.data as Record<string, unknown> | undefined;
+  const encoded = data?.[JUPYTER_TOKEN_KEY];
+  return typeof encoded === "string" && encoded !== ""
+    ? Buffer.from(encoded, "base64").toString("utf8")
+    : undefined;
+}

@@ -132,7 +132,7 @@ describe("renderRayCluster", () => {
     });
   });
 
-  it("passes pip packages as a Ray runtime_env and Maven coordinates as a list", () => {
+  it("installs pip packages on every Ray pod before Ray starts, and passes them and Maven coordinates on", () => {
     const rc = render(
       cluster({ packages: { pip: ["xgboost==2.1.1", "pandas"], maven: ["org.a:b:1.0"] } }),
       RUNTIME,
@@ -140,10 +140,22 @@ describe("renderRayCluster", () => {
     const env = [
       { name: "DARWIN_RUNTIME_ENV", value: '{"pip":["xgboost==2.1.1","pandas"]}' },
       { name: "DARWIN_MAVEN_PACKAGES", value: "org.a:b:1.0" },
+      { name: "PYTHONPATH", value: "/opt/darwin/packages" },
     ];
-    expect(rc.spec.headGroupSpec.template.spec?.containers[0]?.env).toEqual(env);
-    expect(rc.spec.workerGroupSpecs[0]?.template.spec?.containers[0]?.env).toEqual(env);
-    expect(render(cluster(), RUNTIME).spec.headGroupSpec.template.spec?.containers[0]?.env).toBeUndefined();
+    for (const pod of [rc.spec.headGroupSpec.template.spec, rc.spec.workerGroupSpecs[0]?.template.spec]) {
+      expect(pod?.containers[0]?.env).toEqual(env);
+      expect(pod?.containers[0]?.volumeMounts).toEqual([
+        { name: "darwin-packages", mountPath: "/opt/darwin/packages" },
+      ]);
+      expect(pod?.volumes).toEqual([{ name: "darwin-packages", emptyDir: {} }]);
+      const init = pod?.initContainers?.[0];
+      expect(init?.image).toBe(RUNTIME.image);
+      // The requirements are arguments of the script, never part of it.
+      expect(init?.command?.slice(3)).toEqual(["install-packages", "xgboost==2.1.1", "pandas"]);
+    }
+    const plain = render(cluster(), RUNTIME).spec.headGroupSpec.template.spec;
+    expect(plain?.containers[0]?.env).toBeUndefined();
+    expect(plain?.initContainers).toBeUndefined();
   });
 
   it("labels valid tags and keeps owner and all tags as annotations", () => {

@@ -11,6 +11,7 @@ import type { RayCluster, RayHeadGroupSpec, RayWorkerGroupSpec } from "../../sha
 import { darwinKey, isLabelName, isLabelValue, MANAGED_BY } from "../../shared/labels.ts";
 import { dns1035Name } from "../../shared/names.ts";
 import { CAPACITY_KEY, placement } from "../../shared/placement.ts";
+import { renderPackageInstall } from "./packages.ts";
 
 export { CAPACITY_KEY, placement };
 
@@ -104,7 +105,15 @@ export function renderRayCluster(
   const { spec } = cluster;
   const labels = clusterLabels(cluster);
   const annotations = clusterAnnotations(cluster);
-  const env = packageEnv(spec);
+  const install = renderPackageInstall(spec, runtime.image);
+  const env = [...packageEnv(spec), ...(install?.env ?? [])];
+  // With pip packages, every Ray pod installs them first, into a volume its Ray container imports from.
+  const withInstall = install
+    ? {
+        pod: { initContainers: [install.initContainer], volumes: [install.volume] },
+        container: { volumeMounts: [install.mount] },
+      }
+    : { pod: {}, container: {} };
   const hasWorkers = spec.workerGroups.some((g) => g.maxPods > 0);
   const podMetadata: V1PodTemplateSpec["metadata"] = { labels: podLabels(cluster) };
 
@@ -126,8 +135,10 @@ export function renderRayCluster(
             })),
             resources: resources(spec.head.cores, spec.head.memory),
             ...(env.length > 0 && { env }),
+            ...withInstall.container,
           },
         ],
+        ...withInstall.pod,
         ...placement(spec.head.capacity),
       },
     },
@@ -151,8 +162,10 @@ export function renderRayCluster(
               image: runtime.image,
               resources: resources(group.cores, group.memory, group.gpus),
               ...(env.length > 0 && { env }),
+              ...withInstall.container,
             },
           ],
+          ...withInstall.pod,
           ...placement(group.capacity),
         },
       },

@@ -1,0 +1,315 @@
+/**
+ * Operator scale benchmark (prints figures, asserts nothing): N DarwinClusters applied at once on KWOK
+ * nodes, with the operator as its own process (cmd/operator.ts). Prints seconds until every RayCluster
+ * exists and every DarwinCluster is Ready, the operator's peak RSS and CPU seconds, CPU seconds of every
+ * testbed process over the same stretch (where the time goes), the operator's requests by verb, the
+ * apiserver's requests by verb, and the operator's writes per cluster over the steady minutes afterwards.
+ * Needs the cluster tier: DARWIN_TESTBED_SLOT=N hack/testbed up cluster; then
+ *   node bench/operator-scale/run.ts [--clusters 1000] [--steady-seconds 300] [--parallel 8]
+ */
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { API_VERSION } from "../../crds/src/index.ts";
+import { KubeClient } from "../../operator/kube-client.ts";
+import { loadTestbedEnv } from "../../test-e2e/support/testbed-env.ts";
+
+const REPO = join(import.meta.dirname, "..", "..");
+const { values: args } = parseArgs({
+  options: {
+    clusters: { type: "string", default: "1000" },
+    "steady-seconds": { type: "string", default: "300" },
+    parallel: { type: "string", default: "8" },
+    "pods-per-node": { type: "string", default: "110" },
+  },
+});
+const CLUSTERS = Number(args.clusters);
+const STEADY_SECONDS = Number(args["steady-seconds"]);
+const PARALLEL = Number(args.parallel);
+const PODS_PER_NODE = Number(args["pods-per-node"]);
+const env = { ...loadTestbedEnv(), ...process.env } as Record<string, string>;
+const RUN = Date.now().toString(36);
+const NAMESPACE = `bench-scale-${RUN}`;
+const RUNTIME = `bench-scale-${RUN}`;
+const HTTP_PORT = 28000 + Math.floor(Math.random() * 400);
+const CLK_TCK = 100;
+
+const client = KubeClient.load({ kubeconfig: env.KUBECONFIG, userAgent: "bench-operator-scale" });
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** CPU seconds (user + system) and resident memory of a process, from /proc. */
+function processUsage(pid: number): { cpu: number; rssMiB: number } | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const cpu = (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+    const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1];
+    return { cpu, rssMiB: Number(rss ?? 0) / 1024 };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The testbed's processes of this slot, by component (its pid files). */
+function testbedProcesses(): Map<string, number> {
+  const dir = join(env.DARWIN_RUN ?? "/tmp/darwin-testbed", "pids");
+  const pids = new Map<string, number>();
+  for (const file of readdirSync(dir))
+    if (file.endsWith(".pid"))
+      pids.set(file.slice(0, -4), Number(readFileSync(join(dir, file), "utf8").trim().split(/\s+/)[0]));
+  return pids;
+}
+
+const cpuOf = (pids: Map<string, number>) =>
+  new Map([...pids].map(([name, pid]) => [name, processUsage(pid)?.cpu ?? 0]));
+
+/** Sums of a Prometheus counter by one label, from a text exposition. */
+function countersBy(text: string, metric: string, label: string): Map<string, number> {
+  const sums = new Map<string, number>();
+  const line = new RegExp(`^${metric}\\{([^}]*)\\} ([0-9.e+]+)$`, "gm");
+  for (const match of text.matchAll(line)) {
+    const value = new RegExp(`${label}="([^"]*)"`).exec(match[1] ?? "")?.[1] ?? "";
+    sums.set(value, (sums.get(value) ?? 0) + Number(match[2]));
+  }
+  return sums;
+}
+
+function diff(after: Map<string, number>, before: Map<string, number>): Map<string, number> {
+  const changed = new Map<string, number>();
+  for (const [key, value] of after) {
+    const delta = value - (before.get(key) ?? 0);
+    if (delta > 0) changed.set(key, delta);
+  }
+  return changed;
+}
+
+/** The apiserver's Prometheus text (kubectl get --raw: the client parses JSON only). */
+const apiserverRequests = async () => {
+  const kubectl =
+    env.DARWIN_KUBECTL ??
+    join(os.homedir(), ".cache", "darwin-testbed", "kubernetes-v1.36.3", "bin", "kubectl");
+  const text = execFileSync(kubectl, ["--kubeconfig", env.KUBECONFIG ?? "", "get", "--raw", "/metrics"], {
+    encoding: "utf8",
+    maxBuffer: 256 * 2 ** 20,
+  });
+  return countersBy(text, "apiserver_request_total", "verb");
+};
+
+async function operatorRequests(): Promise<Map<string, number>> {
+  const text = await (await fetch(`http://127.0.0.1:${HTTP_PORT}/metrics`)).text();
+  return countersBy(text, "rest_client_requests_total", "method");
+}
+
+async function list(
+  path: string,
+): Promise<{ metadata: { name: string; resourceVersion: string }; status?: unknown }[]> {
+  const answer = (await client.request({ method: "GET", path })) as { items: [] };
+  return answer.items;
+}
+
+function node(name: string) {
+  return {
+    apiVersion: "v1",
+    kind: "Node",
+    metadata: {
+      name,
+      annotations: { "kwok.x-k8s.io/node": "fake" },
+      labels: {
+        type: "kwok",
+        "kubernetes.io/hostname": name,
+        "darwin.dreamhorizon.org/capacity": "on-demand",
+        "darwin.dreamhorizon.org/bench": RUN,
+      },
+    },
+    status: {
+      allocatable: { cpu: "256", memory: "1024Gi", pods: String(PODS_PER_NODE) },
+      capacity: { cpu: "256", memory: "1024Gi", pods: String(PODS_PER_NODE) },
+      addresses: [
+        { type: "InternalIP", address: "127.0.0.1" },
+        { type: "Hostname", address: name },
+      ],
+    },
+  };
+}
+
+const apply = (path: string, body: unknown) =>
+  client.request({
+    method: "PATCH",
+    path,
+    query: { fieldManager: "bench", force: true },
+    contentType: "application/apply-patch+yaml",
+    body,
+  });
+
+function clusterObject(i: number) {
+  return {
+    apiVersion: API_VERSION,
+    kind: "DarwinCluster",
+    metadata: { name: `c${String(i).padStart(4, "0")}`, namespace: NAMESPACE },
+    spec: {
+      runtime: RUNTIME,
+      owner: "bench@example.com",
+      inactiveTimeMinutes: 0,
+      head: { cores: 1, memory: "2Gi" },
+      jupyter: { enabled: false },
+    },
+  };
+}
+
+async function main() {
+  const nodes = Math.ceil((CLUSTERS * 1.1) / PODS_PER_NODE);
+  console.log(`# operator-scale: ${CLUSTERS} DarwinClusters, ${nodes} KWOK nodes, namespace ${NAMESPACE}`);
+  for (let i = 0; i < nodes; i++) await apply(`/api/v1/nodes/bench-${RUN}-${i}`, node(`bench-${RUN}-${i}`));
+  await apply(`/api/v1/namespaces/${NAMESPACE}`, {
+    apiVersion: "v1",
+    kind: "Namespace",
+    metadata: { name: NAMESPACE },
+  });
+  await apply(`/apis/${API_VERSION}/darwinruntimes/${RUNTIME}`, {
+    apiVersion: API_VERSION,
+    kind: "DarwinRuntime",
+    metadata: { name: RUNTIME },
+    spec: {
+      displayName: RUNTIME,
+      rayVersion: "2.37.0",
+      pythonVersion: "3.10",
+      image: "rayproject/ray:2.37.0-py310",
+    },
+  });
+
+  const configFile = join(os.tmpdir(), `bench-operator-${RUN}.yaml`);
+  writeFileSync(configFile, `http: { host: 127.0.0.1, port: ${HTTP_PORT} }\nwebhook: { enabled: false }\n`);
+  const operator: ChildProcess = spawn(
+    process.execPath,
+    [join(REPO, "cmd", "operator.ts"), "--config", configFile],
+    {
+      env: {
+        ...process.env,
+        KUBECONFIG: env.KUBECONFIG,
+        DARWIN_NAMESPACES: NAMESPACE,
+        DARWIN_LEADER_ELECTION: "false",
+        DARWIN_LOG_LEVEL: "warn",
+      },
+      stdio: ["ignore", "ignore", "inherit"],
+    },
+  );
+  const pid = operator.pid ?? 0;
+  try {
+    for (;;) {
+      const ready = await fetch(`http://127.0.0.1:${HTTP_PORT}/readyz`).catch(() => undefined);
+      if (ready?.ok) break;
+      await sleep(250);
+    }
+    const processes = testbedProcesses();
+    const cpuBefore = cpuOf(processes);
+    const operatorBefore = processUsage(pid)?.cpu ?? 0;
+    const apiBefore = await apiserverRequests();
+    const opBefore = await operatorRequests();
+
+    const start = Date.now();
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: PARALLEL }, async () => {
+        while (next < CLUSTERS) {
+          const i = next++;
+          const object = clusterObject(i);
+          await apply(
+            `/apis/${API_VERSION}/namespaces/${NAMESPACE}/darwinclusters/${object.metadata.name}`,
+            object,
+          );
+        }
+      }),
+    );
+    const applied = (Date.now() - start) / 1000;
+    let peakRss = 0;
+    let allRayClusters: number | undefined;
+    let allReady: number | undefined;
+    let lastLog = 0;
+    while (allReady === undefined) {
+      peakRss = Math.max(peakRss, processUsage(pid)?.rssMiB ?? 0);
+      const rayClusters = (await list(`/apis/ray.io/v1/namespaces/${NAMESPACE}/rayclusters`)).length;
+      if (allRayClusters === undefined && rayClusters >= CLUSTERS)
+        allRayClusters = (Date.now() - start) / 1000;
+      const dcs = await list(`/apis/${API_VERSION}/namespaces/${NAMESPACE}/darwinclusters`);
+      const ready = dcs.filter((d) => (d.status as { phase?: string } | undefined)?.phase === "Ready").length;
+      if (ready >= CLUSTERS) allReady = (Date.now() - start) / 1000;
+      if (Date.now() - lastLog > 15_000) {
+        console.log(
+          `  t=${((Date.now() - start) / 1000).toFixed(0)}s rayclusters=${rayClusters} ready=${ready}`,
+        );
+        lastLog = Date.now();
+      }
+      if (Date.now() - start > 1_800_000) break;
+      await sleep(1_000);
+    }
+    const rampCpu = diff(cpuOf(processes), cpuBefore);
+    const operatorCpu = (processUsage(pid)?.cpu ?? 0) - operatorBefore;
+    const rssAfter = processUsage(pid)?.rssMiB ?? 0;
+    const apiRamp = diff(await apiserverRequests(), apiBefore);
+    const opRamp = diff(await operatorRequests(), opBefore);
+
+    // Steady state: nothing changes; every operator write and every DarwinCluster resourceVersion move counts.
+    const versions = new Map(
+      (await list(`/apis/${API_VERSION}/namespaces/${NAMESPACE}/darwinclusters`)).map((d) => [
+        d.metadata.name,
+        d.metadata.resourceVersion,
+      ]),
+    );
+    const opSteadyBefore = await operatorRequests();
+    const steadyStart = Date.now();
+    while (Date.now() - steadyStart < STEADY_SECONDS * 1000) {
+      peakRss = Math.max(peakRss, processUsage(pid)?.rssMiB ?? 0);
+      await sleep(5_000);
+    }
+    const opSteady = diff(await operatorRequests(), opSteadyBefore);
+    const moved = (await list(`/apis/${API_VERSION}/namespaces/${NAMESPACE}/darwinclusters`)).filter(
+      (d) => versions.get(d.metadata.name) !== d.metadata.resourceVersion,
+    ).length;
+    const steadyWrites = ["POST", "PUT", "PATCH", "DELETE"].reduce(
+      (sum, m) => sum + (opSteady.get(m) ?? 0),
+      0,
+    );
+
+    const fmt = (m: Map<string, number>) =>
+      [...m]
+        .sort((a, b) => b[1] - a[1])
+        .map(([k, v]) => `${k} ${v}`)
+        .join(", ");
+    console.log(`
+machine: ${os.cpus().length} x ${os.cpus()[0]?.model}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, load average ${os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(" ")} (shared testbed)
+
+| figure | value |
+|---|---|
+| DarwinClusters | ${CLUSTERS} (${nodes} KWOK nodes, ${PARALLEL} parallel server-side applies, done after ${applied.toFixed(1)} s) |
+| every RayCluster exists | ${allRayClusters?.toFixed(1) ?? "not reached"} s |
+| every DarwinCluster Ready | ${allReady?.toFixed(1) ?? "not reached in 30 min"} s |
+| operator peak RSS | ${peakRss.toFixed(0)} MiB (${rssAfter.toFixed(0)} MiB when all Ready) |
+| operator CPU until all Ready | ${operatorCpu.toFixed(1)} s |
+| operator requests until Ready | ${fmt(opRamp)} |
+| apiserver requests until Ready (all clients) | ${fmt(apiRamp)} |
+| CPU seconds until Ready, by process | ${fmt(new Map([...rampCpu].map(([k, v]) => [k, Number(v.toFixed(1))])))}, operator ${operatorCpu.toFixed(1)} |
+| steady ${STEADY_SECONDS} s: operator writes | ${steadyWrites} (${(steadyWrites / CLUSTERS).toFixed(3)} per cluster); requests ${fmt(opSteady) || "none"} |
+| steady ${STEADY_SECONDS} s: DarwinClusters whose resourceVersion moved | ${moved} |
+`);
+  } finally {
+    operator.kill("SIGTERM");
+    await client
+      .request({ method: "DELETE", path: `/api/v1/namespaces/${NAMESPACE}` })
+      .catch((error) => console.error(`namespace ${NAMESPACE} not deleted: ${error}`));
+    await client
+      .request({ method: "DELETE", path: `/apis/${API_VERSION}/darwinruntimes/${RUNTIME}` })
+      .catch(() => {});
+    const nodeCount = Math.ceil((CLUSTERS * 1.1) / PODS_PER_NODE);
+    for (let i = 0; i < nodeCount; i++)
+      await client.request({ method: "DELETE", path: `/api/v1/nodes/bench-${RUN}-${i}` }).catch(() => {});
+    client.close();
+  }
+}
+
+await main();
