@@ -12,6 +12,7 @@ import { ApiError } from "../operator/api-error.ts";
 import type { KubeClient } from "../operator/kube-client.ts";
 import type { KubeObject } from "../operator/resource.ts";
 import { type HermesConfig, readConfig, writeConfig } from "./config.ts";
+import { addFeatureCommands } from "./features.ts";
 import {
   applyResource,
   connect,
@@ -557,6 +558,13 @@ export function buildProgram(io: Io): { program: Command; exitCode: () => number
     withWait,
     example,
   );
+  addFeatureCommands(program, {
+    io,
+    kube,
+    defaultNamespace: () => config().namespace ?? "default",
+    token,
+    example,
+  });
   return { program, exitCode: () => exitCode, close: () => client?.close() };
 }
 

@@ -10,6 +10,7 @@ import { cassandraClient } from "../../controllers/feature-group/stores.ts";
 import { KubeAuth, type Service } from "../../operator/http/index.ts";
 import { Informer } from "../../operator/informer.ts";
 import type { KubeClient } from "../../operator/kube-client.ts";
+import { parseS3Uri, s3Client } from "../offline-store/s3.ts";
 import { buildFeatureServer } from "./app.ts";
 import type { FeatureServerConfig } from "./config.ts";
 import { GroupRegistry } from "./groups.ts";
@@ -81,12 +82,15 @@ export async function startFeatureServer(options: {
   );
   const service = new FeatureService({ registry: groups, reader, maxKeys: config.maxKeys });
   const auth = new KubeAuth({ client, cacheTtlMs: config.authCacheSeconds * 1000 });
+  const offlineRoot = config.offlineStore.uri ? parseS3Uri(config.offlineStore.uri) : undefined;
+  const s3 = offlineRoot ? s3Client(config.offlineStore.s3) : undefined;
   const app = await buildFeatureServer({
     service,
     groups,
     auth,
     logger: log,
     registry,
+    ...(offlineRoot && s3 && { historical: { s3, root: offlineRoot } }),
     readiness: [
       {
         name: "featuregroups",
@@ -100,6 +104,7 @@ export async function startFeatureServer(options: {
     close: async () => {
       await informer.stop();
       await cassandra.shutdown();
+      s3?.destroy();
     },
   };
 }
