@@ -9,11 +9,12 @@
  * after the last (outside the TTL), exactly on an event (a tie takes that event), one microsecond before
  * one, and exactly at and just past the TTL. Bad requests get a 4xx naming the field.
  */
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CreateBucketCommand, type S3Client } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runHermes } from "../../cli/program.ts";
 import { FEATURE_GROUPS } from "../../controllers/feature-group/reconciler.ts";
 import type { KubeClient } from "../../operator/kube-client.ts";
 import { createObject, type TestManager, testbedClient, testLogger } from "../../operator/testing/testbed.ts";
@@ -360,5 +361,38 @@ describe("historical-features", () => {
     expect(missingColumn.statusCode).toBe(400);
     expect(JSON.stringify(missingColumn.body)).toContain("column ts: missing");
     expect((await post({ features: FEATURES, entity_rows: [] }, { token: null })).statusCode).toBe(401);
+  });
+
+  it("hermes features training-set prints the set, and says why the server refused", {
+    timeout: 60_000,
+  }, async () => {
+    const address = await server.app.listen({ port: 0, host: "127.0.0.1" });
+    const rows = entityRows().slice(0, 50);
+    const file = join(dir, "entities.json");
+    await writeFile(file, JSON.stringify(rows.map((r) => ({ user_id: r.user, event_timestamp: iso(r.ts) }))));
+    const hermes = async (args: string[]) => {
+      let stdout = "";
+      let stderr = "";
+      const code = await runHermes(["features", "training-set", ...args, "-n", namespace], {
+        stdout: { write: (t: string) => (stdout += t) },
+        stderr: { write: (t: string) => (stderr += t), isTTY: false },
+        env: {
+          HERMES_HOME: join(dir, "hermes"),
+          HERMES_USER_TOKEN: adminToken(),
+          DARWIN_FEATURE_SERVER_URL: address,
+        },
+      });
+      return { code, stdout, stderr };
+    };
+    const ok = await hermes(["--features", FEATURES.join(","), "--entities", file]);
+    expect(ok.stderr).toBe("");
+    expect(ok.code).toBe(0);
+    const set = JSON.parse(ok.stdout) as { rows: Array<Record<string, unknown>> };
+    expect(set.rows.map((row) => [row.age, row.tenure, row.activity_score])).toEqual(
+      rows.map((r) => reference(r.user, r.ts)),
+    );
+    const refused = await hermes(["--features", "nope:age", "--entities", file]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('the feature server refused (404): feature group "nope" does not exist');
   });
 });
