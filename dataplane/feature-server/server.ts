@@ -13,7 +13,7 @@ import type { KubeClient } from "../../operator/kube-client.ts";
 import { parseS3Uri, s3Client } from "../offline-store/s3.ts";
 import { buildFeatureServer } from "./app.ts";
 import type { FeatureServerConfig } from "./config.ts";
-import { GroupRegistry } from "./groups.ts";
+import { cassandraTableColumns, GroupRegistry } from "./groups.ts";
 import { FeatureReader } from "./reader.ts";
 import { FeatureService } from "./service.ts";
 
@@ -66,19 +66,7 @@ export async function startFeatureServer(options: {
       list: (namespace) => informer.list(namespace),
       get: (namespace, name) => informer.get(namespace, name),
     },
-    async (keyspace, table) => {
-      const result = await cassandra.execute(
-        "SELECT column_name, type, kind, position FROM system_schema.columns WHERE keyspace_name = ? AND table_name = ?",
-        [keyspace, table],
-        { prepare: true },
-      );
-      return result.rows.map((row) => ({
-        name: String(row.get("column_name")),
-        type: String(row.get("type")),
-        kind: String(row.get("kind")),
-        position: Number(row.get("position")),
-      }));
-    },
+    cassandraTableColumns(cassandra),
   );
   const service = new FeatureService({ registry: groups, reader, maxKeys: config.maxKeys });
   const auth = new KubeAuth({ client, cacheTtlMs: config.authCacheSeconds * 1000 });

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import type { FeatureStoreConfig } from "../../controllers/feature-group/stores.ts";
 import { cassandraClient } from "../../controllers/feature-group/stores.ts";
 import type { KubeObject } from "../../operator/resource.ts";
-import { GroupRegistry } from "../feature-server/groups.ts";
+import { cassandraTableColumns, GroupRegistry } from "../feature-server/groups.ts";
 import { downloadObject, parseS3Uri, type S3Config, s3Client } from "../offline-store/s3.ts";
 import { OfflineStoreWriter } from "../offline-store/writer.ts";
 import { type LoadResult, loadParquet } from "./load.ts";
@@ -51,19 +51,7 @@ export async function populate(options: PopulateOptions): Promise<PopulateResult
         list: () => options.featureGroups,
         get: (_ns, name) => options.featureGroups.find((g) => g.metadata.name === name),
       },
-      async (keyspace, table) => {
-        const result = await cassandra.execute(
-          "SELECT column_name, type, kind, position FROM system_schema.columns WHERE keyspace_name = ? AND table_name = ?",
-          [keyspace, table],
-          { prepare: true },
-        );
-        return result.rows.map((row) => ({
-          name: String(row.get("column_name")),
-          type: String(row.get("type")),
-          kind: String(row.get("kind")),
-          position: Number(row.get("position")),
-        }));
-      },
+      cassandraTableColumns(cassandra),
     );
     const served = await registry.resolve(options.namespace, options.group, options.version);
     let path = options.file;
