@@ -335,6 +335,16 @@ describe("historical-features", () => {
       400,
       "two features would be named age",
     ],
+    [
+      "a feature named like the timestamp column",
+      {
+        features: ["user_features:age"],
+        timestamp_column: "age",
+        entity_rows: [{ user_id: 1, age: "2026-10-02T00:00:00Z" }],
+      },
+      400,
+      "the column age would be both an entity column and a feature",
+    ],
   ])("refuses %s, naming it", async (_name, body, status, text) => {
     const answer = await post(body);
     expect(answer.statusCode).toBe(status);

@@ -171,6 +171,8 @@ export function registerHistoricalFeatures(
     `${deps.prefix}/feature-store/v1/historical-features`,
     {
       ...access,
+      // Up to 100,000 entity rows of a few keys each.
+      bodyLimit: 16 * 1024 * 1024,
       schema: {
         summary: "Historical features: a point-in-time-correct training set",
         description:
@@ -198,6 +200,20 @@ async function historicalFeatures(
     throw new RequestError(400, "INVALID_REQUEST", "entity_rows or entity_source: give exactly one of them");
   }
   const groups = await plan(deps.groups, namespace, body);
+  const taken = new Set([
+    ...wrapInput(() => entityColumns(groups)).map((k) => k.name),
+    body.timestamp_column,
+  ]);
+  for (const { features } of groups) {
+    const clash = features.find((f) => taken.has(f.as));
+    if (clash) {
+      throw new RequestError(
+        400,
+        "INVALID_REQUEST",
+        `features: the column ${clash.as} would be both an entity column and a feature: set full_feature_names, or rename timestamp_column`,
+      );
+    }
+  }
   const { s3 } = deps.historical;
   const dir = await mkdtemp(join(tmpdir(), "darwin-historical-"));
   try {
