@@ -32,6 +32,7 @@ import { literal, openDuckDb } from "../offline-store/duckdb.ts";
 import { downloadObject, s3Client, uploadFile } from "../offline-store/s3.ts";
 import { OfflineStoreWriter } from "../offline-store/writer.ts";
 import { seeded } from "../populator/sample-data.ts";
+import { deleteTestBucket } from "../testing/s3.ts";
 import { featureServerConfig } from "./config.ts";
 import { type RunningFeatureServer, startFeatureServer } from "./server.ts";
 
@@ -138,6 +139,7 @@ afterAll(async () => {
   await server?.close();
   await operator?.stop();
   if (namespace) await dropTestStores(namespace);
+  if (s3 && bucket) await deleteTestBucket(s3, bucket);
   s3?.destroy();
   client?.close();
   if (dir) await rm(dir, { recursive: true, force: true });

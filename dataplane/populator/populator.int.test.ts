@@ -31,6 +31,7 @@ import { s3Endpoint } from "../../test-e2e/testbed/env.ts";
 import { featureServerConfig } from "../feature-server/config.ts";
 import { type RunningFeatureServer, startFeatureServer } from "../feature-server/server.ts";
 import { listKeys, s3Client, uploadFile } from "../offline-store/s3.ts";
+import { deleteTestBucket } from "../testing/s3.ts";
 import { type SampleRow, sampleRows, writeSampleParquet } from "./sample-data.ts";
 
 let client: KubeClient;
@@ -110,6 +111,7 @@ afterAll(async () => {
   await operator?.stop();
   await cassandra?.shutdown();
   if (namespace) await dropTestStores(namespace);
+  if (s3 && bucket) await deleteTestBucket(s3, bucket);
   s3?.destroy();
   client?.close();
   if (dir) await rm(dir, { recursive: true, force: true });
