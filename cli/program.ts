@@ -14,6 +14,7 @@ import type { KubeObject } from "../operator/resource.ts";
 import { type HermesConfig, readConfig, writeConfig } from "./config.ts";
 import { addFeaturesFetch } from "./features-fetch.ts";
 import { addJobCommands } from "./job.ts";
+import { addFeatureCommands } from "./features.ts";
 import {
   applyResource,
   connect,
@@ -610,6 +611,13 @@ export function buildProgram(io: Io): { program: Command; exitCode: () => number
     checkSpec,
     printManifests: (objects, format) => printManifests(io, objects, format),
     usageError: (message) => new UsageError(message),
+  });
+  addFeatureCommands(program, {
+    io,
+    kube,
+    defaultNamespace: () => config().namespace ?? "default",
+    token,
+    example,
   });
   return { program, exitCode: () => exitCode, close: () => client?.close() };
 }

@@ -26,6 +26,7 @@ import {
   GetOnlineFeaturesResponse,
 } from "./api.ts";
 import { type GroupRegistry, RequestError } from "./groups.ts";
+import { type HistoricalFeaturesDependencies, registerHistoricalFeatures } from "./historical.ts";
 import type { FeatureService } from "./service.ts";
 
 export const NAMESPACE_HEADER = "x-darwin-namespace";
@@ -37,6 +38,8 @@ export interface FeatureServerDependencies {
   logger: Logger;
   registry: Registry;
   readiness: ReadinessCheck[];
+  /** The offline store, for historical-features; the route is absent without it. */
+  historical?: HistoricalFeaturesDependencies;
 }
 
 const SERVICE_ACCOUNT = /^system:serviceaccount:([^:]+):[^:]+$/;
@@ -151,6 +154,10 @@ export async function buildFeatureServer(deps: FeatureServerDependencies): Promi
           deps.service.getOnlineFeatures(tenant(request), request.body as GetOnlineFeaturesRequest),
         ),
     );
+    if (deps.historical) {
+      const historical = deps.historical;
+      registerHistoricalFeatures(app, { ...deps, historical, tenant, groupName, answer, params, prefix });
+    }
   }
   return app;
 }

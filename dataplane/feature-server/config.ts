@@ -5,6 +5,7 @@
 import { z } from "zod";
 import { featureStoreConfig } from "../../controllers/feature-group/config.ts";
 import { DNS_LABEL } from "../../crds/src/index.ts";
+import { s3Config } from "../offline-store/s3.ts";
 
 export const featureServerConfig = z
   .strictObject({
@@ -30,6 +31,17 @@ export const featureServerConfig = z
       .describe("How long token reviews and access decisions are reused."),
     logLevel: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
     cassandra: featureStoreConfig.unwrap().shape.cassandra,
+    offlineStore: z
+      .strictObject({
+        uri: z
+          .string()
+          .regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/, "must be an s3://bucket/prefix URI")
+          .optional()
+          .describe("The offline store (s3://bucket/prefix); historical-features is served only when set."),
+        s3: s3Config.default({ region: "us-east-1", forcePathStyle: true }),
+      })
+      .default({ s3: { region: "us-east-1", forcePathStyle: true } })
+      .describe("The offline store the training sets are read from."),
   })
   .describe("Configuration of the feature server.");
 
@@ -44,10 +56,20 @@ const ENV: ReadonlyArray<[string, (raw: string, into: Record<string, unknown>) =
   ["DARWIN_LOG_LEVEL", (v, c) => Object.assign(c, { logLevel: v })],
   ["DARWIN_CASSANDRA_CONTACT", (v, c) => cassandra(c, { contactPoints: v.split(",").map((s) => s.trim()) })],
   ["DARWIN_CASSANDRA_DATACENTER", (v, c) => cassandra(c, { localDataCenter: v })],
+  ["DARWIN_OFFLINE_STORE_URI", (v, c) => offline(c, { uri: v })],
+  ["DARWIN_S3_ENDPOINT", (v, c) => offline(c, { s3: { endpoint: v } })],
+  ["DARWIN_S3_REGION", (v, c) => offline(c, { s3: { region: v } })],
+  ["DARWIN_S3_ACCESS_KEY_ID", (v, c) => offline(c, { s3: { accessKeyId: v } })],
+  ["DARWIN_S3_SECRET_ACCESS_KEY", (v, c) => offline(c, { s3: { secretAccessKey: v } })],
 ];
 
 function numberOrText(raw: string): number | string {
   return raw.trim() !== "" && Number.isFinite(Number(raw)) ? Number(raw) : raw;
+}
+
+function offline(config: Record<string, unknown>, values: { uri?: string; s3?: object }): void {
+  const current = (config.offlineStore ?? {}) as { uri?: string; s3?: object };
+  config.offlineStore = { ...current, ...values, s3: { ...current.s3, ...values.s3 } };
 }
 
 function cassandra(config: Record<string, unknown>, values: Record<string, unknown>): void {

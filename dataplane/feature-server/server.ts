@@ -10,9 +10,10 @@ import { cassandraClient } from "../../controllers/feature-group/stores.ts";
 import { KubeAuth, type Service } from "../../operator/http/index.ts";
 import { Informer } from "../../operator/informer.ts";
 import type { KubeClient } from "../../operator/kube-client.ts";
+import { parseS3Uri, s3Client } from "../offline-store/s3.ts";
 import { buildFeatureServer } from "./app.ts";
 import type { FeatureServerConfig } from "./config.ts";
-import { GroupRegistry } from "./groups.ts";
+import { cassandraTableColumns, GroupRegistry } from "./groups.ts";
 import { FeatureReader } from "./reader.ts";
 import { FeatureService } from "./service.ts";
 
@@ -65,28 +66,19 @@ export async function startFeatureServer(options: {
       list: (namespace) => informer.list(namespace),
       get: (namespace, name) => informer.get(namespace, name),
     },
-    async (keyspace, table) => {
-      const result = await cassandra.execute(
-        "SELECT column_name, type, kind, position FROM system_schema.columns WHERE keyspace_name = ? AND table_name = ?",
-        [keyspace, table],
-        { prepare: true },
-      );
-      return result.rows.map((row) => ({
-        name: String(row.get("column_name")),
-        type: String(row.get("type")),
-        kind: String(row.get("kind")),
-        position: Number(row.get("position")),
-      }));
-    },
+    cassandraTableColumns(cassandra),
   );
   const service = new FeatureService({ registry: groups, reader, maxKeys: config.maxKeys });
   const auth = new KubeAuth({ client, cacheTtlMs: config.authCacheSeconds * 1000 });
+  const offlineRoot = config.offlineStore.uri ? parseS3Uri(config.offlineStore.uri) : undefined;
+  const s3 = offlineRoot ? s3Client(config.offlineStore.s3) : undefined;
   const app = await buildFeatureServer({
     service,
     groups,
     auth,
     logger: log,
     registry,
+    ...(offlineRoot && s3 && { historical: { s3, root: offlineRoot } }),
     readiness: [
       {
         name: "featuregroups",
@@ -100,6 +92,7 @@ export async function startFeatureServer(options: {
     close: async () => {
       await informer.stop();
       await cassandra.shutdown();
+      s3?.destroy();
     },
   };
 }

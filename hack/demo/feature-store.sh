@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Quick start, the feature store: bring up Cassandra, Kafka and MariaDB and the feature server, create the
 # seed's `user_features` group (the FeatureGroup user-features), write a few rows, and fetch them with the
-# seed's fetch_features call shape over HTTP, authenticated as a ServiceAccount of the group's namespace.
+# seed's fetch_features call shape over HTTP, authenticated as a ServiceAccount of the group's namespace;
+# then bulk-load the 10,000-row sample Parquet file from S3 with hermes and build a point-in-time training set.
 # hack/up runs it after the operator is up; it can be run again on its own.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 NAMESPACE=${DARWIN_DEMO_NAMESPACE:-darwin-demo}
 
-echo "== bringing up the feature store's data services (Cassandra, Kafka, MariaDB)"
-hack/testbed up control cassandra kafka mariadb
+echo "== bringing up the feature store's data services (Cassandra, Kafka, MariaDB, S3)"
+hack/testbed up control cassandra kafka mariadb s3
 set -a
 # shellcheck disable=SC1090
 source "$(hack/testbed envfile)"
@@ -73,3 +74,31 @@ curl -sS -X POST "$DARWIN_FEATURE_SERVER_URL/get-online-features" \
 echo
 echo
 echo "API documentation (Swagger UI): $DARWIN_FEATURE_SERVER_URL/docs"
+
+echo
+echo "== bulk load: the 10,000-row sample Parquet file, put on S3, loaded with hermes (online table + offline store)"
+sample=$(mktemp -d)/user-features.parquet
+"$node_bin" dataplane/populator/sample-data.ts "$sample" 10000
+"$node_bin" -e '
+const [file, endpoint] = process.argv.slice(1);
+const { readFileSync } = await import("node:fs");
+const s3 = await import("@aws-sdk/client-s3");
+const client = new s3.S3Client({ endpoint, region: "us-east-1", forcePathStyle: true, credentials: { accessKeyId: "testing", secretAccessKey: "testing" } });
+await client.send(new s3.CreateBucketCommand({ Bucket: "darwin-demo-data" })).catch(() => undefined);
+await client.send(new s3.PutObjectCommand({ Bucket: "darwin-demo-data", Key: "user-features.parquet", Body: readFileSync(file) }));
+' "$sample" "$DARWIN_S3_ENDPOINT"
+echo "\$ hermes features load user_features --file s3://darwin-demo-data/user-features.parquet -n $NAMESPACE"
+"$node_bin" cli/hermes.ts features load user_features --file s3://darwin-demo-data/user-features.parquet -n "$NAMESPACE"
+
+echo
+echo "== a point-in-time training set: each user's features as they were 3 hours ago and now"
+entities=$(dirname "$sample")/entities.json
+"$node_bin" -e '
+const now = Date.now();
+const rows = [1, 2, 3].flatMap((u) => [now - 3 * 3600e3, now].map((t) => ({ user_id: u, event_timestamp: new Date(t).toISOString() })));
+require("node:fs").writeFileSync(process.argv[1], JSON.stringify(rows));
+' "$entities"
+echo "\$ hermes features training-set --features user_features:age,user_features:tenure,user_features:activity_score --entities entities.json -n $NAMESPACE"
+HERMES_USER_TOKEN=$TOKEN "$node_bin" cli/hermes.ts features training-set -n "$NAMESPACE" \
+  --features user_features:age,user_features:tenure,user_features:activity_score --entities "$entities"
+rm -rf "$(dirname "$sample")"
