@@ -134,6 +134,22 @@ describe("charts/darwin on the testbed", () => {
     expect(appliedCm.stderr).toBe("");
   });
 
+  it("renders a ServiceMonitor of the operator and the data plane only when asked", async () => {
+    const plain = parseAllDocuments(await helmOk(["template", RELEASE, CHART]));
+    expect(plain.map((d) => (d.toJSON() as Kube | null)?.kind)).not.toContain("ServiceMonitor");
+    const monitor = parseAllDocuments(
+      await helmOk(["template", RELEASE, CHART, "--set", "serviceMonitor.enabled=true"]),
+    )
+      .map((d) => d.toJSON() as Kube | null)
+      .find((o) => o?.kind === "ServiceMonitor");
+    expect(monitor?.spec.selector.matchExpressions[0].values).toEqual([
+      "darwin-operator",
+      "darwin-feature-server",
+      "darwin-chronos",
+      "darwin-catalog",
+    ]);
+  });
+
   it("refuses a wrong value before rendering, naming its path", async () => {
     const workers = await helm(["template", RELEASE, CHART, "--set", "config.workers=0"]);
     expect(workers.code).not.toBe(0);
