@@ -1,0 +1,246 @@
+// @testbed cluster
+/**
+ * The chart against the testbed's apiserver, with helm and kubectl as a platform engineer runs them: lint,
+ * a server-side dry run of everything it renders, a wrong value refused with its path, and a release's
+ * life (install, upgrade with a changed value, uninstall). The testbed's pods are KWOK's (Running, nothing
+ * runs in them), so nothing here needs the operator to answer: the webhook fails open (failurePolicy
+ * Ignore) for the release's lifetime.
+ */
+import { spawn } from "node:child_process";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseAllDocuments } from "yaml";
+import { uniqueName } from "../test-e2e/support/fixture.ts";
+import { kubectl, kubectlOk } from "../test-e2e/support/kubectl.ts";
+import { requireEnv } from "../test-e2e/support/testbed-env.ts";
+
+const CHART = join(import.meta.dirname, "darwin");
+const RELEASE = "darwin-it";
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function helm(args: readonly string[]): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(requireEnv("DARWIN_HELM"), args, {
+      env: { ...process.env, KUBECONFIG: requireEnv("KUBECONFIG") },
+      timeout: 120_000,
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk) => {
+      stdout += chunk;
+    });
+    child.stderr.on("data", (chunk) => {
+      stderr += chunk;
+    });
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+}
+
+async function helmOk(args: readonly string[]): Promise<string> {
+  const run = await helm(args);
+  if (run.code !== 0) throw new Error(`helm ${args.join(" ")} failed (${run.code}): ${run.stderr}`);
+  return run.stdout;
+}
+
+/** The fields of the objects read back that the assertions look at. */
+interface Kube {
+  apiVersion: string;
+  kind: string;
+  metadata: { generation: number; annotations?: Record<string, string> };
+  // biome-ignore lint/suspicious/noExplicitAny: each assertion reads its own kind's fields
+  spec: any;
+  status?: Record<string, number | undefined>;
+  subjects?: unknown[];
+  webhooks: { clientConfig: { service: object } }[];
+  data: Record<string, string>;
+}
+
+const getJson = async (args: readonly string[]) =>
+  JSON.parse(await kubectlOk(["get", ...args, "-o", "json"])) as Kube;
+
+/** Polls `check` until it returns true or the deadline passes. */
+async function eventually(what: string, check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(`timed out waiting until ${what}`);
+}
+
+let namespace = "";
+
+beforeAll(async () => {
+  namespace = uniqueName("helm");
+  await kubectlOk(["create", "namespace", namespace]);
+});
+
+afterAll(async () => {
+  await helm(["uninstall", RELEASE, "-n", namespace]);
+  // What uninstall keeps on purpose, created by this file: the default runtime and environment.
+  await kubectl(["delete", "darwinruntime", "ray2.37.0-py310-cpu", "--ignore-not-found"]);
+  await kubectl(["delete", "serveenvironment", "local", "--ignore-not-found"]);
+  await kubectl(["delete", "namespace", namespace, "--wait=false"]);
+});
+
+describe("charts/darwin on the testbed", () => {
+  it("passes helm lint", async () => {
+    const out = await helmOk(["lint", CHART]);
+    expect(out).toContain("1 chart(s) linted, 0 chart(s) failed");
+  });
+
+  it("renders objects the apiserver accepts (server-side dry run), in both certificate modes", async () => {
+    const selfManaged = await helmOk(["template", RELEASE, CHART, "-n", namespace]);
+    const applied = await kubectl(["apply", "--dry-run=server", "-n", namespace, "-f", "-"], selfManaged);
+    expect(applied.stderr).toBe("");
+    expect(applied.stdout).toContain("deployment.apps/darwin-operator created (server dry run)");
+    expect(applied.stdout).toContain(
+      "validatingwebhookconfiguration.admissionregistration.k8s.io/darwin-validating-webhook created (server dry run)",
+    );
+
+    // The testbed has no cert-manager: its Issuer and Certificate are checked for shape, the rest applied.
+    const certManager = parseAllDocuments(
+      await helmOk([
+        "template",
+        RELEASE,
+        CHART,
+        "-n",
+        namespace,
+        "--set",
+        "config.webhook.certificates.mode=cert-manager",
+      ]),
+    )
+      .map((d) => d.toJSON() as Kube | null)
+      .filter((o) => o !== null);
+    const [issued, rest] = [
+      certManager.filter((o) => o.apiVersion === "cert-manager.io/v1"),
+      certManager.filter((o) => o.apiVersion !== "cert-manager.io/v1"),
+    ];
+    expect(issued.map((o) => o.kind).sort()).toEqual(["Certificate", "Issuer"]);
+    const certificate = issued.find((o) => o.kind === "Certificate");
+    expect(certificate?.spec.dnsNames).toContain(`darwin-webhook.${namespace}.svc`);
+    const webhook = rest.find((o) => o.kind === "ValidatingWebhookConfiguration");
+    expect(webhook?.metadata.annotations).toEqual({
+      "cert-manager.io/inject-ca-from": `${namespace}/darwin-webhook`,
+    });
+    const list = { apiVersion: "v1", kind: "List", items: rest };
+    const appliedCm = await kubectl(["apply", "--dry-run=server", "-n", namespace, "-f", "-"], list);
+    expect(appliedCm.stderr).toBe("");
+  });
+
+  it("renders a ServiceMonitor of the operator and the data plane only when asked", async () => {
+    const plain = parseAllDocuments(await helmOk(["template", RELEASE, CHART]));
+    expect(plain.map((d) => (d.toJSON() as Kube | null)?.kind)).not.toContain("ServiceMonitor");
+    const monitor = parseAllDocuments(
+      await helmOk(["template", RELEASE, CHART, "--set", "serviceMonitor.enabled=true"]),
+    )
+      .map((d) => d.toJSON() as Kube | null)
+      .find((o) => o?.kind === "ServiceMonitor");
+    expect(monitor?.spec.selector.matchExpressions[0].values).toEqual([
+      "darwin-operator",
+      "darwin-feature-server",
+      "darwin-chronos",
+      "darwin-catalog",
+    ]);
+  });
+
+  it("refuses a wrong value before rendering, naming its path", async () => {
+    const workers = await helm(["template", RELEASE, CHART, "--set", "config.workers=0"]);
+    expect(workers.code).not.toBe(0);
+    expect(workers.stderr).toContain("at '/config/workers': minimum: got 0, want 1");
+    const mode = await helm(["template", RELEASE, CHART, "--set", "config.webhook.certificates.mode=vault"]);
+    expect(mode.stderr).toContain("at '/config/webhook/certificates/mode'");
+    const typo = await helm(["template", RELEASE, CHART, "--set", "operator.replica=3"]);
+    expect(typo.stderr).toMatch(/at '\/operator': additional properties? 'replica' not allowed/);
+  });
+
+  it("installs, upgrades with a changed value, and uninstalls keeping the CRDs and users' objects", async () => {
+    await helmOk([
+      "install",
+      RELEASE,
+      CHART,
+      "-n",
+      namespace,
+      "--set",
+      "webhook.failurePolicy=Ignore",
+      "--set",
+      "webhook.timeoutSeconds=2",
+    ]);
+    const deployment = await getJson(["deployment", "darwin-operator", "-n", namespace]);
+    expect(deployment.spec.replicas).toBe(2);
+    const container = deployment.spec.template.spec.containers[0];
+    expect(container.args).toEqual(["cmd/operator.ts", "--config", "/etc/darwin/operator.yaml"]);
+    expect(container.securityContext).toEqual({
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      runAsNonRoot: true,
+      capabilities: { drop: ["ALL"] },
+      seccompProfile: { type: "RuntimeDefault" },
+    });
+    await eventually("both operator replicas are available", async () => {
+      const d = await getJson(["deployment", "darwin-operator", "-n", namespace]);
+      return d.status?.availableReplicas === 2;
+    });
+    const pdb = await getJson(["pdb", "darwin-operator", "-n", namespace]);
+    expect(pdb.spec.minAvailable).toBe(1);
+    const vwc = await getJson(["validatingwebhookconfiguration", "darwin-validating-webhook"]);
+    expect(vwc.webhooks[0].clientConfig.service).toMatchObject({ namespace, name: "darwin-webhook" });
+    const config = await getJson(["configmap", "darwin-operator-config", "-n", namespace]);
+    expect(config.data["operator.yaml"]).toContain(`namespace: ${namespace}`);
+    const lease = await getJson(["rolebinding", "darwin-operator-leader-election", "-n", namespace]);
+    expect(lease.subjects).toEqual([{ kind: "ServiceAccount", name: "darwin-operator", namespace }]);
+    await getJson(["darwinruntime", "ray2.37.0-py310-cpu"]);
+    await getJson(["hpa", "darwin-feature-server", "-n", namespace]);
+
+    // A user's object, which uninstall must leave alone.
+    await kubectlOk([
+      "apply",
+      "-n",
+      namespace,
+      "-f",
+      join(CHART, "..", "..", "samples", "darwin.dreamhorizon.org_v1alpha1_darwincluster.yaml"),
+    ]);
+
+    const before: string = deployment.spec.template.metadata.annotations["checksum/config"];
+    await helmOk([
+      "upgrade",
+      RELEASE,
+      CHART,
+      "-n",
+      namespace,
+      "--reuse-values",
+      "--set",
+      "config.logLevel=debug",
+    ]);
+    const upgraded = await getJson(["deployment", "darwin-operator", "-n", namespace]);
+    expect(upgraded.metadata.generation).toBeGreaterThan(deployment.metadata.generation);
+    expect(upgraded.spec.template.metadata.annotations["checksum/config"]).not.toBe(before);
+    const upgradedConfig = await getJson(["configmap", "darwin-operator-config", "-n", namespace]);
+    expect(upgradedConfig.data["operator.yaml"]).toContain("logLevel: debug");
+    await eventually("the new pod template rolled out", async () => {
+      const d = await getJson(["deployment", "darwin-operator", "-n", namespace]);
+      return (
+        d.status?.observedGeneration === d.metadata.generation &&
+        d.status?.updatedReplicas === 2 &&
+        d.status?.availableReplicas === 2 &&
+        d.status?.replicas === 2
+      );
+    });
+
+    await helmOk(["uninstall", RELEASE, "-n", namespace]);
+    expect((await kubectl(["get", "deployment", "darwin-operator", "-n", namespace])).code).not.toBe(0);
+    expect(
+      (await kubectl(["get", "validatingwebhookconfiguration", "darwin-validating-webhook"])).code,
+    ).not.toBe(0);
+    await getJson(["crd", "darwinclusters.darwin.dreamhorizon.org"]);
+    await getJson(["darwincluster", "housing-project", "-n", namespace]);
+    const kept = await getJson(["darwinruntime", "ray2.37.0-py310-cpu"]);
+    expect(kept.metadata.annotations?.["helm.sh/resource-policy"]).toBe("keep");
+  });
+});

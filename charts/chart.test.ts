@@ -1,0 +1,37 @@
+/**
+ * The chart's generated files match their sources (CRDs, RBAC, webhook configuration, values schema, Argo
+ * CD checks), and the values it ships are valid by the schema users' values are checked against.
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { CHART_DIR, chartFiles, findChartDrift } from "./src/files.ts";
+import { chartValues } from "./src/values.ts";
+
+const values = () => parse(readFileSync(join(CHART_DIR, "values.yaml"), "utf8")) as Record<string, unknown>;
+
+describe("charts/darwin", () => {
+  it("has every generated file as its sources generate it (npm run gen:chart)", () => {
+    expect(findChartDrift(chartFiles())).toEqual([]);
+  });
+
+  it("ships values the schema accepts", () => {
+    expect(chartValues.safeParse(values()).error?.issues).toBeUndefined();
+  });
+
+  it("checks config with the operator's own schema, so its rules and paths are the operator's", () => {
+    const bad = values();
+    (bad.config as Record<string, unknown>).leaderElection = { leaseName: "" };
+    expect(chartValues.safeParse(bad).error?.issues.map((i) => i.path.join("."))).toEqual([
+      "config.leaderElection.leaseName",
+    ]);
+  });
+
+  it("generates the RBAC of both certificate modes, each under its mode", () => {
+    const rbac = chartFiles().get("templates/rbac.yaml") ?? "";
+    expect(rbac).toContain('{{- if eq (include "darwin.certificatesMode" .) "self-managed" }}');
+    expect(rbac).toContain('{{- if eq (include "darwin.certificatesMode" .) "cert-manager" }}');
+    expect(rbac).not.toContain("darwin-chart-release-namespace");
+  });
+});

@@ -1,0 +1,69 @@
+-- Argo CD health of a Darwin object (any kind), from its status as the operator writes it:
+-- Healthy when the Ready condition is True and status.observedGeneration is the object's generation;
+-- Suspended for a DarwinCluster the operator stopped (spec.suspend, or idle); Degraded with the
+-- condition's message when Ready is False for a failure; Progressing otherwise.
+-- Written for Lua 5.1 (Argo CD runs gopher-lua).
+-- `reported` is set per kind by charts/generate.ts: false for kinds whose status nobody writes.
+local reported = true
+local hs = { status = "Progressing", message = "Waiting for the operator to report status" }
+if not reported then
+  hs.status = "Healthy"
+  hs.message = obj.kind .. " is a setting; nothing reports on it"
+  return hs
+end
+if obj.status == nil then
+  return hs
+end
+
+local ready = nil
+if obj.status.conditions ~= nil then
+  for _, condition in ipairs(obj.status.conditions) do
+    if condition.type == "Ready" then
+      ready = condition
+    end
+  end
+end
+
+local generation = obj.metadata.generation
+local observed = obj.status.observedGeneration
+if generation ~= nil and (observed == nil or observed < generation) then
+  hs.message = "Waiting for the operator to act on generation " .. tostring(generation)
+  return hs
+end
+
+if obj.kind == "DarwinCluster" and obj.status.phase == "Suspended" then
+  hs.status = "Suspended"
+  hs.message = (ready ~= nil and ready.message) or "The cluster is suspended"
+  return hs
+end
+
+if ready == nil then
+  return hs
+end
+
+local message = ready.message or ""
+if ready.status == "True" then
+  hs.status = "Healthy"
+  hs.message = message
+  return hs
+end
+
+-- A failure needs someone to act; anything else is on its way.
+local reason = ready.reason or ""
+local failed = obj.status.phase == "Failed"
+for _, word in ipairs({ "Fail", "Invalid", "NotFound", "Error", "Outside", "Conflict", "Forbidden", "Missing" }) do
+  if string.find(reason, word, 1, true) ~= nil then
+    failed = true
+  end
+end
+if ready.status == "False" and failed then
+  hs.status = "Degraded"
+else
+  hs.status = "Progressing"
+end
+if message ~= "" then
+  hs.message = message
+else
+  hs.message = reason
+end
+return hs
