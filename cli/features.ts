@@ -18,7 +18,8 @@ import { progressLine } from "../dataplane/populator/progress.ts";
 import { populate } from "../dataplane/populator/run.ts";
 import type { KubeClient } from "../operator/kube-client.ts";
 import { type Kind, listResources } from "./kube.ts";
-import { type Io, UsageError } from "./program.ts";
+import type { Io } from "./program.ts";
+import { UsageError } from "./usage-error.ts";
 
 export const FEATURE_GROUPS: Kind = { plural: "featuregroups", namespaced: true };
 

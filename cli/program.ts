@@ -12,9 +12,9 @@ import { ApiError } from "../operator/api-error.ts";
 import type { KubeClient } from "../operator/kube-client.ts";
 import type { KubeObject } from "../operator/resource.ts";
 import { type HermesConfig, readConfig, writeConfig } from "./config.ts";
+import { addFeatureCommands } from "./features.ts";
 import { addFeaturesFetch } from "./features-fetch.ts";
 import { addJobCommands } from "./job.ts";
-import { addFeatureCommands } from "./features.ts";
 import {
   applyResource,
   connect,

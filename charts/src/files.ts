@@ -6,7 +6,7 @@
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
-import { parse, stringify } from "yaml";
+import { parseAllDocuments, stringify } from "yaml";
 import { darwinConfig, defaultDarwinConfig } from "../../cmd/config.ts";
 import { darwinControllers } from "../../cmd/controllers.ts";
 import { darwinRoles, rbacFiles } from "../../cmd/rbac.ts";
@@ -87,13 +87,16 @@ function webhookTemplate(): string {
 
 /** templates/defaults.yaml: the samples users start from, kept when the chart is uninstalled. */
 function defaultsTemplate(): string {
+  // every document of the sample file (the runtimes' file holds several)
   const sample = (file: string, value: string) => {
-    const object = parse(readFileSync(join(REPO_DIR, "samples", file), "utf8")) as {
-      metadata: Record<string, unknown>;
-    };
-    object.metadata.labels = { "app.kubernetes.io/part-of": "darwin" };
-    object.metadata.annotations = { "helm.sh/resource-policy": "keep" };
-    return `{{- if .Values.defaults.${value} }}\n---\n${yaml(object)}{{- end }}`;
+    const documents = parseAllDocuments(readFileSync(join(REPO_DIR, "samples", file), "utf8"));
+    const objects = documents.map((document) => {
+      const object = document.toJS() as { metadata: Record<string, unknown> };
+      object.metadata.labels = { "app.kubernetes.io/part-of": "darwin" };
+      object.metadata.annotations = { "helm.sh/resource-policy": "keep" };
+      return `---\n${yaml(object)}`;
+    });
+    return `{{- if .Values.defaults.${value} }}\n${objects.join("")}{{- end }}`;
   };
   return `${HEADER("samples/")}${[
     sample("darwin.dreamhorizon.org_v1alpha1_darwinruntime.yaml", "runtimes"),

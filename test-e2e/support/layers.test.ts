@@ -58,18 +58,24 @@ describe("import direction", () => {
     ]);
   });
 
-  it("keeps hermes to the API and the kube client", () => {
+  it("keeps hermes away from the entry points and the webhooks", () => {
     const root = scratch({
       "cli/program.ts": [
         'import { KINDS } from "../crds/src/index.ts";',
         'import { KubeClient } from "../operator/kube-client.ts";',
-        'import { FEATURE_GROUPS } from "../controllers/feature-group/reconciler.ts";',
-        'import { lineage } from "../dataplane/chronos/store.ts";',
+        'import { populate } from "../dataplane/populator/run.ts";',
+        'import { admit } from "../webhooks/server.ts";',
+        'import { wire } from "../cmd/operator.ts";',
       ].join("\n"),
+      "charts/src/values.ts": 'import { darwinConfig } from "../../cmd/config.ts";\n',
     });
-    expect(importViolations(root).map((v) => [v.line, v.message])).toEqual([
-      [3, "cli/ may import only crds/, api/, operator/, not controllers/"],
-      [4, "cli/ may import only crds/, api/, operator/, not dataplane/"],
+    expect(importViolations(root).map((v) => [v.file, v.line, v.message])).toEqual([
+      [
+        join("cli", "program.ts"),
+        4,
+        "cli/ may import only crds/, api/, operator/, dataplane/, controllers/, not webhooks/",
+      ],
+      [join("cli", "program.ts"), 5, "cli/ imports cmd/: only entry points wire the application together"],
     ]);
   });
 
