@@ -4,6 +4,7 @@
  * the current version's schema is its spec, an older served version's schema is its table's (read once
  * from Cassandra's system_schema and cached: an old version's table no longer changes).
  */
+import type { Client as CassandraClient } from "cassandra-driver";
 import { keyspaceName, sdkGroupName, tableName } from "../../controllers/feature-group/names.ts";
 import { type Column, CQL_TYPES, type FeatureType } from "../../controllers/feature-group/render/cql.ts";
 import { FeatureGroup } from "../../crds/src/index.ts";
@@ -44,6 +45,23 @@ export type TableColumnsReader = (
   keyspace: string,
   table: string,
 ) => Promise<Array<{ name: string; type: string; kind: string; position: number }>>;
+
+/** Reads a table's columns from Cassandra's system_schema. */
+export function cassandraColumnsReader(client: CassandraClient): TableColumnsReader {
+  return async (keyspace, table) => {
+    const result = await client.execute(
+      "SELECT column_name, type, kind, position FROM system_schema.columns WHERE keyspace_name = ? AND table_name = ?",
+      [keyspace, table],
+      { prepare: true },
+    );
+    return result.rows.map((row) => ({
+      name: String(row.get("column_name")),
+      type: String(row.get("type")),
+      kind: String(row.get("kind")),
+      position: Number(row.get("position")),
+    }));
+  };
+}
 
 const FEATURE_TYPE_OF_CQL = new Map(
   Object.entries(CQL_TYPES).map(([feature, cql]) => [cql.replaceAll(" ", ""), feature as FeatureType]),

@@ -10,9 +10,11 @@ import { cassandraClient } from "../../controllers/feature-group/stores.ts";
 import { KubeAuth, type Service } from "../../operator/http/index.ts";
 import { Informer } from "../../operator/informer.ts";
 import type { KubeClient } from "../../operator/kube-client.ts";
+import { KafkaPublisher } from "../shared/kafka.ts";
 import { buildFeatureServer } from "./app.ts";
 import type { FeatureServerConfig } from "./config.ts";
-import { GroupRegistry } from "./groups.ts";
+import { cassandraColumnsReader, GroupRegistry } from "./groups.ts";
+import { FeaturePusher } from "./push.ts";
 import { FeatureReader } from "./reader.ts";
 import { FeatureService } from "./service.ts";
 
@@ -65,24 +67,21 @@ export async function startFeatureServer(options: {
       list: (namespace) => informer.list(namespace),
       get: (namespace, name) => informer.get(namespace, name),
     },
-    async (keyspace, table) => {
-      const result = await cassandra.execute(
-        "SELECT column_name, type, kind, position FROM system_schema.columns WHERE keyspace_name = ? AND table_name = ?",
-        [keyspace, table],
-        { prepare: true },
-      );
-      return result.rows.map((row) => ({
-        name: String(row.get("column_name")),
-        type: String(row.get("type")),
-        kind: String(row.get("kind")),
-        position: Number(row.get("position")),
-      }));
-    },
+    cassandraColumnsReader(cassandra),
   );
   const service = new FeatureService({ registry: groups, reader, maxKeys: config.maxKeys });
+  const publisher = config.kafkaBrokers
+    ? new KafkaPublisher({
+        brokers: config.kafkaBrokers,
+        clientId: "darwin-feature-server",
+        sendTimeoutMs: config.pushTimeoutMs,
+      })
+    : undefined;
+  const pusher = new FeaturePusher({ registry: groups, publisher, maxRows: config.maxPushRows });
   const auth = new KubeAuth({ client, cacheTtlMs: config.authCacheSeconds * 1000 });
   const app = await buildFeatureServer({
     service,
+    pusher,
     groups,
     auth,
     logger: log,
@@ -99,6 +98,7 @@ export async function startFeatureServer(options: {
     informer,
     close: async () => {
       await informer.stop();
+      await publisher?.close().catch(() => undefined);
       await cassandra.shutdown();
     },
   };
