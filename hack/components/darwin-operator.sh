@@ -24,7 +24,7 @@ darwin_operator_start() {
 _darwin_operator_config() {
   local config="$HACK_DIR/operator-local.yaml"
   if [[ -n $DARWIN_TESTBED_SLOT ]]; then
-    local webhook_port=$((29443 + DARWIN_TESTBED_SLOT * 200))
+    local webhook_port=$((29443 + DARWIN_TESTBED_SLOT * 30))
     sed -e "s/port: 28480/port: ${DARWIN_OPERATOR_HTTP##*:}/" -e "s/29443/$webhook_port/g" "$config" >"$DARWIN_RUN/operator-local.yaml"
     config="$DARWIN_RUN/operator-local.yaml"
   fi

@@ -14,15 +14,16 @@ HACK_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 REPO_DIR=$(cd "$HACK_DIR/.." && pwd)
 DARWIN_CACHE=${DARWIN_CACHE:-$HOME/.cache/darwin-testbed}
 
-# DARWIN_TESTBED_SLOT=1..5: a testbed beside the default one, so that several checkouts can each install their
+# DARWIN_TESTBED_SLOT=1..6: a testbed beside the default one, so that several checkouts can each install their
 # own CRDs and run their own operator at once. A slot has its own run directory, control plane, KWOK, KubeRay and
-# local Darwin processes, on the default ports shifted by 200 per slot; it uses the default testbed's data tier
-# (Cassandra, Kafka, MariaDB, S3, MLflow, Ray), which must be up, and never starts or stops it.
+# local Darwin processes, on the default ports shifted by 30 per slot (a shift that meets no other slot's port,
+# the data tier's or the Ray head's worker range 28300-28399); it uses the default testbed's data tier (Cassandra,
+# Kafka, MariaDB, S3, MLflow, Ray), which must be up, and never starts or stops it.
 DARWIN_TESTBED_SLOT=${DARWIN_TESTBED_SLOT:-}
 DATA_TIER_COMPONENTS=" cassandra kafka mariadb s3 mlflow ray "
 if [[ -n $DARWIN_TESTBED_SLOT ]]; then
-  [[ $DARWIN_TESTBED_SLOT =~ ^[1-5]$ ]] || { echo "DARWIN_TESTBED_SLOT must be one of 1 to 5" >&2; exit 2; }
-  _shift=$((DARWIN_TESTBED_SLOT * 200))
+  [[ $DARWIN_TESTBED_SLOT =~ ^[1-6]$ ]] || { echo "DARWIN_TESTBED_SLOT must be one of 1 to 6" >&2; exit 2; }
+  _shift=$((DARWIN_TESTBED_SLOT * 30))
   DARWIN_RUN=${DARWIN_RUN:-${TMPDIR:-/tmp}/darwin-testbed-slot$DARWIN_TESTBED_SLOT}
   : "${DARWIN_ETCD_PORT:=$((23790 + _shift))}" "${DARWIN_ETCD_PEER_PORT:=$((23800 + _shift))}"
   : "${DARWIN_KUBE_APISERVER_PORT:=$((26443 + _shift))}" "${DARWIN_KUBE_CONTROLLER_MANAGER_PORT:=$((26444 + _shift))}"
