@@ -6,6 +6,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { join } from "node:path";
 import {
+  Admin,
   Consumer,
   MessagesStreamFallbackModes,
   MessagesStreamModes,
@@ -149,4 +150,16 @@ export async function readDeadLetters(topic: string, count: number): Promise<Dea
     await forceClose(consumer);
   }
   return letters;
+}
+
+/** Offsets the consumer group committed on `topic`, summed over its partitions. */
+export async function committedOffsets(groupId: string, topic: string): Promise<number> {
+  const admin = new Admin({ clientId: "ingest-test-admin", bootstrapBrokers: brokers() });
+  try {
+    const [group] = await admin.listConsumerGroupOffsets({ groups: [groupId] });
+    const partitions = group?.topics.find((t) => t.name === topic)?.partitions ?? [];
+    return partitions.reduce((sum, p) => sum + Math.max(0, Number(p.committedOffset)), 0);
+  } finally {
+    await admin.close();
+  }
 }
