@@ -15,7 +15,8 @@ const USAGE = `usage: feature-server [--kubeconfig FILE]
   --kubeconfig FILE  kubeconfig to use (default: $KUBECONFIG, ~/.kube/config, then in-cluster)
 Environment: DARWIN_FEATURE_SERVER_HOST, DARWIN_FEATURE_SERVER_PORT, DARWIN_FEATURE_SERVER_NAMESPACE,
 DARWIN_FEATURE_SERVER_MAX_KEYS, DARWIN_FEATURE_SERVER_READ_PATTERN, DARWIN_CASSANDRA_CONTACT,
-DARWIN_CASSANDRA_DATACENTER, DARWIN_LOG_LEVEL`;
+DARWIN_CASSANDRA_DATACENTER, DARWIN_KAFKA_BROKERS, DARWIN_FEATURE_SERVER_MAX_PUSH_ROWS,
+DARWIN_FEATURE_SERVER_PUSH_TIMEOUT_MS, DARWIN_LOG_LEVEL`;
 
 async function main(): Promise<void> {
   let args: { kubeconfig?: string | undefined; help?: boolean | undefined };

@@ -6,10 +6,8 @@
  *  2. lineage query latency (p50, p99) at depth 3 over 100k relationships in MariaDB.
  * Needs the testbed's control and data tiers: node bench/chronos-ingest/run.ts
  */
-import { execFileSync } from "node:child_process";
 import http from "node:http";
 import os from "node:os";
-import { join } from "node:path";
 import { KubeConfig } from "@kubernetes/client-node";
 import { Admin } from "@platformatic/kafka";
 import mysql from "mysql2/promise";
@@ -23,8 +21,8 @@ import { KubeAuth, listenService } from "../../operator/http/index.ts";
 import { KubeClient } from "../../operator/kube-client.ts";
 import { silentLogger } from "../../operator/logger.ts";
 import { loadTestbedEnv } from "../../test-e2e/support/testbed-env.ts";
+import { kafkaPerfTest, percentile } from "../shared/kafka-perf.ts";
 
-const REPO = join(import.meta.dirname, "..", "..");
 const env = { ...loadTestbedEnv(), ...process.env } as Record<string, string>;
 const SECONDS = Number(env.BENCH_SECONDS ?? 20);
 const BATCH = Number(env.BENCH_BATCH ?? 100);
@@ -33,10 +31,6 @@ const PARTITIONS = 3;
 const RELATIONSHIPS = 100_000;
 const QUERIES = Number(env.BENCH_QUERIES ?? 500);
 const run = Date.now().toString(36);
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
-}
 
 function sampleEvent(i: number) {
   return {
@@ -105,40 +99,6 @@ async function httpIngest(
   const elapsed = (performance.now() - started) / 1000;
   agent.destroy();
   return { eventsPerSecond: acknowledged / elapsed, requests: latencies.sort((a, b) => a - b) };
-}
-
-/** Kafka's ProducerPerformance with the same record size, acks and idempotence; its records/s. */
-function kafkaPerfTest(
-  topic: string,
-  records: number,
-  recordSize: number,
-): { recordsPerSecond: number; line: string } {
-  const libs = execFileSync(join(REPO, "hack", "kafka-tools"), { encoding: "utf8" }).trim();
-  const out = execFileSync(
-    "java",
-    [
-      "-Xmx256m",
-      "-cp",
-      `${libs}/*`,
-      "org.apache.kafka.tools.ProducerPerformance",
-      "--topic",
-      topic,
-      "--num-records",
-      String(records),
-      "--record-size",
-      String(recordSize),
-      "--throughput",
-      "-1",
-      "--producer-props",
-      `bootstrap.servers=${env.DARWIN_KAFKA_BROKERS}`,
-      "acks=all",
-      "enable.idempotence=true",
-    ],
-    { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 },
-  );
-  const line = out.trim().split("\n").at(-1) ?? "";
-  const match = /([\d.]+) records\/sec/.exec(line);
-  return { recordsPerSecond: Number(match?.[1] ?? Number.NaN), line };
 }
 
 /** A layered graph of 100k relationships: 25k entities, each with 4 edges into the next layer. */
@@ -236,6 +196,7 @@ async function main(): Promise<void> {
     const perfTopic = `bench-perf-${run}`;
     await ensureTopics({ ...kafka, topic: perfTopic });
     const perf = kafkaPerfTest(
+      env.DARWIN_KAFKA_BROKERS ?? "",
       perfTopic,
       Math.max(50_000, Math.round(ingest.eventsPerSecond * SECONDS)),
       recordSize,

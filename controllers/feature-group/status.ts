@@ -66,7 +66,9 @@ export function computeFeatureGroupStatus(
     servedVersion: outcome.version,
     ...(servedVersions ? { servedVersions } : {}),
     ...(outcome.topic ? { topic: outcome.topic } : {}),
+    // The materializer's fields (its own field manager): carried over, never written here.
     ...(previous?.lastWriteTime ? { lastWriteTime: previous.lastWriteTime } : {}),
+    ...(previous?.materialization ? { materialization: previous.materialization } : {}),
     ...(outcome.generation !== undefined ? { observedGeneration: outcome.generation } : {}),
     conditions,
   };

@@ -181,7 +181,23 @@ export const FeatureGroupStatus = z
     lastWriteTime: z
       .string()
       .optional()
-      .describe("Event time of the newest value written (RFC 3339): the group's freshness."),
+      .describe(
+        "Event time of the newest value the materializer wrote (RFC 3339, microseconds): the group's freshness.",
+      ),
+    materialization: z
+      .object({
+        lag: z
+          .number()
+          .int()
+          .min(0)
+          .describe(
+            "Messages on the served versions' topics not yet written to the online store (summed over partitions).",
+          ),
+      })
+      .optional()
+      .describe(
+        "Written by the materializer (field manager darwin-materializer), not by the operator: how far the online store is behind the group's topics.",
+      ),
     ...statusBase,
   })
   .describe("Observed state of the feature group.");
@@ -202,5 +218,19 @@ export const FeatureGroup = defineKind({
     { name: "Table", type: "string", jsonPath: ".status.table", description: "Online table." },
     { name: "Topic", type: "string", jsonPath: ".status.topic", description: "Stream topic.", priority: 1 },
     { name: "TTL", type: "integer", jsonPath: ".spec.ttlSeconds", description: "Time to live in seconds." },
+    {
+      name: "Fresh",
+      type: "date",
+      jsonPath: ".status.lastWriteTime",
+      description: "Event time of the newest value materialized.",
+      priority: 1,
+    },
+    {
+      name: "Lag",
+      type: "integer",
+      jsonPath: ".status.materialization.lag",
+      description: "Messages not yet materialized.",
+      priority: 1,
+    },
   ],
 });

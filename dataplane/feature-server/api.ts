@@ -102,3 +102,60 @@ export const GetOnlineFeaturesResponse = z
   })
   .describe("Feast 0.67's get-online-features response.");
 export type GetOnlineFeaturesResponse = z.infer<typeof GetOnlineFeaturesResponse>;
+
+const rowObject = z
+  .record(z.string(), z.unknown())
+  .describe(
+    "One row: each entity key, the features it sets, and event_time (RFC 3339 or epoch milliseconds), e.g. {user_id: 123, age: 31, event_time: '2026-11-27T10:00:00Z'}.",
+  );
+
+export const PushFeaturesRequest = z
+  .strictObject({
+    feature_group_name: name("The feature group: its Kubernetes name, or with '_' for '-' (user_features)."),
+    version: z
+      .number()
+      .int()
+      .min(1)
+      .optional()
+      .describe("Schema version to write; the group's spec.version when absent."),
+    rows: z
+      .array(rowObject)
+      .min(1)
+      .describe("The rows to write; each is checked against the version's schema."),
+  })
+  .describe("Rows of feature values with their event times, for the group's Kafka topic.");
+export type PushFeaturesRequest = z.infer<typeof PushFeaturesRequest>;
+
+export const PushFeaturesResponse = z
+  .object({
+    feature_group_name: z.string().describe("The group as requested."),
+    version: z.number().int().describe("The version written."),
+    topic: z.string().describe("The Kafka topic that acknowledged the rows."),
+    rows: z.number().int().describe("Rows acknowledged by Kafka (acks=all)."),
+  })
+  .describe("Kafka acknowledged every row; the materializer writes them to the online store.");
+export type PushFeaturesResponse = z.infer<typeof PushFeaturesResponse>;
+
+export const FeastPushRequest = z
+  .strictObject({
+    push_source_name: name("The push source: a feature group's name (user_features)."),
+    df: z
+      .record(z.string(), z.array(z.unknown()))
+      .describe(
+        "Column-major rows, as pandas' to_dict('list'): each entity key, features, and event_timestamp (or event_time); a 'created' column is ignored.",
+      ),
+    to: z
+      .enum(["online", "offline", "online_and_offline"])
+      .default("online")
+      .describe("Where the rows go; online and online_and_offline are accepted."),
+    allow_registry_cache: z
+      .boolean()
+      .default(true)
+      .describe("Accepted for Feast clients; groups always come from a cache."),
+    transform_on_write: z
+      .boolean()
+      .default(true)
+      .describe("Accepted for Feast clients; there are no transformations."),
+  })
+  .describe("Feast's push request.");
+export type FeastPushRequest = z.infer<typeof FeastPushRequest>;

@@ -20,19 +20,24 @@ import {
   type Service,
 } from "../../operator/http/index.ts";
 import {
+  FeastPushRequest,
   FetchFeaturesRequest,
   FetchFeaturesResponse,
   GetOnlineFeaturesRequest,
   GetOnlineFeaturesResponse,
+  PushFeaturesRequest,
+  PushFeaturesResponse,
 } from "./api.ts";
 import { type GroupRegistry, RequestError } from "./groups.ts";
 import { type HistoricalFeaturesDependencies, registerHistoricalFeatures } from "./historical.ts";
+import type { FeaturePusher } from "./push.ts";
 import type { FeatureService } from "./service.ts";
 
 export const NAMESPACE_HEADER = "x-darwin-namespace";
 
 export interface FeatureServerDependencies {
   service: FeatureService;
+  pusher: FeaturePusher;
   groups: GroupRegistry;
   auth: KubeAuth;
   logger: Logger;
@@ -113,6 +118,19 @@ export async function buildFeatureServer(deps: FeatureServerDependencies): Promi
     },
   });
 
+  // Pushing is its own permission: `create` on the pseudo-subresource featuregroups/push, so a writer needs
+  // no right to change the group itself.
+  const accessPush = (group: (request: FastifyRequest) => string) =>
+    deps.auth.require({
+      verb: "create",
+      group: "darwin.dreamhorizon.org",
+      resource: "featuregroups",
+      subresource: "push",
+      namespace: tenant,
+      name: (request) => groupName(request, group(request)),
+    });
+  const accessDarwinPush = accessPush((request) => (request.body as PushFeaturesRequest).feature_group_name);
+  const accessFeastPush = accessPush((request) => (request.body as FeastPushRequest).push_source_name);
   for (const prefix of ["", "/namespaces/:namespace"]) {
     const params = prefix ? { params: NamespaceParams } : {};
     app.post(
@@ -158,6 +176,48 @@ export async function buildFeatureServer(deps: FeatureServerDependencies): Promi
       const historical = deps.historical;
       registerHistoricalFeatures(app, { ...deps, historical, tenant, groupName, answer, params, prefix });
     }
+    app.post(
+      `${prefix}/feature-store/v1/features::push`,
+      {
+        ...accessDarwinPush,
+        schema: {
+          summary: "Push feature rows",
+          description:
+            "Rows with their event times, checked against the group version's schema and produced to its Kafka topic (acks=all, idempotent producer). 202 once Kafka acknowledged every row; the materializer writes them to the online store, where the latest event time wins. 503 with Retry-After while Kafka is unavailable.",
+          tags: ["features"],
+          security: [{ bearer: [] }],
+          ...params,
+          body: PushFeaturesRequest,
+          response: { 202: PushFeaturesResponse },
+        },
+      },
+      async (request, reply) =>
+        answer(reply, async () => {
+          const result = await deps.pusher.push(tenant(request), request.body as PushFeaturesRequest);
+          void reply.code(202);
+          return result;
+        }),
+    );
+    app.post(
+      `${prefix}/push`,
+      {
+        ...accessFeastPush,
+        schema: {
+          summary: "Push (Feast's shape)",
+          description:
+            "Feast's push: push_source_name names the feature group, df holds column-major rows with event_timestamp. Answers 200 with null, as Feast does, once Kafka acknowledged every row.",
+          tags: ["features"],
+          security: [{ bearer: [] }],
+          ...params,
+          body: FeastPushRequest,
+        },
+      },
+      async (request, reply) =>
+        answer(reply, async () => {
+          await deps.pusher.feastPush(tenant(request), request.body as FeastPushRequest);
+          return reply.code(200).type("application/json").send("null");
+        }),
+    );
   }
   return app;
 }

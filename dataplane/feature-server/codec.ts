@@ -4,6 +4,7 @@
  * exact, else a string; bytes as base64; timestamps as RFC 3339).
  */
 import type { FeatureType } from "../../controllers/feature-group/render/cql.ts";
+import { encodeValue } from "../shared/feature-row.ts";
 
 export type KeyType = "int32" | "int64" | "string" | "bytes";
 
@@ -12,34 +13,9 @@ export type KeyResult =
   | { ok: true; value: number | bigint | string | Buffer }
   | { ok: false; problem: string };
 
-const INT32_MIN = -(2 ** 31);
-const INT32_MAX = 2 ** 31 - 1;
-const INT64_MIN = -(2n ** 63n);
-const INT64_MAX = 2n ** 63n - 1n;
-
-/** Converts one request key value for an entity of `type`. */
+/** Converts one request key value for an entity of `type` (the write path's conversion, keys only). */
 export function encodeKey(type: KeyType, value: unknown): KeyResult {
-  switch (type) {
-    case "int32":
-      if (typeof value === "number" && Number.isInteger(value) && value >= INT32_MIN && value <= INT32_MAX)
-        return { ok: true, value };
-      return { ok: false, problem: `must be an int32 (a whole number from ${INT32_MIN} to ${INT32_MAX})` };
-    case "int64": {
-      // int64 keys may come as JSON numbers (exact up to 2^53) or as decimal strings (Feast's JSON does both).
-      let big: bigint | undefined;
-      if (typeof value === "number" && Number.isSafeInteger(value)) big = BigInt(value);
-      else if (typeof value === "string" && /^-?[0-9]{1,19}$/.test(value)) big = BigInt(value);
-      if (big !== undefined && big >= INT64_MIN && big <= INT64_MAX) return { ok: true, value: big };
-      return { ok: false, problem: "must be an int64 (a whole number, or a decimal string beyond 2^53)" };
-    }
-    case "string":
-      if (typeof value === "string") return { ok: true, value };
-      return { ok: false, problem: "must be a string" };
-    case "bytes":
-      if (typeof value === "string" && /^[A-Za-z0-9+/]*={0,2}$/.test(value) && value.length % 4 === 0)
-        return { ok: true, value: Buffer.from(value, "base64") };
-      return { ok: false, problem: "must be base64-encoded bytes" };
-  }
+  return encodeValue(type, value) as KeyResult;
 }
 
 export type JsonValue = null | boolean | number | string | JsonValue[];

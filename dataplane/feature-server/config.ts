@@ -29,6 +29,17 @@ export const featureServerConfig = z
       .min(0)
       .default(10)
       .describe("How long token reviews and access decisions are reused."),
+    kafkaBrokers: z
+      .array(z.string().min(1))
+      .optional()
+      .describe("Kafka bootstrap brokers for pushes; without them the push routes answer 503."),
+    maxPushRows: z.number().int().min(1).max(100_000).default(5000).describe("Most rows one push may carry."),
+    pushTimeoutMs: z
+      .number()
+      .int()
+      .min(100)
+      .default(10_000)
+      .describe("How long a push waits for Kafka's acknowledgement before answering 503."),
     logLevel: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
     cassandra: featureStoreConfig.unwrap().shape.cassandra,
     offlineStore: z
@@ -53,6 +64,9 @@ const ENV: ReadonlyArray<[string, (raw: string, into: Record<string, unknown>) =
   ["DARWIN_FEATURE_SERVER_NAMESPACE", (v, c) => Object.assign(c, { namespace: v })],
   ["DARWIN_FEATURE_SERVER_MAX_KEYS", (v, c) => Object.assign(c, { maxKeys: numberOrText(v) })],
   ["DARWIN_FEATURE_SERVER_READ_PATTERN", (v, c) => Object.assign(c, { readPattern: v })],
+  ["DARWIN_KAFKA_BROKERS", (v, c) => Object.assign(c, { kafkaBrokers: v.split(",").map((s) => s.trim()) })],
+  ["DARWIN_FEATURE_SERVER_MAX_PUSH_ROWS", (v, c) => Object.assign(c, { maxPushRows: numberOrText(v) })],
+  ["DARWIN_FEATURE_SERVER_PUSH_TIMEOUT_MS", (v, c) => Object.assign(c, { pushTimeoutMs: numberOrText(v) })],
   ["DARWIN_LOG_LEVEL", (v, c) => Object.assign(c, { logLevel: v })],
   ["DARWIN_CASSANDRA_CONTACT", (v, c) => cassandra(c, { contactPoints: v.split(",").map((s) => s.trim()) })],
   ["DARWIN_CASSANDRA_DATACENTER", (v, c) => cassandra(c, { localDataCenter: v })],

@@ -11,9 +11,11 @@ import { KubeAuth, type Service } from "../../operator/http/index.ts";
 import { Informer } from "../../operator/informer.ts";
 import type { KubeClient } from "../../operator/kube-client.ts";
 import { parseS3Uri, s3Client } from "../offline-store/s3.ts";
+import { KafkaPublisher } from "../shared/kafka.ts";
 import { buildFeatureServer } from "./app.ts";
 import type { FeatureServerConfig } from "./config.ts";
 import { cassandraTableColumns, GroupRegistry } from "./groups.ts";
+import { FeaturePusher } from "./push.ts";
 import { FeatureReader } from "./reader.ts";
 import { FeatureService } from "./service.ts";
 
@@ -69,11 +71,20 @@ export async function startFeatureServer(options: {
     cassandraTableColumns(cassandra),
   );
   const service = new FeatureService({ registry: groups, reader, maxKeys: config.maxKeys });
+  const publisher = config.kafkaBrokers
+    ? new KafkaPublisher({
+        brokers: config.kafkaBrokers,
+        clientId: "darwin-feature-server",
+        sendTimeoutMs: config.pushTimeoutMs,
+      })
+    : undefined;
+  const pusher = new FeaturePusher({ registry: groups, publisher, maxRows: config.maxPushRows });
   const auth = new KubeAuth({ client, cacheTtlMs: config.authCacheSeconds * 1000 });
   const offlineRoot = config.offlineStore.uri ? parseS3Uri(config.offlineStore.uri) : undefined;
   const s3 = offlineRoot ? s3Client(config.offlineStore.s3) : undefined;
   const app = await buildFeatureServer({
     service,
+    pusher,
     groups,
     auth,
     logger: log,
@@ -91,6 +102,7 @@ export async function startFeatureServer(options: {
     informer,
     close: async () => {
       await informer.stop();
+      await publisher?.close().catch(() => undefined);
       await cassandra.shutdown();
       s3?.destroy();
     },

@@ -1,4 +1,5 @@
-# The feature server from this checkout (cmd/feature-server.ts), against the testbed apiserver and Cassandra.
+# The feature server from this checkout (cmd/feature-server.ts), against the testbed apiserver, Cassandra
+# and Kafka (pushes).
 # Not in a tier: hack/demo/feature-store.sh starts it (`hack/testbed up feature_server`) after the data tier.
 # Training sets (historical-features) read the offline store in the testbed's S3 at DARWIN_OFFLINE_STORE_URI.
 
@@ -12,6 +13,7 @@ feature_server_build() {
 feature_server_start() {
   tb_spawn feature_server env KUBECONFIG="$DARWIN_RUN/kubeconfig" \
     DARWIN_CASSANDRA_CONTACT="127.0.0.1:$CASSANDRA_PORT" DARWIN_CASSANDRA_DATACENTER=datacenter1 \
+    DARWIN_KAFKA_BROKERS="127.0.0.1:$KAFKA_PORT" \
     DARWIN_FEATURE_SERVER_HOST="${DARWIN_FEATURE_SERVER_HTTP%:*}" \
     DARWIN_FEATURE_SERVER_PORT="${DARWIN_FEATURE_SERVER_HTTP##*:}" \
     DARWIN_OFFLINE_STORE_URI="$DARWIN_OFFLINE_STORE_URI" DARWIN_S3_ENDPOINT="http://127.0.0.1:$S3_PORT" \

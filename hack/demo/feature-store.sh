@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# Quick start, the feature store: bring up Cassandra, Kafka and MariaDB and the feature server, create the
-# seed's `user_features` group (the FeatureGroup user-features), write a few rows, and fetch them with the
-# seed's fetch_features call shape over HTTP, authenticated as a ServiceAccount of the group's namespace;
-# then bulk-load the 10,000-row sample Parquet file from S3 with hermes and build a point-in-time training set.
+# Quick start, the feature store: bring up Cassandra, Kafka and MariaDB, the feature server and the
+# materializer, create the seed's `user_features` group (the FeatureGroup user-features), push a few rows
+# through the push API (to the group's Kafka topic), wait until the materializer wrote them, and fetch them
+# with the seed's fetch_features call shape over HTTP, authenticated as a ServiceAccount of the group's
+# namespace; then bulk-load the 10,000-row sample Parquet file from S3 with hermes and build a point-in-time
+# training set.
 # hack/up runs it after the operator is up; it can be run again on its own.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 NAMESPACE=${DARWIN_DEMO_NAMESPACE:-darwin-demo}
+node_bin=node_modules/.bin/node
 
 echo "== bringing up the feature store's data services (Cassandra, Kafka, MariaDB, S3)"
 hack/testbed up control cassandra kafka mariadb s3
@@ -21,8 +24,8 @@ show() {
   k "$@"
 }
 
-echo "== starting the feature server (logs: $DARWIN_RUN/logs/feature_server.log)"
-hack/testbed up feature_server
+echo "== starting the feature server and the materializer (logs: $DARWIN_RUN/logs/feature_server.log, materializer.log)"
+hack/testbed up feature_server materializer
 set -a
 # shellcheck disable=SC1090
 source "$(hack/testbed envfile)"
@@ -35,11 +38,7 @@ k wait --for=condition=Ready featuregroup/user-features -n "$NAMESPACE" --timeou
 show get featuregroup user-features -n "$NAMESPACE" -o wide
 
 echo
-echo "== writing three users' features into its table (what the materializer and populator do)"
-node_bin=node_modules/.bin/node
-"$node_bin" hack/demo/write-user-features.ts "$NAMESPACE"
-
-echo "== a ServiceAccount of $NAMESPACE allowed to read its feature groups, and a token for it"
+echo "== a ServiceAccount of $NAMESPACE allowed to read its feature groups and push to them, and a token for it"
 k apply -n "$NAMESPACE" -f - >/dev/null <<YAML
 apiVersion: v1
 kind: ServiceAccount
@@ -48,7 +47,9 @@ metadata: {name: feature-reader}
 apiVersion: rbac.authorization.k8s.io/v1
 kind: Role
 metadata: {name: feature-reader}
-rules: [{apiGroups: [darwin.dreamhorizon.org], resources: [featuregroups], verbs: [get]}]
+rules:
+  - {apiGroups: [darwin.dreamhorizon.org], resources: [featuregroups], verbs: [get]}
+  - {apiGroups: [darwin.dreamhorizon.org], resources: [featuregroups/push], verbs: [create]}
 ---
 apiVersion: rbac.authorization.k8s.io/v1
 kind: RoleBinding
@@ -57,6 +58,26 @@ roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: feature-reader}
 subjects: [{kind: ServiceAccount, name: feature-reader, namespace: $NAMESPACE}]
 YAML
 TOKEN=$(k create token feature-reader -n "$NAMESPACE")
+
+ago() { date -u -d "$1 minutes ago" +%Y-%m-%dT%H:%M:%SZ; }
+newest=$(ago 1)
+push="{\"feature_group_name\": \"user_features\", \"rows\": [
+  {\"user_id\": 123, \"age\": 59, \"tenure\": 7.575, \"activity_score\": 0.75088, \"event_time\": \"$(ago 15)\"},
+  {\"user_id\": 456, \"age\": 52, \"tenure\": 4.325, \"activity_score\": 0.014841, \"event_time\": \"$(ago 5)\"},
+  {\"user_id\": 789, \"age\": 31, \"tenure\": 18.505, \"activity_score\": 0.269554, \"event_time\": \"$newest\"}]}"
+echo
+echo "== pushing three users' features (202 once Kafka acknowledged them; the materializer writes them to Cassandra)"
+echo "\$ curl -X POST $DARWIN_FEATURE_SERVER_URL/feature-store/v1/features:push -H \"Authorization: Bearer \$TOKEN\" -d '$push'"
+curl -sS -X POST "$DARWIN_FEATURE_SERVER_URL/feature-store/v1/features:push" \
+  -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d "$push" -w ' (HTTP %{http_code})'
+echo
+# Materialized once the group's freshness reaches the newest pushed event time.
+for _ in $(seq 1 120); do
+  fresh=$(k get featuregroup user-features -n "$NAMESPACE" -o jsonpath='{.status.lastWriteTime}')
+  [[ ! ${fresh:0:19} < ${newest:0:19} ]] && [[ -n $fresh ]] && break
+  sleep 0.5
+done
+show get featuregroup user-features -n "$NAMESPACE" -o custom-columns=NAME:.metadata.name,FRESH:.status.lastWriteTime,LAG:.status.materialization.lag
 
 body='{"feature_group_name": "user_features", "feature_columns": ["age", "tenure", "activity_score"],
   "primary_key_names": ["user_id"], "primary_key_values": [[123], [456], [789]]}'
