@@ -33,7 +33,7 @@ import { Informer } from "../../operator/informer.ts";
 import type { KubeClient } from "../../operator/kube-client.ts";
 import { objectPath } from "../../operator/resource.ts";
 import {
-  cassandraColumnsReader,
+  cassandraTableColumns,
   GroupRegistry,
   RequestError,
   type ServedVersion,
@@ -133,7 +133,7 @@ export class Materializer {
         list: (namespace) => this.informer.list(namespace),
         get: (namespace, name) => this.informer.get(namespace, name),
       },
-      cassandraColumnsReader(options.cassandra),
+      cassandraTableColumns(options.cassandra),
     );
     this.dlq = new KafkaPublisher({
       brokers: options.brokers,
