@@ -7,7 +7,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parse } from "yaml";
+import { parseAllDocuments } from "yaml";
 import { useTestbed } from "../test-e2e/support/fixture.ts";
 import { kubectl, kubectlOk } from "../test-e2e/support/kubectl.ts";
 import { KINDS } from "./src/index.ts";
@@ -24,8 +24,13 @@ const sampleFiles = readdirSync(samplesDir)
   .filter((f) => f.endsWith(".yaml"))
   .sort();
 const scopeOf = (kind: string) => KINDS.find((k) => k.kind === kind)?.scope;
-const read = (file: string) => parse(readFileSync(join(samplesDir, file), "utf8")) as Manifest;
-const sample = (kind: string) => read(`darwin.dreamhorizon.org_v1alpha1_${kind.toLowerCase()}.yaml`);
+/** Every document of a sample file (the runtimes' and the transformers' files hold several). */
+const read = (file: string) =>
+  parseAllDocuments(readFileSync(join(samplesDir, file), "utf8")).map((doc) => doc.toJS() as Manifest);
+const sample = (kind: string) =>
+  read(`darwin.dreamhorizon.org_v1alpha1_${kind.toLowerCase()}.yaml`)[0] as Manifest;
+/** Several objects as one kubectl input. */
+const list = (items: Manifest[]) => ({ apiVersion: "v1", kind: "List", items });
 
 const RUN = `${Date.now().toString(36)}${Math.floor(Math.random() * 1e4)}`;
 const RUN_LABEL = "darwin.dreamhorizon.org/test-run";
@@ -64,9 +69,10 @@ describe("kubectl delete darwin --all -n X", () => {
     a = await newNamespace();
     b = await newNamespace();
     for (const file of sampleFiles) {
-      const manifest = forThisRun(read(file));
-      if (scopeOf(manifest.kind) === "Cluster") await kubectlOk(["apply", "-f", "-"], manifest);
-      else for (const ns of [a, b]) await kubectlOk(["apply", "-n", ns, "-f", "-"], manifest);
+      for (const manifest of read(file).map((m) => forThisRun(m))) {
+        if (scopeOf(manifest.kind) === "Cluster") await kubectlOk(["apply", "-f", "-"], manifest);
+        else for (const ns of [a, b]) await kubectlOk(["apply", "-n", ns, "-f", "-"], manifest);
+      }
     }
   });
 
@@ -76,16 +82,23 @@ describe("kubectl delete darwin --all -n X", () => {
   it("lists every namespaced kind with get darwin, the cluster-scoped ones with get darwin-admin", async () => {
     const namespaced = KINDS.filter((k) => k.scope === "Namespaced");
     const inA = await names(["darwin", "-n", a]);
-    expect(inA).toHaveLength(namespaced.length);
+    // one object per namespaced document of the samples
+    expect(inA).toHaveLength(
+      sampleFiles.flatMap(read).filter((m) => scopeOf(m.kind) === "Namespaced").length,
+    );
     for (const def of namespaced)
       expect(inA.join(" ")).toContain(`${def.singular}.${"darwin.dreamhorizon.org"}/`);
     const all = await kubectlOk(["get", "darwin", "-A"]);
     for (const ns of [a, b]) expect(all).toContain(ns);
     const admin = await names(["darwin-admin", "-l", `${RUN_LABEL}=${RUN}`]);
-    expect(admin).toEqual([
-      `darwinruntime.darwin.dreamhorizon.org/ray2.37.0-py310-cpu-${RUN}`,
-      `serveenvironment.darwin.dreamhorizon.org/local-${RUN}`,
-    ]);
+    const clusterScoped = sampleFiles
+      .flatMap(read)
+      .filter((m) => scopeOf(m.kind) === "Cluster")
+      .map((m) => `${m.kind.toLowerCase()}.darwin.dreamhorizon.org/${m.metadata.name}-${RUN}`)
+      .sort();
+    expect(admin).toEqual(clusterScoped);
+    expect(admin).toContain(`darwinruntime.darwin.dreamhorizon.org/ray2.37.0-py310-cpu-${RUN}`);
+    expect(admin).toContain(`serveenvironment.darwin.dreamhorizon.org/local-${RUN}`);
     const everything = await kubectlOk(["get", "darwin,darwin-admin", "-A", "-o", "name"]);
     expect(everything).toContain(`darwinruntime.darwin.dreamhorizon.org/ray2.37.0-py310-cpu-${RUN}`);
     expect(everything).toContain("darwincluster.darwin.dreamhorizon.org/housing-project");
@@ -112,53 +125,59 @@ describe("re-applying every sample", () => {
     clientSide = await newNamespace();
     serverSide = await newNamespace();
   });
-  const apply = (ns: string, file: string, ...flags: string[]) => {
-    const manifest = forThisRun(read(file), tagOf(flags));
+  /** The file's objects; cluster-scoped ones renamed for this run. */
+  const objects = (file: string, flags: string[]) => read(file).map((m) => forThisRun(m, tagOf(flags)));
+  const clusterScoped = (file: string) => scopeOf(read(file)[0]?.kind ?? "") === "Cluster";
+  const apply = (ns: string, file: string, ...flags: string[]) =>
     // namespaced samples straight from the file, as a user would; cluster-scoped ones renamed for this run
-    return scopeOf(manifest.kind) === "Cluster"
-      ? kubectl(["apply", ...flags, "-f", "-"], manifest)
+    clusterScoped(file)
+      ? kubectl(["apply", ...flags, "-f", "-"], list(objects(file, flags)))
       : kubectl(["apply", ...flags, "-n", ns, "-f", join(samplesDir, file)]);
-  };
   /** Client- and server-side runs name their cluster-scoped objects apart. */
   const tagOf = (flags: string[]) => (flags.includes("--server-side") ? "ss" : "cs");
-  const objectOf = async (ns: string, file: string, ...flags: string[]) => {
-    const manifest = forThisRun(read(file), tagOf(flags));
-    const kind = `${manifest.kind.toLowerCase()}.darwin.dreamhorizon.org`;
-    const scope = scopeOf(manifest.kind) === "Cluster" ? [] : ["-n", ns];
-    return JSON.parse(await kubectlOk(["get", kind, manifest.metadata.name, ...scope, "-o", "json"])) as {
-      metadata: { resourceVersion: string };
-    };
+  /** The resourceVersion of each of the file's objects. */
+  const versionsOf = async (ns: string, file: string, ...flags: string[]) => {
+    const versions: string[] = [];
+    for (const manifest of objects(file, flags)) {
+      const kind = `${manifest.kind.toLowerCase()}.darwin.dreamhorizon.org`;
+      const scope = scopeOf(manifest.kind) === "Cluster" ? [] : ["-n", ns];
+      const object = JSON.parse(
+        await kubectlOk(["get", kind, manifest.metadata.name, ...scope, "-o", "json"]),
+      ) as { metadata: { resourceVersion: string } };
+      versions.push(object.metadata.resourceVersion);
+    }
+    return versions;
   };
+  /** kubectl's output says `word` of every object of the file. */
+  const everyLine = (word: string) => new RegExp(`^(.* ${word}\\n)+$`);
 
   it.each(sampleFiles)("client-side: %s prints unchanged the second time", async (file) => {
     const ns = clientSide;
     const first = await apply(ns, file);
     expect(first.stderr).toBe("");
-    expect(first.stdout).toMatch(/ created\n$/);
-    const before = await objectOf(ns, file);
+    expect(first.stdout).toMatch(everyLine("created"));
+    const before = await versionsOf(ns, file);
     const again = await apply(ns, file);
     expect(again.stderr).toBe("");
-    expect(again.stdout).toMatch(/ unchanged\n$/);
-    expect((await objectOf(ns, file)).metadata.resourceVersion).toBe(before.metadata.resourceVersion);
-    await kubectl(["delete", "-f", "-", "-n", ns, "--wait=false"], forThisRun(read(file), "cs"));
+    expect(again.stdout).toMatch(everyLine("unchanged"));
+    expect(await versionsOf(ns, file)).toEqual(before);
+    await kubectl(["delete", "-f", "-", "-n", ns, "--wait=false"], list(objects(file, [])));
   });
 
   it.each(sampleFiles)("server-side: %s is not written again, and kubectl diff is empty", async (file) => {
     const ns = serverSide;
     expect((await apply(ns, file, "--server-side")).code).toBe(0);
-    const before = await objectOf(ns, file, "--server-side");
+    const before = await versionsOf(ns, file, "--server-side");
     const again = await apply(ns, file, "--server-side");
     expect(again.stderr).toBe("");
-    expect(again.stdout).toMatch(/ serverside-applied\n$/);
-    expect((await objectOf(ns, file, "--server-side")).metadata.resourceVersion).toBe(
-      before.metadata.resourceVersion,
-    );
-    const manifest = forThisRun(read(file), "ss");
-    const scope = scopeOf(manifest.kind) === "Cluster" ? [] : ["-n", ns];
-    const diff = await kubectl(["diff", "--server-side", ...scope, "-f", "-"], manifest);
+    expect(again.stdout).toMatch(everyLine("serverside-applied"));
+    expect(await versionsOf(ns, file, "--server-side")).toEqual(before);
+    const manifests = list(objects(file, ["--server-side"]));
+    const scope = clusterScoped(file) ? [] : ["-n", ns];
+    const diff = await kubectl(["diff", "--server-side", ...scope, "-f", "-"], manifests);
     expect(diff.stdout).toBe("");
     expect(diff.code).toBe(0);
-    await kubectl(["delete", "-f", "-", ...scope, "--wait=false"], manifest);
+    await kubectl(["delete", "-f", "-", ...scope, "--wait=false"], manifests);
   });
 });
 

@@ -304,8 +304,11 @@ describe("admission webhook against the testbed API server", async () => {
       metadata: { name: "iris", namespace: NAMESPACE, labels },
       spec: { environment: `nowhere-${RUN}`, type: "ray-serve" },
     });
-    expect(serve.stderr).toContain(`* spec.environment: ServeEnvironment "nowhere-${RUN}" does not exist`);
-    // A ray-serve Serve without a model is allowed (it waits for deploy-model): the environment is the one error.
+    // A ray-serve Serve without a model is allowed (it waits for deploy-model): the environment is the one
+    // error, which kubectl prints on the Status line itself (a list of causes starts with "* " per cause).
+    expect(serve.stderr).toContain(
+      `The Serve "iris" is invalid: spec.environment: ServeEnvironment "nowhere-${RUN}" does not exist; create it first`,
+    );
     expect(serve.stderr).not.toContain("spec.model");
   });
 

@@ -34,6 +34,7 @@ const RESOURCES = [
   "rayclusters.ray.io",
   "deployments.apps",
   "services.core",
+  "secrets.core",
 ];
 const CRDS: ResourceType = {
   apiVersion: "apiextensions.k8s.io/v1",
