@@ -76,16 +76,39 @@ async function eventually(what: string, check: () => Promise<boolean>, timeoutMs
 
 let namespace = "";
 
+/** The chart's default runtimes and environment: the samples, which hack/up may already have applied. */
+const DEFAULTS = [
+  "darwinruntime/ray2.37.0-py310-cpu",
+  "darwinruntime/ray2.37.0-py310-gpu",
+  "darwinruntime/ray2.37.0-py310-spark3.5.1-cpu",
+  "serveenvironment/local",
+];
+/** The defaults as they were before this file ran, put back afterwards. */
+let saved: Array<{ metadata: Record<string, unknown> }> = [];
+
 beforeAll(async () => {
   namespace = uniqueName("helm");
   await kubectlOk(["create", "namespace", namespace]);
+  // Helm will not adopt objects it did not create: the samples of the same names step aside while the
+  // release owns them, and come back as they were.
+  const existing = JSON.parse(await kubectlOk(["get", ...DEFAULTS, "--ignore-not-found", "-o", "json"])) as {
+    items: Array<{ metadata: Record<string, unknown> }>;
+  };
+  saved = existing.items;
+  if (saved.length > 0) await kubectlOk(["delete", ...DEFAULTS, "--ignore-not-found"]);
 });
 
 afterAll(async () => {
   await helm(["uninstall", RELEASE, "-n", namespace]);
-  // What uninstall keeps on purpose, created by this file: the default runtime and environment.
-  await kubectl(["delete", "darwinruntime", "ray2.37.0-py310-cpu", "--ignore-not-found"]);
-  await kubectl(["delete", "serveenvironment", "local", "--ignore-not-found"]);
+  // What uninstall keeps on purpose, created by this file: the default runtimes and environment.
+  await kubectl(["delete", ...DEFAULTS, "--ignore-not-found"]);
+  if (saved.length > 0) {
+    for (const item of saved) {
+      for (const field of ["resourceVersion", "uid", "creationTimestamp", "generation", "managedFields"])
+        delete item.metadata[field];
+    }
+    await kubectlOk(["create", "-f", "-"], { apiVersion: "v1", kind: "List", items: saved });
+  }
   await kubectl(["delete", "namespace", namespace, "--wait=false"]);
 });
 
