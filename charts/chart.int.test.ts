@@ -6,41 +6,16 @@
  * runs in them), so nothing here needs the operator to answer: the webhook fails open (failurePolicy
  * Ignore) for the release's lifetime.
  */
-import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
 import { uniqueName } from "../test-e2e/support/fixture.ts";
-import { kubectl, kubectlOk } from "../test-e2e/support/kubectl.ts";
-import { requireEnv } from "../test-e2e/support/testbed-env.ts";
+import { kubectl, kubectlOk, runTestbedTool } from "../test-e2e/support/kubectl.ts";
 
 const CHART = join(import.meta.dirname, "darwin");
 const RELEASE = "darwin-it";
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function helm(args: readonly string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(requireEnv("DARWIN_HELM"), args, {
-      env: { ...process.env, KUBECONFIG: requireEnv("KUBECONFIG") },
-      timeout: 120_000,
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.on("data", (chunk) => {
-      stderr += chunk;
-    });
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
+const helm = (args: readonly string[]) => runTestbedTool("DARWIN_HELM", args, undefined, 120_000);
 
 async function helmOk(args: readonly string[]): Promise<string> {
   const run = await helm(args);

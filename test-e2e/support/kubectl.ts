@@ -12,13 +12,19 @@ export interface KubectlResult {
   stderr: string;
 }
 
-export function kubectl(args: readonly string[], input?: string | object): Promise<KubectlResult> {
+/** Runs a testbed binary (the env entry naming it, e.g. DARWIN_KUBECTL, DARWIN_HELM) on the testbed's kubeconfig. */
+export function runTestbedTool(
+  binary: string,
+  args: readonly string[],
+  input?: string | object,
+  timeoutMs = 60_000,
+): Promise<KubectlResult> {
   // objects go as JSON: kubectl reads YAML 1.1, where an unquoted yes/no would turn into a boolean
   const stdin = input === undefined ? undefined : typeof input === "string" ? input : JSON.stringify(input);
   return new Promise((resolve, reject) => {
-    const child = spawn(requireEnv("DARWIN_KUBECTL"), args, {
+    const child = spawn(requireEnv(binary), args, {
       env: { ...process.env, KUBECONFIG: requireEnv("KUBECONFIG") },
-      timeout: 60_000,
+      timeout: timeoutMs,
     });
     let stdout = "";
     let stderr = "";
@@ -33,6 +39,9 @@ export function kubectl(args: readonly string[], input?: string | object): Promi
     child.stdin.end(stdin);
   });
 }
+
+export const kubectl = (args: readonly string[], input?: string | object): Promise<KubectlResult> =>
+  runTestbedTool("DARWIN_KUBECTL", args, input);
 
 /** kubectl that must succeed; its stdout. */
 export async function kubectlOk(args: readonly string[], input?: string | object): Promise<string> {
