@@ -15,7 +15,6 @@
  * Ray: the test owns its Serve instance and shuts it down at the end.
  */
 import { mkdtempSync, writeFileSync } from "node:fs";
-import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -24,6 +23,7 @@ import { z } from "zod";
 import { freePort } from "../../test-e2e/support/free-port.ts";
 import { requireEnv } from "../../test-e2e/support/testbed-env.ts";
 import { waitFor } from "../../test-e2e/support/wait.ts";
+import { dashboardRequest } from "../shared/ray-dashboard.ts";
 import { irisContext } from "./render/fixtures.ts";
 import { RAY_SERVE_PIP, renderRayService } from "./render/ray-service.ts";
 import { RAY_SERVE_APP_SOURCE } from "./server/sources.ts";
@@ -47,40 +47,13 @@ let model: RegisteredModel;
 let proxy = "";
 let app: z.infer<typeof App>;
 
-/**
- * The dashboard's Serve API over node:http: the dashboard refuses a PUT or DELETE carrying the Sec-Fetch-Mode
- * header fetch always sends ("method not allowed for browser traffic").
- */
-function serveApi(
+/** The dashboard's Serve API (over node:http: the dashboard refuses a PUT from fetch as browser traffic). */
+async function serveApi(
   method: "GET" | "PUT" | "DELETE",
   body?: unknown,
 ): Promise<{ status: number; text: string }> {
-  const payload = body === undefined ? undefined : JSON.stringify(body);
-  return new Promise((resolve, reject) => {
-    const req = request(
-      `${dashboard()}/api/serve/applications/`,
-      {
-        method,
-        timeout: 60_000,
-        headers: payload
-          ? { "content-type": "application/json", "content-length": Buffer.byteLength(payload) }
-          : {},
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on("data", (chunk: Buffer) => chunks.push(chunk));
-        res.on("end", () =>
-          resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8") }),
-        );
-        res.on("error", reject);
-      },
-    );
-    req.on("timeout", () =>
-      req.destroy(new Error(`${method} /api/serve/applications/: no answer within 60 s`)),
-    );
-    req.on("error", reject);
-    req.end(payload);
-  });
+  const answer = await dashboardRequest(method, `${dashboard()}/api/serve/applications/`, body, 60_000);
+  return { status: answer.status, text: answer.body };
 }
 
 beforeAll(async () => {
