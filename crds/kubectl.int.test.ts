@@ -174,21 +174,24 @@ describe("re-applying every sample", () => {
     await kubectl(["delete", "-f", "-", "-n", ns, "--wait=false"], list(objects(file, [])));
   });
 
-  it.each(everySampleFile)("server-side: %s is not written again, and kubectl diff is empty", async (file) => {
-    const ns = serverSide;
-    expect((await apply(ns, file, "--server-side")).code).toBe(0);
-    const before = await versionsOf(ns, file, "--server-side");
-    const again = await apply(ns, file, "--server-side");
-    expect(again.stderr).toBe("");
-    expect(again.stdout).toMatch(everyLine("serverside-applied"));
-    expect(await versionsOf(ns, file, "--server-side")).toEqual(before);
-    const manifests = list(objects(file, ["--server-side"]));
-    const scope = clusterScoped(file) ? [] : ["-n", ns];
-    const diff = await kubectl(["diff", "--server-side", ...scope, "-f", "-"], manifests);
-    expect(diff.stdout).toBe("");
-    expect(diff.code).toBe(0);
-    await kubectl(["delete", "-f", "-", ...scope, "--wait=false"], manifests);
-  });
+  it.each(everySampleFile)(
+    "server-side: %s is not written again, and kubectl diff is empty",
+    async (file) => {
+      const ns = serverSide;
+      expect((await apply(ns, file, "--server-side")).code).toBe(0);
+      const before = await versionsOf(ns, file, "--server-side");
+      const again = await apply(ns, file, "--server-side");
+      expect(again.stderr).toBe("");
+      expect(again.stdout).toMatch(everyLine("serverside-applied"));
+      expect(await versionsOf(ns, file, "--server-side")).toEqual(before);
+      const manifests = list(objects(file, ["--server-side"]));
+      const scope = clusterScoped(file) ? [] : ["-n", ns];
+      const diff = await kubectl(["diff", "--server-side", ...scope, "-f", "-"], manifests);
+      expect(diff.stdout).toBe("");
+      expect(diff.code).toBe(0);
+      await kubectl(["delete", "-f", "-", ...scope, "--wait=false"], manifests);
+    },
+  );
 });
 
 type Mutate = (m: Manifest) => void;
