@@ -71,4 +71,19 @@ describe("training sets", () => {
     };
     expect(() => entityColumns([users, other])).toThrow(TrainingSetInputError);
   });
+
+  it("joins a group whose rows set some features once per feature, over the rows that set it", () => {
+    const two = {
+      ...users,
+      features: [...users.features, { column: { name: "tenure", type: "float64" as const }, as: "t" }],
+    };
+    expect(asOfJoinSql([two], "ts", [true])).toBe(
+      'SELECT e.* EXCLUDE (__row), CASE WHEN g0_0.__t >= e."ts" - INTERVAL 3600 SECOND THEN g0_0."age" END AS "age", ' +
+        'CASE WHEN g0_1.__t >= e."ts" - INTERVAL 3600 SECOND THEN g0_1."tenure" END AS "t" FROM entities e ' +
+        'ASOF LEFT JOIN (SELECT "user_id", __t, "age" FROM g0 WHERE __set IS NULL OR list_contains(__set, \'age\')) g0_0 ' +
+        'ON e."user_id" = g0_0."user_id" AND e."ts" >= g0_0.__t ' +
+        'ASOF LEFT JOIN (SELECT "user_id", __t, "tenure" FROM g0 WHERE __set IS NULL OR list_contains(__set, \'tenure\')) g0_1 ' +
+        'ON e."user_id" = g0_1."user_id" AND e."ts" >= g0_1.__t ORDER BY e.__row',
+    );
+  });
 });
