@@ -3,7 +3,8 @@
  * each requested feature's value from the group's latest row with event time at or before the row's
  * timestamp and no older than the group's TTL (ttlSeconds 0: any age), else null. The join is DuckDB's
  * ASOF LEFT JOIN over the group's Parquet files, copied from S3 to a temporary directory first (DuckDB's
- * S3 support is an extension it would download at run time). A group with rows that set only some of its
+ * S3 support is an extension it would download at run time). Only the files of the date partitions that
+ * can hold a row the join may take are read (`filesInRange`). A group with rows that set only some of its
  * features (pushed rows, SET_COLUMN) is joined once per feature, each over the rows that set it, so a
  * feature's value is its latest as the online store keeps it.
  */
@@ -15,7 +16,7 @@ import type { Column } from "../../controllers/feature-group/render/cql.ts";
 import { EVENT_TIME_COLUMN } from "../../controllers/feature-group/render/cql.ts";
 import { decodeValue, encodeKey, type JsonValue, type KeyType } from "../feature-server/codec.ts";
 import { DUCKDB_TYPES, describe, ident, literal, openDuckDb } from "./duckdb.ts";
-import { versionPrefix } from "./layout.ts";
+import { eventDate, versionPrefix } from "./layout.ts";
 import { downloadObject, listKeys, type S3Location } from "./s3.ts";
 import { type OfflineGroup, SET_COLUMN } from "./writer.ts";
 
@@ -165,6 +166,24 @@ export function asOfJoinSql(
   return `SELECT ${selects.join(", ")} FROM entities e ${joins.join(" ")} ORDER BY e.__row`;
 }
 
+const DATE_PARTITION = /\/date=(\d{4}-\d{2}-\d{2})\//;
+
+/**
+ * The files a training set must read: those of the date partitions that can hold an event at or before
+ * `to` (the latest entity row) and at or after `from` (the earliest entity row minus the TTL; undefined
+ * when the TTL is 0, values never expire). An older event can only be taken where it is older than the TTL
+ * (then null), and no later one ever. Files outside a date partition are kept. Pure.
+ */
+export function filesInRange(keys: readonly string[], from: bigint | undefined, to: bigint): string[] {
+  const first = from === undefined ? undefined : eventDate(from < 0n ? 0n : from);
+  const last = eventDate(to);
+  return keys.filter((key) => {
+    const date = DATE_PARTITION.exec(`/${key}`)?.[1];
+    if (date === undefined) return true;
+    return date <= last && (first === undefined || date >= first);
+  });
+}
+
 /** Builds a training set (see the module comment). */
 export async function buildTrainingSet(options: TrainingSetOptions): Promise<TrainingSet> {
   const { groups, timestampColumn } = options;
@@ -244,17 +263,28 @@ export async function buildTrainingSet(options: TrainingSetOptions): Promise<Tra
       );
     }
 
+    // The entity rows' time span: which date partitions the join can take rows from.
+    const span = (
+      await connection.runAndReadAll(
+        `SELECT epoch_us(min(${ident(timestampColumn)})) AS lo, epoch_us(max(${ident(timestampColumn)})) AS hi FROM entities`,
+      )
+    ).getRowObjectsJS()[0];
+    const lo = span?.lo === null || span?.lo === undefined ? undefined : BigInt(span.lo as bigint);
+    const hi = span?.hi === null || span?.hi === undefined ? undefined : BigInt(span.hi as bigint);
+
     // Each group's rows from the offline store, typed as the group's current schema.
     let files = 0;
     const partial: boolean[] = [];
-    for (const [i, { group }] of groups.entries()) {
+    for (const [i, { group, ttlSeconds }] of groups.entries()) {
       const columns = [...group.entities, ...group.features];
       await connection.run(
         `CREATE TEMP TABLE g${i} (${[...columns.map((c) => `${ident(c.name)} ${DUCKDB_TYPES[c.type]}`), "__t TIMESTAMP", "__set VARCHAR[]"].join(", ")})`,
       );
       partial.push(false);
+      if (hi === undefined || lo === undefined) continue;
       const prefix = versionPrefix(options.root, group);
-      const keysOfGroup = await listKeys(options.s3, prefix, ".parquet");
+      const from = ttlSeconds > 0 ? lo - BigInt(ttlSeconds) * 1_000_000n : undefined;
+      const keysOfGroup = filesInRange(await listKeys(options.s3, prefix, ".parquet"), from, hi);
       if (keysOfGroup.length === 0) continue;
       const paths: string[] = [];
       for (const [j, key] of keysOfGroup.entries()) {
