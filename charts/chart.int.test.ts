@@ -155,6 +155,33 @@ describe("charts/darwin on the testbed", () => {
     ]);
   });
 
+  it("renders the Grafana dashboard's ConfigMap, labelled for the sidecar, only when asked", async () => {
+    const plain = parseAllDocuments(await helmOk(["template", RELEASE, CHART]));
+    expect(plain.map((d) => (d.toJSON() as Kube | null)?.metadata)).not.toContainEqual(
+      expect.objectContaining({ name: "darwin-grafana-dashboard" }),
+    );
+    const rendered = await helmOk([
+      "template",
+      RELEASE,
+      CHART,
+      "-n",
+      namespace,
+      "--set",
+      "grafanaDashboard.enabled=true",
+    ]);
+    const map = parseAllDocuments(rendered)
+      .map(
+        (d) => d.toJSON() as (Kube & { metadata: { name: string; labels: Record<string, string> } }) | null,
+      )
+      .find((o) => o?.kind === "ConfigMap" && o.metadata.name === "darwin-grafana-dashboard");
+    expect(map?.metadata.labels.grafana_dashboard).toBe("1");
+    const dashboard = JSON.parse(map?.data["darwin.json"] ?? "{}") as { uid?: string; panels?: unknown[] };
+    expect(dashboard.uid).toBe("darwin-overview");
+    expect(dashboard.panels?.length).toBeGreaterThan(10);
+    const applied = await kubectl(["apply", "--dry-run=server", "-n", namespace, "-f", "-"], rendered);
+    expect(applied.stdout).toContain("configmap/darwin-grafana-dashboard created (server dry run)");
+  });
+
   it("points the data plane at the offline store, its keys in the stores Secret", async () => {
     const objects = parseAllDocuments(
       await helmOk([

@@ -1,8 +1,8 @@
 /**
  * The generated files of charts/darwin, from the sources the operator itself uses: the CRDs (crds/src),
  * the RBAC (cmd/rbac.ts, for both certificate modes; the data plane's from dataplane/shared/rbac.ts), the ValidatingWebhookConfiguration
- * (webhooks/configuration.ts), the values schema (charts/src/values.ts), the default objects (samples/)
- * and Argo CD's health checks (charts/darwin/argocd/health.lua). Pure but for reading those files.
+ * (webhooks/configuration.ts), the values schema (charts/src/values.ts), the default objects (samples/),
+ * Argo CD's health checks (charts/darwin/argocd/health.lua) and the Grafana dashboard (charts/src/dashboard.ts). Pure but for reading those files.
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
@@ -15,6 +15,7 @@ import { crdFiles } from "../../crds/src/yaml.ts";
 import { DATAPLANE_ACCESS } from "../../dataplane/shared/rbac.ts";
 import { parseConfig } from "../../operator/config.ts";
 import { renderValidatingWebhookConfiguration } from "../../webhooks/configuration.ts";
+import { darwinDashboard } from "./dashboard.ts";
 import { valuesJsonSchema } from "./values.ts";
 
 export const REPO_DIR = join(import.meta.dirname, "..", "..");
@@ -164,6 +165,7 @@ export function chartFiles(): Map<string, string> {
   files.set("templates/defaults.yaml", defaultsTemplate());
   files.set("values.schema.json", `${JSON.stringify(valuesJsonSchema(), null, 2)}\n`);
   files.set("argocd/argocd-cm.yaml", argocdHealth());
+  files.set("dashboards/darwin.json", `${JSON.stringify(darwinDashboard(), null, 2)}\n`);
   return files;
 }
 

@@ -136,6 +136,19 @@ export const chartValues = z.strictObject({
       .array(z.string().min(1))
       .describe("Where the apiserver calls the webhook from; empty allows the webhook port from anywhere."),
   }),
+  grafanaDashboard: z
+    .strictObject({
+      enabled: z
+        .boolean()
+        .describe("A ConfigMap holding Darwin's Grafana dashboard (dashboards/darwin.json)."),
+      labels: z
+        .record(z.string(), z.string())
+        .describe(
+          'Labels of the ConfigMap: what Grafana\'s dashboard sidecar selects (grafana_dashboard: "1").',
+        ),
+      annotations: z.record(z.string(), z.string()).describe("e.g. the sidecar's folder annotation."),
+    })
+    .describe("Grafana's dashboard sidecar loads the dashboard from the ConfigMap."),
   serviceMonitor: z.strictObject({
     enabled: z
       .boolean()
