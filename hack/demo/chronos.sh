@@ -57,4 +57,15 @@ echo "\$ curl .../namespaces/serve/entities/serve/iris-classifier/lineage?direct
 none='{"edges": []}'
 jq -r '.edges[] | "\(.from.type)/\(.from.id) --\(.type)--> \(.to.type)/\(.to.id)"' <<<"${graph:-$none}"
 echo
+# The catalog registers MLflow's models itself (the iris model is tagged darwin.namespace=serve).
+models="darwin-catalog/v1/assets?type=model&namespace=serve"
+no_assets='{"assets": []}'
+for _ in $(seq 1 30); do
+  found=$(curl -sf -H "Authorization: Bearer $TOKEN" "$DARWIN_CATALOG_URL/$models" || true)
+  [[ -n $found ]] && jq -e '.total > 0' <<<"$found" >/dev/null && break
+  sleep 1
+done
+echo "\$ curl \$DARWIN_CATALOG_URL/$models   # MLflow's registered models, registered by the catalog"
+jq -r '.assets[] | "\(.name)  \(.description)\n  versions: \([.versions[]? | "\(.version)\(if (.aliases | length) > 0 then " (\(.aliases | join(",")))" else "" end) run \(.runId // "-")"] | join("; "))"' <<<"${found:-$no_assets}"
+echo
 echo "Chronos: $DARWIN_CHRONOS_URL/docs    catalog: $DARWIN_CATALOG_URL/docs"
