@@ -39,6 +39,12 @@ export interface ArtifactBuildControllerOptions {
   builds?: ArtifactBuildsConfig;
   /** Bytes of a pushed image; tests pass their own. @default imageSize (the registry's manifest) */
   imageSize?: (image: string, digest: string, insecure: boolean) => Promise<number>;
+  /**
+   * How often a waiting build looks at the queue again, in milliseconds: the end of another build is this
+   * controller's own status write, which its watch does not announce again.
+   * @default 1000
+   */
+  queuePollMs?: number;
 }
 
 export function createArtifactBuildController(
@@ -52,8 +58,10 @@ export function createArtifactBuildController(
     name: "artifactbuild",
     for: ARTIFACT_BUILDS,
     owns: [JOBS],
-    // Any build's change moves the queue: the waiting builds are reconciled again (their positions, and
-    // the next to start), as are the finished builds of the same Serve (the history kept).
+    // Another client's change to a build (a new one, a cancel, a deletion) moves the queue: the waiting
+    // builds are reconciled again (their positions, and the next to start), as are the finished builds of
+    // the same Serve (the history kept). This controller's own status writes are not announced again, so
+    // waiting builds also look again every queuePollMs.
     watches: [{ type: ARTIFACT_BUILDS, map: buildsAffectedBy }],
     rbac: [
       // The build pod's termination message (the commit and digest, or the failure).
@@ -61,7 +69,7 @@ export function createArtifactBuildController(
     ],
     // One reconcile at a time: starting a build reads the queue from the cache and then changes it.
     workers: 1,
-    reconcile: (ctx) => reconcileArtifactBuild(ctx, config, sizeOf),
+    reconcile: (ctx) => reconcileArtifactBuild(ctx, config, sizeOf, options.queuePollMs ?? 1000),
   };
 }
 
@@ -92,6 +100,7 @@ async function reconcileArtifactBuild(
   ctx: ReconcileContext,
   config: ArtifactBuildsConfig,
   sizeOf: (image: string, digest: string, insecure: boolean) => Promise<number>,
+  queuePollMs: number,
 ): Promise<ReconcileResult | undefined> {
   const object = ctx.object;
   const now = ctx.now();
@@ -135,7 +144,7 @@ async function reconcileArtifactBuild(
     const key = objectKey(object.metadata);
     if (!plan.start.has(key)) {
       await write({ kind: "waiting", position: plan.positions.get(key) ?? 1 });
-      return undefined;
+      return { requeueAfterMs: queuePollMs };
     }
     const rendered = renderBuildJob(
       { metadata: { name: object.metadata.name, namespace }, spec },
