@@ -57,6 +57,8 @@ import {
 export const SERVES = darwinResource(Serve);
 export const SERVE_ENVIRONMENTS = darwinResource(ServeEnvironment);
 export const ARTIFACT_BUILDS = darwinResource(ArtifactBuild);
+/** How often a Serve waiting for its ArtifactBuild looks at it again. */
+const BUILD_CHECK_MS = 2_000;
 
 export interface ServeControllerOptions {
   /** @default the operator configuration's defaults (serving) */
@@ -193,8 +195,13 @@ async function reconcileServe(
         url,
       }) as JsonObject,
     );
-    // A missing model or an unreachable MLflow may appear later: look again.
-    return { requeueAfterMs: serving.modelCheckIntervalSeconds * 1000 };
+    // A missing model or an unreachable MLflow may appear later: look again. A build's progress is the
+    // ArtifactBuild controller's status write, which the shared cache takes in without announcing it to
+    // this controller's watch when both run in one operator, so a waiting Serve looks at it often.
+    const interval = serving.modelCheckIntervalSeconds * 1000;
+    return {
+      requeueAfterMs: failure.reason === WAITING_FOR_BUILD ? Math.min(interval, BUILD_CHECK_MS) : interval,
+    };
   }
 
   if (!resolution.ok || !image.ok) throw new Error("unreachable: failures returned above");

@@ -115,7 +115,11 @@ describe("a Serve with artifactBuildRef", () => {
     const containers = (deployment.spec as { template: { spec: { containers: Array<{ image: string }> } } })
       .template.spec.containers;
     expect(containers[0]?.image).toBe(`127.0.0.1:25500/ml/iris@${FAKE_DIGEST}`);
-    const status = await serveStatus();
-    expect(status.phase).toBe("Deploying");
+    const status = await waitFor("the Serve to roll out", async () => {
+      const s = await serveStatus();
+      return s.phase === "Deploying" || s.phase === "Ready" ? s : undefined;
+    });
+    expect(status.currentRevision?.image).toBe(`127.0.0.1:25500/ml/iris@${FAKE_DIGEST}`);
+    expect(ready(status)?.reason).not.toBe("WaitingForBuild");
   });
 });
