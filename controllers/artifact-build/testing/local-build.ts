@@ -101,13 +101,17 @@ export interface LocalBuild {
   args: string[];
 }
 
-/** Runs the rendered build container of a build with `overrides` on the sample's spec. */
+/** Runs the rendered build container of the sample build of `repo`'s main, with `overrides` on its spec. */
 export function runBuildScript(
   repo: LocalRepository,
   overrides: Record<string, unknown>,
   outcome: "ok" | "fail" = "ok",
 ): LocalBuild {
-  const job = renderBuildJob(sampleBuild(overrides), { image: "buildkit", insecureRegistries: [] });
+  const source = { git: { url: repo.url, revision: "main" } };
+  const job = renderBuildJob(sampleBuild({ source, ...overrides }), {
+    image: "buildkit",
+    insecureRegistries: [],
+  });
   const c = job.spec?.template.spec?.containers.find((x) => x.name === BUILD_CONTAINER);
   const [shell, ...args] = [...(c?.command ?? []), ...(c?.args ?? [])];
   const work = mkdtempSync(join(repo.dir, "run-"));
