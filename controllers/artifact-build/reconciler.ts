@@ -5,7 +5,6 @@
  * they are old enough and not among the last of their Serve.
  */
 import { ArtifactBuild } from "../../crds/src/index.ts";
-import { kubeTime } from "../../operator/conditions.ts";
 import {
   type CacheReader,
   type ControllerDefinition,
@@ -41,7 +40,7 @@ export interface ArtifactBuildControllerOptions {
   imageSize?: (image: string, digest: string, insecure: boolean) => Promise<number>;
   /**
    * How often a waiting build looks at the queue again, in milliseconds: the end of another build is this
-   * controller's own status write, which its watch does not announce again.
+   * controller's own status write, which the runtime does not wake this controller with.
    * @default 1000
    */
   queuePollMs?: number;
@@ -60,8 +59,8 @@ export function createArtifactBuildController(
     owns: [JOBS],
     // Another client's change to a build (a new one, a cancel, a deletion) moves the queue: the waiting
     // builds are reconciled again (their positions, and the next to start), as are the finished builds of
-    // the same Serve (the history kept). This controller's own status writes are not announced again, so
-    // waiting builds also look again every queuePollMs.
+    // the same Serve (the history kept). The runtime does not wake a controller with its own writes, and
+    // the end of a build is this controller's status write, so waiting builds also look every queuePollMs.
     watches: [{ type: ARTIFACT_BUILDS, map: buildsAffectedBy }],
     rbac: [
       // The build pod's termination message (the commit and digest, or the failure).
@@ -220,8 +219,10 @@ async function sizeOfPushed(
 }
 
 /**
- * A finished build is deleted `finishedRetentionSeconds` after it finished, unless it is one of the last
- * `keepPerServe` finished builds of its Serve; otherwise it is looked at again when its time comes.
+ * A finished build is deleted `finishedRetentionSeconds` after it finished. Builds of a Serve (its label) are
+ * pruned together, from the reconcile of any of them: the newest `keepPerServe` finished ones stay, older
+ * ones go once past their time (kpack's history limit). Otherwise the build is looked at again when the
+ * next one is due.
  */
 async function retain(
   ctx: ReconcileContext,
@@ -229,27 +230,43 @@ async function retain(
   config: ArtifactBuildsConfig,
   now: Date,
 ): Promise<ReconcileResult | undefined> {
-  const finished = Date.parse(status.completionTime ?? "");
-  if (Number.isNaN(finished)) return undefined;
-  const dueMs = finished + config.finishedRetentionSeconds * 1000 - now.getTime();
-  if (dueMs > 0) return { requeueAfterMs: Math.min(dueMs, 6 * 3600_000) };
   const object = ctx.object;
+  const dueIn = (completionTime: string | undefined) =>
+    Date.parse(completionTime ?? "") + config.finishedRetentionSeconds * 1000 - now.getTime();
   const serve = object.metadata.labels?.[SERVE_LABEL];
-  if (serve !== undefined) {
-    const newest = ctx
-      .list(ARTIFACT_BUILDS, object.metadata.namespace)
-      .filter((b) => b.metadata.labels?.[SERVE_LABEL] === serve && isFinished(phaseOf(b)))
-      .map((b) => ({
-        uid: b.metadata.uid,
-        at: ArtifactBuild.status.safeParse(b.status).data?.completionTime ?? "",
-      }))
-      .sort((a, b) => b.at.localeCompare(a.at))
-      .slice(0, config.keepPerServe);
-    if (newest.some((b) => b.uid === object.metadata.uid)) return undefined;
+  const finished =
+    serve === undefined
+      ? [{ build: object, completionTime: status.completionTime }]
+      : ctx
+          .list(ARTIFACT_BUILDS, object.metadata.namespace)
+          .filter((b) => b.metadata.labels?.[SERVE_LABEL] === serve && isFinished(phaseOf(b)))
+          .map((build) => ({
+            build,
+            completionTime: ArtifactBuild.status.safeParse(build.status ?? {}).data?.completionTime,
+          }))
+          // Newest first; builds finished in the same second by creation, then name.
+          .sort(
+            (a, b) =>
+              (b.completionTime ?? "").localeCompare(a.completionTime ?? "") ||
+              (b.build.metadata.creationTimestamp ?? "").localeCompare(
+                a.build.metadata.creationTimestamp ?? "",
+              ) ||
+              b.build.metadata.name.localeCompare(a.build.metadata.name),
+          )
+          .slice(config.keepPerServe);
+  let next: number | undefined;
+  for (const { build, completionTime } of finished) {
+    const due = dueIn(completionTime);
+    if (Number.isNaN(due)) continue;
+    if (due > 0) {
+      next = Math.min(next ?? due, due);
+      continue;
+    }
+    const { namespace, name, uid } = build.metadata;
+    await ctx.delete(ARTIFACT_BUILDS, namespace, name, uid);
+    ctx.log.info({ build: name, finished: completionTime }, "Deleted finished build past its retention");
   }
-  await ctx.delete(ARTIFACT_BUILDS, object.metadata.namespace, object.metadata.name, object.metadata.uid);
-  ctx.log.info({ finished: kubeTime(new Date(finished)) }, "Deleted finished build past its retention");
-  return undefined;
+  return next === undefined ? undefined : { requeueAfterMs: Math.min(next, 6 * 3600_000) };
 }
 
 /** An Event when the build starts, ends or is cancelled. */

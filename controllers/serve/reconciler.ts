@@ -57,8 +57,6 @@ import {
 export const SERVES = darwinResource(Serve);
 export const SERVE_ENVIRONMENTS = darwinResource(ServeEnvironment);
 export const ARTIFACT_BUILDS = darwinResource(ArtifactBuild);
-/** How often a Serve waiting for its ArtifactBuild looks at it again. */
-const BUILD_CHECK_MS = 2_000;
 
 export interface ServeControllerOptions {
   /** @default the operator configuration's defaults (serving) */
@@ -199,13 +197,9 @@ async function reconcileServe(
         url,
       }) as JsonObject,
     );
-    // A missing model or an unreachable MLflow may appear later: look again. A build's progress is the
-    // ArtifactBuild controller's status write, which the shared cache takes in without announcing it to
-    // this controller's watch when both run in one operator, so a waiting Serve looks at it often.
-    const interval = serving.modelCheckIntervalSeconds * 1000;
-    return {
-      requeueAfterMs: failure.reason === WAITING_FOR_BUILD ? Math.min(interval, BUILD_CHECK_MS) : interval,
-    };
+    // A missing model or an unreachable MLflow may appear later: look again. (A build that moves on wakes
+    // the Serve through the ArtifactBuild watch.)
+    return { requeueAfterMs: serving.modelCheckIntervalSeconds * 1000 };
   }
 
   if (!resolution.ok || !image.ok) throw new Error("unreachable: failures returned above");
