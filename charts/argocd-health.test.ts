@@ -66,6 +66,13 @@ describe("Argo CD health checks", () => {
     });
   });
 
+  it("Progressing for a queued ArtifactBuild, saying its place in the queue", () => {
+    expect(health(recorded("artifactbuild-queued"))).toEqual({
+      status: "Progressing",
+      message: "Waiting to start: position 3 in the build queue (2 builds start first).",
+    });
+  });
+
   it("Degraded with the condition's message when Ready is False for a failure", () => {
     expect(health(recorded("darwincluster-runtime-not-found"))).toEqual({
       status: "Degraded",
@@ -82,7 +89,7 @@ describe("Argo CD health checks", () => {
   });
 
   it("Healthy once present for kinds whose status nobody writes", () => {
-    for (const name of ["darwinruntime", "artifactbuild"]) {
+    for (const name of ["darwinruntime"]) {
       const object = recorded(name);
       expect(object.status).toBeUndefined();
       expect(health(object).status).toBe("Healthy");

@@ -153,3 +153,77 @@ describe("hermes cluster create --dry-run", () => {
     });
   });
 });
+
+describe("hermes build", () => {
+  const BUILD = ["build", "--git", "https://git.example.com/ml/iris-server.git"];
+
+  it.each([
+    [["build"], "required option '--git <url>' not specified"],
+    [[...BUILD], "--image is required (or set DARWIN_REGISTRY"],
+    [
+      [...BUILD, "--image", "r.example.com/iris:1", "--build-arg", "PYTHON"],
+      "--build-arg must be NAME=VALUE",
+    ],
+    [
+      [...BUILD, "--image", "r.example.com/iris:1", "--deploy", "Iris"],
+      "--deploy must be at most 63 lower-case",
+    ],
+    [
+      ["build", "--git", "ftp://git.example.com/iris.git", "--image", "r.example.com/iris:1", "--dry-run"],
+      "--git (spec.source.git.url): must be a git repository URL",
+    ],
+    [
+      [...BUILD, "--image", "r.example.com/iris:1", "--path", "/abs", "--dry-run"],
+      "--path (spec.source.contextDir): must be a path relative to the repository root",
+    ],
+    [[...BUILD, "--image", "r.example.com/iris:1", "--folow"], "unknown option '--folow'"],
+  ])("%j", async (args, message) => {
+    const result = await hermes(args);
+    expect(result.stderr).toContain(message);
+    expect(result.code).toBe(2);
+  });
+
+  it("prints the ArtifactBuild with --dry-run, the image defaulting to $DARWIN_REGISTRY/<namespace>/<repository>:<revision>", async () => {
+    let stdout = "";
+    const code = await runHermes(
+      [
+        ...BUILD,
+        "--revision",
+        "v1.2",
+        "--path",
+        "serving",
+        "--build-arg",
+        "PYTHON=3.11",
+        "-n",
+        "team-a",
+        "--name",
+        "iris-1",
+        "--deploy",
+        "iris",
+        "--dry-run",
+      ],
+      {
+        stdout: { write: (t: string) => (stdout += t) },
+        stderr: { write: () => true, isTTY: false },
+        env: {
+          HERMES_HOME: "/nonexistent-hermes-home",
+          KUBECONFIG: "/nonexistent-kubeconfig",
+          DARWIN_REGISTRY: "127.0.0.1:25500",
+        },
+      },
+    );
+    expect(code).toBe(0);
+    expect(parse(stdout)).toMatchObject({
+      kind: "ArtifactBuild",
+      metadata: { name: "iris-1", namespace: "team-a", labels: { "darwin.dreamhorizon.org/serve": "iris" } },
+      spec: {
+        source: {
+          git: { url: "https://git.example.com/ml/iris-server.git", revision: "v1.2" },
+          contextDir: "serving",
+        },
+        output: { image: "127.0.0.1:25500/team-a/iris-server:v1.2" },
+        buildArgs: [{ name: "PYTHON", value: "3.11" }],
+      },
+    });
+  });
+});

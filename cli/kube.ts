@@ -19,6 +19,7 @@ export const SERVES: Kind = { plural: "serves", namespaced: true };
 export const SERVE_ENVIRONMENTS: Kind = { plural: "serveenvironments", namespaced: false };
 export const DARWIN_CLUSTERS: Kind = { plural: "darwinclusters", namespaced: true };
 export const DARWIN_JOBS: Kind = { plural: "darwinjobs", namespaced: true };
+export const ARTIFACT_BUILDS: Kind = { plural: "artifactbuilds", namespaced: true };
 
 /**
  * A client from the kubeconfig (flag, saved, $KUBECONFIG or ~/.kube/config) and context. The user token

@@ -1,7 +1,8 @@
 /**
  * The hermes command line: the seed's serving commands (configure, create-environment, create-serve,
  * deploy-model) plus undeploy, rollback, list and status, and the compute commands (cluster create -f,
- * start, stop, list, status; job submit, logs, stop). Every command reads and writes Darwin's custom resources only.
+ * start, stop, list, status; job submit, logs, stop) and image builds (build). Every command reads and writes
+ * Darwin's custom resources only (build --follow also reads its build pod's log).
  */
 import { readFileSync } from "node:fs";
 import { Command, InvalidArgumentError, Option } from "commander";
@@ -11,6 +12,7 @@ import { API_VERSION, Serve, ServeEnvironment } from "../crds/src/index.ts";
 import { ApiError } from "../operator/api-error.ts";
 import type { KubeClient } from "../operator/kube-client.ts";
 import type { KubeObject } from "../operator/resource.ts";
+import { addBuildCommand } from "./build.ts";
 import { type HermesConfig, readConfig, writeConfig } from "./config.ts";
 import { addFeatureCommands } from "./features.ts";
 import { addFeaturesFetch } from "./features-fetch.ts";
@@ -598,11 +600,11 @@ export function buildProgram(io: Io): { program: Command; exitCode: () => number
     environment: () => config().environment,
     namespace: () => config().namespace,
   });
-  addJobCommands(program, {
+  const commandContext = {
     io,
     kube,
     defaultNamespace: () => config().namespace ?? "default",
-    setExit: (code) => {
+    setExit: (code: number) => {
       exitCode = code;
     },
     withOutput,
@@ -610,9 +612,11 @@ export function buildProgram(io: Io): { program: Command; exitCode: () => number
     example,
     nameArg,
     checkSpec,
-    printManifests: (objects, format) => printManifests(io, objects, format),
-    usageError: (message) => new UsageError(message),
-  });
+    printManifests: (objects: KubeObject[], format: string) => printManifests(io, objects, format),
+    usageError: (message: string) => new UsageError(message),
+  };
+  addJobCommands(program, commandContext);
+  addBuildCommand(program, { ...commandContext, env: io.env });
   addFeatureCommands(program, {
     io,
     kube,

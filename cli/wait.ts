@@ -86,7 +86,7 @@ const SERVE_FAILURES = new Set([
   "ModelNotFound",
   "ModelVersionNotReady",
   "InvalidModelURI",
-  "ImageNotBuilt",
+  "BuildFailed",
   "RolloutFailed",
 ]);
 

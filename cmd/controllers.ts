@@ -2,6 +2,7 @@
  * The controllers the operator runs. Each Darwin kind's controller (controllers/<kind>/) exports a factory
  * of its ControllerDefinition, called here with the operator's configuration.
  */
+import { createArtifactBuildController } from "../controllers/artifact-build/reconciler.ts";
 import { createCatalogAssetController } from "../controllers/catalog-asset/reconciler.ts";
 import { withCatalogRegistration } from "../controllers/catalog-asset/registration.ts";
 import {
@@ -16,6 +17,7 @@ import { createServeController } from "../controllers/serve/reconciler.ts";
 import { createServeEnvironmentController } from "../controllers/serve-environment/reconciler.ts";
 import { mariadbCatalogIndex } from "../dataplane/catalog/index.ts";
 import {
+  artifactBuildEvents,
   darwinClusterEvents,
   featureGroupEvents,
   serveEvents,
@@ -56,6 +58,11 @@ export function darwinControllers(config: DarwinConfig): ControllerDefinition[] 
       serveAssets,
     ),
     createServeEnvironmentController(),
+    withLifecycleEvents(
+      createArtifactBuildController({ builds: config.artifactBuilds }),
+      events,
+      artifactBuildEvents,
+    ),
     withCatalogRegistration(
       withLifecycleEvents(
         createFeatureGroupController({ stores: config.featureStore }),

@@ -47,6 +47,29 @@ describe("validateArtifactBuild", () => {
     for (const error of errors) expect(error.fix).toBeTruthy();
   });
 
+  it("lets spec.cancel turn true, never back", () => {
+    expect(validateArtifactBuild(build({ cancel: true }), build())).toEqual([]);
+    expect(validateArtifactBuild(build({ cancel: false }), build({ cancel: true }))).toEqual([
+      expect.objectContaining({ field: "spec.cancel", message: expect.stringContaining("stays cancelled") }),
+    ]);
+  });
+
+  it("refuses an http(s) URL that BuildKit would download as a file instead of cloning", () => {
+    const errors = validateArtifactBuild(
+      build({ source: { git: { url: "https://git.example.com/ml/iris" } } }),
+      undefined,
+    );
+    expect(errors).toEqual([
+      expect.objectContaining({
+        field: "spec.source.git.url",
+        fix: 'use the repository\'s clone URL, e.g. "https://git.example.com/ml/iris.git"',
+      }),
+    ]);
+    expect(
+      validateArtifactBuild(build({ source: { git: { url: "https://github.com/org/iris" } } }), undefined),
+    ).toEqual([]);
+  });
+
   it("diffs nested values leaf by leaf", () => {
     expect(changedLeaves({ a: { b: 1, c: [1] } }, { a: { b: 1, c: [2] }, d: true }, ["spec"])).toEqual([
       { field: "spec.a.c", before: "[1]", after: "[2]" },

@@ -1,6 +1,7 @@
 /**
  * ArtifactBuild rules beyond the CRD schema: a build is one execution, so its spec never changes (CEL refuses
- * it too; this names each changed field); ssh sources need credentials; the Dockerfile stays inside the
+ * it too; this names each changed field), except spec.cancel, which may turn true; an http(s) repository URL
+ * ends in .git (BuildKit reads any other as a file to download); ssh sources need credentials; the Dockerfile stays inside the
  * context; build arguments are valid ARG names; the output is a tag, never a digest.
  */
 import { isDeepStrictEqual } from "node:util";
@@ -18,7 +19,16 @@ export function validateArtifactBuild(object: unknown, oldObject: unknown): Fiel
   if (oldObject !== undefined) {
     const old = parseResource(ArtifactBuild, oldObject).spec;
     if (old) {
-      for (const change of changedLeaves(old, spec, ["spec"])) {
+      const { cancel: oldCancel, ...oldFixed } = old;
+      const { cancel, ...fixed } = spec;
+      if (oldCancel && !cancel) {
+        errors.push({
+          field: "spec.cancel",
+          message: "changed from true to false, but a cancelled build stays cancelled",
+          fix: "create a new ArtifactBuild to build again",
+        });
+      }
+      for (const change of changedLeaves(oldFixed, fixed, ["spec"])) {
         errors.push({
           field: change.field,
           message: `changed from ${change.before} to ${change.after}, but an ArtifactBuild is one build and cannot change`,
@@ -28,6 +38,14 @@ export function validateArtifactBuild(object: unknown, oldObject: unknown): Fiel
     }
   }
   const git = spec.source.git;
+  const http = /^https?:\/\/([^/]+)(\/[^#?]*)?/.exec(git.url);
+  if (http && http[1] !== "github.com" && !(http[2] ?? "").endsWith(".git")) {
+    errors.push({
+      field: "spec.source.git.url",
+      message: `${quote(git.url)} does not end in .git, so BuildKit would fetch it as a plain HTTP file instead of cloning it`,
+      fix: `use the repository's clone URL, e.g. ${quote(`${git.url.replace(/\/+$/, "")}.git`)}`,
+    });
+  }
   if (SSH_URL.test(git.url) && !git.cloneSecretRef) {
     errors.push({
       field: "spec.source.git.cloneSecretRef",

@@ -21,6 +21,7 @@ import {
 } from "../../operator/controller.ts";
 import { isPlainObject, type JsonObject } from "../../operator/json.ts";
 import { type KubeObject, objectKey, type ResourceType } from "../../operator/resource.ts";
+import { imageRepository } from "../artifact-build/image-reference.ts";
 import { deleteOwned } from "../shared/children.ts";
 import {
   CONFIG_MAPS,
@@ -45,11 +46,17 @@ import {
 } from "./render/ray-service.ts";
 import { type Resolution, resolveModel } from "./resolve.ts";
 import { markAvailable, nextRevisions, type Revisions, type ServeStatus } from "./revisions.ts";
-import { computeServeStatus, observeDeployment, observeRayService, type Rollout } from "./status.ts";
+import {
+  computeServeStatus,
+  observeDeployment,
+  observeRayService,
+  type Rollout,
+  WAITING_FOR_BUILD,
+} from "./status.ts";
 
 export const SERVES = darwinResource(Serve);
 export const SERVE_ENVIRONMENTS = darwinResource(ServeEnvironment);
-const ARTIFACT_BUILDS = darwinResource(ArtifactBuild);
+export const ARTIFACT_BUILDS = darwinResource(ArtifactBuild);
 
 export interface ServeControllerOptions {
   /** @default the operator configuration's defaults (serving) */
@@ -73,15 +80,11 @@ export function createServeController(options: ServeControllerOptions = {}): Con
     name: "serve",
     for: SERVES,
     owns: [DEPLOYMENTS, SERVICES, HORIZONTAL_POD_AUTOSCALERS, INGRESSES, RAY_SERVICES, CONFIG_MAPS],
-    // An environment created, changed or deleted re-reconciles its Serves (domain, capacity, MLflow).
-    watches: [{ type: SERVE_ENVIRONMENTS, map: servesOfEnvironment }],
-    // spec.artifactBuildRef: the image the ArtifactBuild pushed is read from its status.
-    rbac: [
-      {
-        apiGroups: [ARTIFACT_BUILDS.apiVersion.split("/")[0] ?? ""],
-        resources: [ARTIFACT_BUILDS.plural],
-        verbs: ["get"],
-      },
+    watches: [
+      // An environment created, changed or deleted re-reconciles its Serves (domain, capacity, MLflow).
+      { type: SERVE_ENVIRONMENTS, map: servesOfEnvironment },
+      // spec.artifactBuildRef: a build that moves on (succeeds, fails) wakes the Serves waiting for it.
+      { type: ARTIFACT_BUILDS, map: servesOfBuild },
     ],
     reconcile: (ctx) => reconcileServe(ctx, serving, mlflow),
   };
@@ -92,6 +95,17 @@ export function servesOfEnvironment(environment: KubeObject, cache: CacheReader)
   return cache
     .list(SERVES)
     .filter((s) => isPlainObject(s.spec) && s.spec.environment === environment.metadata.name)
+    .map((s) => objectKey(s.metadata));
+}
+
+/** The Serves of the build's namespace whose spec.artifactBuildRef names it. */
+export function servesOfBuild(build: KubeObject, cache: CacheReader): string[] {
+  return cache
+    .list(SERVES, build.metadata.namespace)
+    .filter((s) => {
+      const ref = isPlainObject(s.spec) ? s.spec.artifactBuildRef : undefined;
+      return isPlainObject(ref) && ref.name === build.metadata.name;
+    })
     .map((s) => objectKey(s.metadata));
 }
 
@@ -162,7 +176,7 @@ async function reconcileServe(
   const ref = parseModelURI(spec.model.uri);
   const recheck =
     ref && isMovable(ref) ? { requeueAfterMs: serving.modelCheckIntervalSeconds * 1000 } : undefined;
-  const image = await imageOf(ctx, spec, serving);
+  const image = imageOf(ctx, spec, serving);
 
   const failure: Resolution | undefined = !resolution.ok
     ? resolution
@@ -183,7 +197,8 @@ async function reconcileServe(
         url,
       }) as JsonObject,
     );
-    // A missing model or an unreachable MLflow may appear later: look again.
+    // A missing model or an unreachable MLflow may appear later: look again. (A build that moves on wakes
+    // the Serve through the ArtifactBuild watch.)
     return { requeueAfterMs: serving.modelCheckIntervalSeconds * 1000 };
   }
 
@@ -284,31 +299,34 @@ type ImageChoice =
   | { ok: false; failure: { reason: string; message: string } };
 
 /** spec.image, the image an ArtifactBuild pushed, or Darwin's model server for the Serve's type. */
-async function imageOf(
-  ctx: ReconcileContext,
-  spec: ServeInput["spec"],
-  serving: ServingConfig,
-): Promise<ImageChoice> {
+function imageOf(ctx: ReconcileContext, spec: ServeInput["spec"], serving: ServingConfig): ImageChoice {
   if (spec.image) return { ok: true, image: spec.image, defaultServer: false };
   if (!spec.artifactBuildRef) {
     return { ok: true, image: spec.type === "api" ? serving.image : serving.rayImage, defaultServer: true };
   }
   const name = spec.artifactBuildRef.name;
-  const path = `/apis/${ARTIFACT_BUILDS.apiVersion}/namespaces/${ctx.object.metadata.namespace}/${ARTIFACT_BUILDS.plural}/${name}`;
-  const build = await ctx.client.requestObject({ method: "GET", path }).catch(() => undefined);
+  const build = ctx.cached(ARTIFACT_BUILDS, ctx.object.metadata.namespace, name);
   const built = build && ArtifactBuild.spec.safeParse(build.spec).data;
   const status = build && ArtifactBuild.status.safeParse(build.status ?? {}).data;
   if (!built || status?.phase !== "Succeeded" || !status.imageDigest) {
+    const phase = status?.phase ?? "not started";
+    const failed = status?.phase === "Failed" || status?.phase === "Cancelled";
+    const why = status?.conditions?.find((c) => c.type === "Succeeded")?.message;
     return {
       ok: false,
-      failure: {
-        reason: "ImageNotBuilt",
-        message: `ArtifactBuild ${name} ${build ? `is ${status?.phase ?? "not started"}` : "does not exist"}; the Serve deploys once it has Succeeded.`,
-      },
+      failure: failed
+        ? {
+            reason: "BuildFailed",
+            message: `ArtifactBuild ${name} is ${phase}${why ? `: ${why}` : ""}; point spec.artifactBuildRef at a build that succeeds.`,
+          }
+        : {
+            reason: WAITING_FOR_BUILD,
+            message: `Waiting for ArtifactBuild ${name}, which ${build ? `is ${phase}` : "does not exist yet"}; the Serve deploys its image once it has Succeeded.`,
+          },
     };
   }
-  const repository = built.output.image.replace(/[:@][^/]*$/, "");
-  return { ok: true, image: `${repository}@${status.imageDigest}`, defaultServer: false };
+  const image = status.image ?? `${imageRepository(built.output.image)}@${status.imageDigest}`;
+  return { ok: true, image, defaultServer: false };
 }
 
 const childName = (type: ResourceType, serve: ServeInput): string =>

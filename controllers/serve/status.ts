@@ -131,6 +131,12 @@ export interface ServeObservation {
   url?: string | undefined;
 }
 
+/** The Ready reason of a Serve whose spec.artifactBuildRef names a build that has not succeeded yet. */
+export const WAITING_FOR_BUILD = "WaitingForBuild";
+
+/** Failures that pass by themselves (an MLflow back up, a build that finishes): phase Resolving, not Failed. */
+const WAITING_REASONS = new Set(["MLflowUnavailable", WAITING_FOR_BUILD]);
+
 export function computeServeStatus(o: ServeObservation): ServeStatus {
   const previous = PreviousStatus.safeParse(o.previousStatus ?? {});
   let conditions = previous.success ? previous.data.conditions : undefined;
@@ -152,7 +158,7 @@ export function computeServeStatus(o: ServeObservation): ServeStatus {
         "Waiting for a model: nothing runs until spec.model.uri is set (hermes deploy-model --serve-name <name> --model-uri ...).",
     };
   } else if (!o.resolution.ok && !current) {
-    phase = o.resolution.reason === "MLflowUnavailable" ? "Resolving" : "Failed";
+    phase = WAITING_REASONS.has(o.resolution.reason) ? "Resolving" : "Failed";
     ready = { type: "Ready", status: "False", reason: o.resolution.reason, message: o.resolution.message };
   } else {
     const rollout = o.rollout ?? { state: "progressing", ready: 0, desired: 0, message: "Rolling out." };

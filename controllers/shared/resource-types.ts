@@ -64,3 +64,17 @@ export const CONFIG_MAPS: ResourceType = {
   plural: "configmaps",
   namespaced: true,
 };
+
+export const JOBS: ResourceType = {
+  apiVersion: "batch/v1",
+  kind: "Job",
+  plural: "jobs",
+  namespaced: true,
+};
+
+export const PODS: ResourceType = {
+  apiVersion: "v1",
+  kind: "Pod",
+  plural: "pods",
+  namespaced: true,
+};

@@ -55,14 +55,24 @@ const ArtifactBuildFields = z
       .min(60)
       .max(86400)
       .default(1800)
-      .describe("Fail the build (reason BuildTimeout) after this many seconds."),
+      .describe(
+        "Fail the build (phase Failed, reason DeadlineExceeded) when it has run this many seconds; the build Job's activeDeadlineSeconds.",
+      ),
     ttlSecondsAfterFinished: z
       .number()
       .int()
       .min(0)
       .max(2592000)
       .default(86400)
-      .describe("Keep the finished build Job and its logs this long."),
+      .describe(
+        "Keep the finished build Job, its pod and its log this long (the Job's ttlSecondsAfterFinished).",
+      ),
+    cancel: z
+      .boolean()
+      .default(false)
+      .describe(
+        "Set to true to cancel: a queued build never starts, a running build's Job and pod are deleted; phase Cancelled. The one field that may change after creation, and only from false to true.",
+      ),
   })
   .describe("Desired build: source repository and revision, Dockerfile, output image and limits.");
 
@@ -79,6 +89,9 @@ function fieldsOf(schema: z.ZodType, prefix: string[] = []): { path: string[]; o
   );
 }
 
+/** spec.cancel is the one field an edit may change (false to true), so the immutability rules skip it. */
+const MUTABLE = new Set(["cancel"]);
+
 /**
  * CEL giving the changed fields of the spec, e.g. ` spec.source.git.revision spec.timeoutSeconds`, so the
  * refusal of an edit names them. Defaulted fields are always stored, so only optional ones need has(). A
@@ -86,6 +99,7 @@ function fieldsOf(schema: z.ZodType, prefix: string[] = []): { path: string[]; o
  */
 const changedFields = (schema: z.ZodType): string =>
   fieldsOf(schema)
+    .filter(({ path }) => !MUTABLE.has(path.join(".")))
     .map(({ path, optional }) => {
       const field = path.join(".");
       const differs = optional
@@ -103,21 +117,43 @@ export const ArtifactBuildSpec = cel(
     fieldPath: ".ttlSecondsAfterFinished",
   },
   {
-    rule: "self == oldSelf",
+    rule: `(${changedFields(ArtifactBuildFields)}) == ''`,
     message: "an ArtifactBuild is one execution and cannot be changed: create a new ArtifactBuild",
-    messageExpression: `'an ArtifactBuild is one execution and cannot be changed (changed:' + ${changedFields(ArtifactBuildFields)} + '): create a new ArtifactBuild with the new spec'`,
+    messageExpression: `'an ArtifactBuild is one execution and cannot be changed (changed:' + ${changedFields(ArtifactBuildFields)} + '): create a new ArtifactBuild with the new spec; only spec.cancel may be set'`,
+  },
+  {
+    rule: "self.cancel || !oldSelf.cancel",
+    message:
+      "a cancelled build stays cancelled: spec.cancel cannot go back to false; create a new ArtifactBuild",
+    fieldPath: ".cancel",
   },
 );
 
 export const ArtifactBuildStatus = z
   .object({
     phase: z
-      .enum(["Queued", "Running", "Succeeded", "Failed"])
+      .enum(["Queued", "Building", "Succeeded", "Failed", "Cancelled"])
       .optional()
-      .describe("Queued, Running, Succeeded or Failed (see the Succeeded condition's reason)."),
-    queuePosition: z.number().int().min(0).optional().describe("Builds ahead of this one while Queued."),
+      .describe(
+        "Queued, Building, Succeeded, Failed or Cancelled (the Succeeded condition's reason says why).",
+      ),
+    queuePosition: z
+      .number()
+      .int()
+      .min(1)
+      .optional()
+      .describe("While Queued: 1 starts next, 2 after it, and so on; absent in other phases."),
     imageDigest: z.string().optional().describe("Digest of the pushed image (sha256:...)."),
+    image: z.string().optional().describe("The pushed image by digest (repository@sha256:...)."),
+    imageSize: z
+      .number()
+      .int()
+      .min(0)
+      .optional()
+      .describe("Bytes of the pushed image: its config and compressed layers as the registry stores them."),
     commitSha: z.string().optional().describe("Commit that was built."),
+    failedStep: z.string().optional().describe("On failure: the step that failed (e.g. [2/3] RUN make)."),
+    logTail: z.string().optional().describe("On failure: the end of the build's log."),
     jobName: z.string().optional().describe("Name of the Job running the build."),
     startTime: z.string().optional().describe("When the build started (RFC 3339)."),
     completionTime: z.string().optional().describe("When the build finished (RFC 3339)."),

@@ -6,7 +6,7 @@
  * stored (a failed write publishes nothing), and the written object's resourceVersion makes the event id
  * unique per transition and stable across a retried delivery.
  */
-import { type Condition, FeatureGroup, Serve } from "../../crds/src/index.ts";
+import { ArtifactBuild, type Condition, FeatureGroup, Serve } from "../../crds/src/index.ts";
 import { findCondition } from "../../operator/conditions.ts";
 import type { ControllerDefinition, ReconcileContext } from "../../operator/controller.ts";
 import type { JsonObject } from "../../operator/json.ts";
@@ -269,3 +269,56 @@ function serveEvent(object: KubeObject, type: string, status: ServeStatus): Life
     },
   };
 }
+
+const BUILD_EVENT_TYPES: Record<string, string> = {
+  Queued: "build_queued",
+  Building: "build_started",
+  Succeeded: "build_succeeded",
+  Failed: "build_failed",
+  Cancelled: "build_cancelled",
+};
+
+/**
+ * ArtifactBuild phase changes (source darwin-artifact-builder): build_queued, build_started,
+ * build_succeeded, build_failed, build_cancelled. The payload names the build, the repository, revision and
+ * commit, the image pushed (by digest) and, on failure, the reason, the failing step and the message; the
+ * Serve the build is for (the darwin.dreamhorizon.org/serve label) when there is one.
+ */
+export function artifactBuildEvent(
+  object: KubeObject,
+  _before: string | undefined,
+  after: string,
+): LifecycleEvent | undefined {
+  const type = BUILD_EVENT_TYPES[after];
+  if (!type) return undefined;
+  const spec = ArtifactBuild.spec.safeParse(object.spec ?? {}).data;
+  const status = ArtifactBuild.status.safeParse(object.status ?? {}).data ?? {};
+  const succeeded = findCondition(status.conditions, "Succeeded");
+  return {
+    id: eventId(object, type),
+    namespace: object.metadata.namespace ?? "default",
+    source: "darwin-artifact-builder",
+    type,
+    payload: {
+      build: object.metadata.name,
+      build_uid: object.metadata.uid,
+      serve: object.metadata.labels?.["darwin.dreamhorizon.org/serve"] ?? null,
+      git_url: spec?.source.git.url ?? null,
+      revision: spec?.source.git.revision ?? null,
+      commit: status.commitSha ?? null,
+      output_image: spec?.output.image ?? null,
+      image: status.image ?? null,
+      digest: status.imageDigest ?? null,
+      image_size: status.imageSize ?? null,
+      phase: after,
+      start_time: status.startTime ?? null,
+      completion_time: status.completionTime ?? null,
+      reason: succeeded?.reason ?? null,
+      failed_step: status.failedStep ?? null,
+      message: succeeded?.message ?? null,
+    },
+  };
+}
+
+/** ArtifactBuild's events: one per phase change (artifactBuildEvent). */
+export const artifactBuildEvents: LifecycleEvents = onPhaseChange(artifactBuildEvent);

@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import type { KubeObject } from "../../operator/resource.ts";
 import { sampleObject } from "../testing/samples.ts";
 import type { ChronosEvent } from "./event.ts";
-import { featureGroupEvents, type LifecycleEvent, serveEvents } from "./lifecycle.ts";
+import { artifactBuildEvents, featureGroupEvents, type LifecycleEvent, serveEvents } from "./lifecycle.ts";
 import { applyTransformer, compileTransformer, isCompiled } from "./transform.ts";
 
 const ready = (status: "True" | "False", reason: string) => [
@@ -192,5 +192,93 @@ describe("serveEvents", () => {
       entities: [expect.objectContaining({ type: "serve", id: "iris-classifier" })],
       relationships: [],
     });
+  });
+});
+
+const artifactBuild = (status: Record<string, unknown>, labels: Record<string, string> = {}): KubeObject =>
+  ({
+    apiVersion: "darwin.dreamhorizon.org/v1alpha1",
+    kind: "ArtifactBuild",
+    metadata: { namespace: "team-a", name: "iris-1", uid: "b1", resourceVersion: "4", labels },
+    spec: {
+      source: { git: { url: "https://git.example.com/ml/iris.git", revision: "main" } },
+      output: { image: "registry.example.com/ml/iris:1.0" },
+    },
+    status,
+  }) as KubeObject;
+
+describe("artifactBuildEvents", () => {
+  const types = (after: Record<string, unknown>, before?: Record<string, unknown>) =>
+    artifactBuildEvents.changed(artifactBuild(after), before).map((e) => e.type);
+
+  it("give one event per phase: queued, started, succeeded, failed, cancelled", () => {
+    expect(types({ phase: "Queued" })).toEqual(["build_queued"]);
+    expect(types({ phase: "Building" }, { phase: "Queued" })).toEqual(["build_started"]);
+    expect(types({ phase: "Succeeded" }, { phase: "Building" })).toEqual(["build_succeeded"]);
+    expect(types({ phase: "Failed" }, { phase: "Building" })).toEqual(["build_failed"]);
+    expect(types({ phase: "Cancelled" }, { phase: "Queued" })).toEqual(["build_cancelled"]);
+    expect(types({ phase: "Queued", queuePosition: 1 }, { phase: "Queued", queuePosition: 2 })).toEqual([]);
+  });
+
+  it("carry the commit, the image and, on failure, the step", () => {
+    const [event] = artifactBuildEvents.changed(
+      artifactBuild({
+        phase: "Failed",
+        commitSha: "c1",
+        failedStep: "[2/2] RUN make",
+        conditions: [
+          {
+            type: "Succeeded",
+            status: "False",
+            reason: "BuildFailed",
+            message: "m",
+            lastTransitionTime: "2026-01-01T00:00:00Z",
+          },
+        ],
+      }),
+      { phase: "Building" },
+    );
+    expect(event).toMatchObject({
+      source: "darwin-artifact-builder",
+      payload: {
+        build: "iris-1",
+        commit: "c1",
+        failed_step: "[2/2] RUN make",
+        reason: "BuildFailed",
+        serve: null,
+      },
+    });
+  });
+
+  it("become the build, its repository and the Serve it is for in the sample transformer", async () => {
+    const [event] = artifactBuildEvents.changed(
+      artifactBuild(
+        {
+          phase: "Succeeded",
+          commitSha: "c1",
+          image: `registry.example.com/ml/iris@sha256:${"a".repeat(64)}`,
+        },
+        { "darwin.dreamhorizon.org/serve": "iris-classifier" },
+      ),
+      { phase: "Building" },
+    );
+    if (!event) throw new Error("no event");
+    const output = await transformed("artifact-build-lifecycle", event);
+    const relationships = (output.relationships ?? []) as Array<{
+      from: { id: string };
+      to: { id: string };
+      type: string;
+    }>;
+    expect(relationships.map((r) => `${r.from.id} ${r.type} ${r.to.id}`)).toEqual([
+      "https://git.example.com/ml/iris.git built_into iris-1",
+      "iris-1 built_for iris-classifier",
+    ]);
+    expect(output.entities).toContainEqual(
+      expect.objectContaining({
+        type: "artifact_build",
+        id: "iris-1",
+        attributes: expect.objectContaining({ phase: "Succeeded", commit: "c1" }),
+      }),
+    );
   });
 });
