@@ -46,8 +46,11 @@ export interface RunOptions<C extends OperatorConfig> {
   config?: ConfigSchema<C>;
   /** Finalizer names are `<finalizerPrefix>/<controller name>` (e.g. the application's API group). */
   finalizerPrefix: string;
-  /** The controllers to run, made from the loaded configuration (prices, namespaces...). */
-  controllers: (config: C) => ControllerDefinition[];
+  /**
+   * The controllers to run, made from the loaded configuration (prices, namespaces...) and the process's
+   * one Kubernetes client (for a controller that hands its credentials to another service).
+   */
+  controllers: (config: C, deps: { client: KubeClient; log: Logger }) => ControllerDefinition[];
   /** Started after the HTTP endpoints and before the manager, in this order. */
   components?: Component<C>[];
 }
@@ -116,7 +119,7 @@ export async function runOperator<C extends OperatorConfig>(options: RunOptions<
       void shutdown("leadership lost", 1);
     },
   });
-  const controllers = options.controllers(config);
+  const controllers = options.controllers(config, { client, log });
   for (const controller of controllers) manager.register(controller);
 
   const server = await buildOperatorServer({
