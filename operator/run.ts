@@ -11,7 +11,7 @@ import type { Logger } from "pino";
 import { ConfigError, type ConfigSchema, loadConfig, type OperatorConfig, RUNTIME_CONFIG } from "./config.ts";
 import type { ControllerDefinition } from "./controller.ts";
 import { closeGracefully, listenService } from "./http/lifecycle.ts";
-import { buildOperatorServer } from "./http-server.ts";
+import { buildOperatorServer, operatorReadiness } from "./http-server.ts";
 import { KubeClient } from "./kube-client.ts";
 import { createLogger } from "./logger.ts";
 import { Manager } from "./manager.ts";
@@ -126,16 +126,7 @@ export async function runOperator<C extends OperatorConfig>(options: RunOptions<
     registry: metrics.registry,
     logger: log,
     healthz: () => ({ ok: !shuttingDown, detail: "shutting down" }),
-    readiness: [
-      { name: "shutdown", check: () => ({ ok: !shuttingDown, detail: "shutting down" }) },
-      {
-        name: "informers",
-        check: () => {
-          const unsynced = manager.unsyncedInformers();
-          return { ok: unsynced.length === 0, detail: `caches not synced: ${unsynced.join(", ")}` };
-        },
-      },
-    ],
+    readiness: operatorReadiness(manager, () => shuttingDown),
   });
   const httpPort = await listenService(server, config.http.port, config.http.host);
   log.info(
