@@ -106,6 +106,56 @@ describe("Manager caches", () => {
   });
 });
 
+describe("a watch with a label selector", () => {
+  it("caches only what the selector matches, and ctx.list reads that cache", async () => {
+    server = new ScriptedApiserver();
+    const head = {
+      ...scriptedObject("w-head", "4"),
+      kind: "Secret",
+      metadata: { name: "w-head", namespace: "ns", resourceVersion: "4", labels: { role: "head", of: "w" } },
+    };
+    const widget = {
+      apiVersion: WIDGETS.apiVersion,
+      kind: WIDGETS.kind,
+      metadata: { name: "w", namespace: "ns", uid: "uid-w", resourceVersion: "3" },
+    };
+    server.listsOf.set(resourcePath(WIDGETS, "ns"), [{ resourceVersion: "5", items: [widget] }]);
+    server.listsOf.set(resourcePath(SECRETS, "ns"), [{ resourceVersion: "5", items: [head] }]);
+    client = await server.start();
+    manager = new Manager({
+      client,
+      config: parseConfig({ namespaces: ["ns"], leaderElection: { enabled: false } }),
+      log: silentLogger(),
+      metrics: new OperatorMetrics({ processMetrics: false }),
+      identity: "test",
+      finalizerPrefix: "example.com",
+    });
+    const seen: string[][] = [];
+    manager.register({
+      name: "widgets",
+      for: WIDGETS,
+      watches: [
+        {
+          type: SECRETS,
+          labelSelector: "role=head",
+          map: (secret) => [`ns/${secret.metadata.labels?.of}`],
+        },
+      ],
+      async reconcile(ctx) {
+        seen.push(ctx.list(SECRETS, "ns").map((s) => s.metadata.name));
+        return undefined;
+      },
+    });
+    await manager.start();
+    await waitFor("reconciled with the cached head", () => seen.length > 0);
+    expect(seen[0]).toEqual(["w-head"]);
+    const selectors = server.requests
+      .filter((r) => r.method === "GET" && r.path === resourcePath(SECRETS, "ns"))
+      .map((r) => r.labelSelector);
+    expect(new Set(selectors)).toEqual(new Set(["role=head"]));
+  });
+});
+
 describe("ctx.applyFromLive", () => {
   it("applies over the version it rendered from, and on 409 reads the child again and renders anew", async () => {
     server = new ScriptedApiserver();

@@ -58,6 +58,13 @@ export const RAY_SERVICES: ResourceType = {
   namespaced: true,
 };
 
+export const PODS: ResourceType = {
+  apiVersion: "v1",
+  kind: "Pod",
+  plural: "pods",
+  namespaced: true,
+};
+
 export const CONFIG_MAPS: ResourceType = {
   apiVersion: "v1",
   kind: "ConfigMap",
