@@ -344,6 +344,48 @@ describe("DarwinCluster", () => {
     await kubectlOk(["delete", "darwincluster", name, "-n", namespace, "--wait=false"]);
   });
 
+  it("judges an InvalidSpec caused by a runtime again when the runtime changes", async () => {
+    const name = "gpu-on-cpu";
+    const runtime = `it-gpu-${RUN}`;
+    const display = `Ray2.37.0-Gpu-${RUN}`;
+    tb.defer(() => kubectl(["delete", "darwinruntime", runtime, "--ignore-not-found", "--wait=false"]));
+    await kubectlOk(["apply", "-f", "-"], runtimeObject(runtime, display));
+    const object = darwinCluster(name, display);
+    (object.spec as { workerGroups: unknown[] }).workerGroups = [
+      { name: "gpu", cores: 2, memory: 8, gpus: 1, minPods: 0, maxPods: 1, capacity: "on-demand" },
+    ];
+    await kubectlOk(["apply", "-f", "-"], object);
+    const refused = await waitFor(
+      "Ready=False InvalidSpec",
+      async () => {
+        const condition = findCondition((await status(name)).conditions, "Ready");
+        return condition?.reason === "InvalidSpec" ? condition : undefined;
+      },
+      SLOW,
+    );
+    expect(refused.message).toContain("has no GPU support");
+    const generation = (await get(name))?.metadata.generation;
+
+    // The platform team enables GPUs on the runtime; nobody touches the cluster.
+    const changedAt = Date.now();
+    await kubectlOk(["patch", "darwinruntime", runtime, "--type=merge", "-p", '{"spec":{"gpu":true}}']);
+    const judged = await waitFor(
+      "Ready no longer InvalidSpec",
+      async () => {
+        const condition = findCondition((await status(name)).conditions, "Ready");
+        return condition && condition.reason !== "InvalidSpec" ? condition : undefined;
+      },
+      { timeoutMs: 10_000, intervalMs: 100 },
+    );
+    process.stdout.write(
+      `The cluster was judged again ${Date.now() - changedAt} ms after the runtime allowed GPUs (${judged.reason})\n`,
+    );
+    expect((await status(name)).phase).not.toBe("Failed");
+    expect((await get(name))?.metadata.generation).toBe(generation);
+    expect(await getObject(client, RAY_CLUSTERS, namespace, name)).toBeDefined();
+    await kubectlOk(["delete", "darwincluster", name, "-n", namespace, "--wait=false"]);
+  });
+
   it("says RuntimeNotFound, with a Warning Event, for a runtime that does not exist", async () => {
     const name = "no-runtime";
     await kubectlOk(["apply", "-f", "-"], darwinCluster(name, `Missing-${RUN}`));
