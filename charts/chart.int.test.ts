@@ -66,7 +66,9 @@ beforeAll(async () => {
   await kubectlOk(["create", "namespace", namespace]);
   // Helm will not adopt objects it did not create: the samples of the same names step aside while the
   // release owns them, and come back as they were.
-  const existing = JSON.parse(await kubectlOk(["get", ...DEFAULTS, "--ignore-not-found", "-o", "json"])) as {
+  // With none of them there, kubectl prints nothing at all (not an empty list).
+  const listed = await kubectlOk(["get", ...DEFAULTS, "--ignore-not-found", "-o", "json"]);
+  const existing = JSON.parse(listed.trim() === "" ? '{"items": []}' : listed) as {
     items: Array<{ metadata: Record<string, unknown> }>;
   };
   saved = existing.items;
@@ -98,6 +100,10 @@ describe("charts/darwin on the testbed", () => {
     const applied = await kubectl(["apply", "--dry-run=server", "-n", namespace, "-f", "-"], selfManaged);
     expect(applied.stderr).toBe("");
     expect(applied.stdout).toContain("deployment.apps/darwin-operator created (server dry run)");
+    expect(applied.stdout).toContain("deployment.apps/darwin-materializer created (server dry run)");
+    expect(applied.stdout).toContain(
+      "clusterrole.rbac.authorization.k8s.io/darwin-materializer created (server dry run)",
+    );
     expect(applied.stdout).toContain(
       "validatingwebhookconfiguration.admissionregistration.k8s.io/darwin-validating-webhook created (server dry run)",
     );
@@ -143,9 +149,76 @@ describe("charts/darwin on the testbed", () => {
     expect(monitor?.spec.selector.matchExpressions[0].values).toEqual([
       "darwin-operator",
       "darwin-feature-server",
+      "darwin-materializer",
       "darwin-chronos",
       "darwin-catalog",
     ]);
+  });
+
+  it("renders the Grafana dashboard's ConfigMap, labelled for the sidecar, only when asked", async () => {
+    const plain = parseAllDocuments(await helmOk(["template", RELEASE, CHART]));
+    expect(plain.map((d) => (d.toJSON() as Kube | null)?.metadata)).not.toContainEqual(
+      expect.objectContaining({ name: "darwin-grafana-dashboard" }),
+    );
+    const rendered = await helmOk([
+      "template",
+      RELEASE,
+      CHART,
+      "-n",
+      namespace,
+      "--set",
+      "grafanaDashboard.enabled=true",
+    ]);
+    const map = parseAllDocuments(rendered)
+      .map(
+        (d) => d.toJSON() as (Kube & { metadata: { name: string; labels: Record<string, string> } }) | null,
+      )
+      .find((o) => o?.kind === "ConfigMap" && o.metadata.name === "darwin-grafana-dashboard");
+    expect(map?.metadata.labels.grafana_dashboard).toBe("1");
+    const dashboard = JSON.parse(map?.data["darwin.json"] ?? "{}") as { uid?: string; panels?: unknown[] };
+    expect(dashboard.uid).toBe("darwin-overview");
+    expect(dashboard.panels?.length).toBeGreaterThan(10);
+    const applied = await kubectl(["apply", "--dry-run=server", "-n", namespace, "-f", "-"], rendered);
+    expect(applied.stdout).toContain("configmap/darwin-grafana-dashboard created (server dry run)");
+  });
+
+  it("points the data plane at the offline store, its keys in the stores Secret", async () => {
+    const objects = parseAllDocuments(
+      await helmOk([
+        "template",
+        RELEASE,
+        CHART,
+        "--set",
+        "stores.offlineStore.uri=s3://lake/features",
+        "--set",
+        "stores.offlineStore.endpoint=http://s3.example:9000",
+        "--set",
+        "stores.offlineStore.accessKeyId=key",
+        "--set",
+        "stores.offlineStore.secretAccessKey=secret",
+      ]),
+    )
+      .map(
+        (d) =>
+          d.toJSON() as (Kube & { metadata: { name: string }; stringData?: Record<string, string> }) | null,
+      )
+      .filter((o) => o !== null);
+    const materializer = objects.find(
+      (o) => o.kind === "Deployment" && o.metadata.name === "darwin-materializer",
+    );
+    const pod = materializer?.spec.template.spec;
+    expect(pod.serviceAccountName).toBe("darwin-materializer");
+    const env = pod.containers[0].env as Array<{ name: string; value?: string; valueFrom?: unknown }>;
+    expect(env).toContainEqual({ name: "DARWIN_OFFLINE_STORE_URI", value: "s3://lake/features" });
+    expect(env).toContainEqual({ name: "DARWIN_S3_ENDPOINT", value: "http://s3.example:9000" });
+    expect(env).toContainEqual({
+      name: "DARWIN_S3_SECRET_ACCESS_KEY",
+      valueFrom: { secretKeyRef: { name: "darwin-stores", key: "s3-secret-access-key", optional: true } },
+    });
+    const secret = objects.find((o) => o.kind === "Secret" && o.metadata.name === "darwin-stores");
+    expect(secret?.stringData).toEqual({ "s3-access-key-id": "key", "s3-secret-access-key": "secret" });
+    const bad = await helm(["template", RELEASE, CHART, "--set", "stores.offlineStore.uri=lake/features"]);
+    expect(bad.stderr).toContain("at '/stores/offlineStore/uri'");
   });
 
   it("refuses a wrong value before rendering, naming its path", async () => {
@@ -195,6 +268,37 @@ describe("charts/darwin on the testbed", () => {
     expect(lease.subjects).toEqual([{ kind: "ServiceAccount", name: "darwin-operator", namespace }]);
     await getJson(["darwinruntime", "ray2.37.0-py310-cpu"]);
     await getJson(["hpa", "darwin-feature-server", "-n", namespace]);
+    // Each data-plane service may do what it does and no more, as the apiserver decides.
+    const can = async (account: string, ...what: string[]) =>
+      (
+        await kubectl(["auth", "can-i", ...what, `--as=system:serviceaccount:${namespace}:${account}`])
+      ).stdout.trim();
+    expect(
+      await can(
+        "darwin-materializer",
+        "patch",
+        "featuregroups.darwin.dreamhorizon.org",
+        "--subresource=status",
+      ),
+    ).toBe("yes");
+    expect(await can("darwin-materializer", "list", "featuregroups.darwin.dreamhorizon.org")).toBe("yes");
+    expect(await can("darwin-materializer", "patch", "featuregroups.darwin.dreamhorizon.org")).toBe("no");
+    expect(
+      await can(
+        "darwin-feature-server",
+        "patch",
+        "featuregroups.darwin.dreamhorizon.org",
+        "--subresource=status",
+      ),
+    ).toBe("no");
+    expect(
+      await can(
+        "darwin-chronos-processor",
+        "patch",
+        "chronostransformers.darwin.dreamhorizon.org",
+        "--subresource=status",
+      ),
+    ).toBe("yes");
 
     // A user's object, which uninstall must leave alone.
     await kubectlOk([

@@ -6,7 +6,8 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { CHART_DIR, chartFiles, findChartDrift } from "./src/files.ts";
+import { DATAPLANE_ACCESS } from "../dataplane/shared/rbac.ts";
+import { CHART_DIR, chartFiles, dataplaneValuesKey, findChartDrift } from "./src/files.ts";
 import { chartValues } from "./src/values.ts";
 
 const values = () => parse(readFileSync(join(CHART_DIR, "values.yaml"), "utf8")) as Record<string, unknown>;
@@ -33,5 +34,23 @@ describe("charts/darwin", () => {
     expect(rbac).toContain('{{- if eq (include "darwin.certificatesMode" .) "self-managed" }}');
     expect(rbac).toContain('{{- if eq (include "darwin.certificatesMode" .) "cert-manager" }}');
     expect(rbac).not.toContain("darwin-chart-release-namespace");
+  });
+
+  it("generates each data-plane service's account and role from dataplane/shared/rbac.ts, when enabled", () => {
+    const rbac = chartFiles().get("templates/dataplane-rbac.yaml") ?? "";
+    const dataplane = values().dataplane as Record<string, unknown>;
+    for (const { service } of DATAPLANE_ACCESS) {
+      const key = dataplaneValuesKey(service);
+      expect(dataplane[key], `dataplane.${key} in values.yaml`).toBeDefined();
+      expect(rbac).toContain(`{{- if .Values.dataplane.${key}.enabled }}`);
+      expect(rbac).toContain(`name: darwin-${service}\n`);
+    }
+    expect(rbac).toContain("featuregroups/status");
+    expect(rbac).toContain("namespace: {{ .Release.Namespace }}");
+    expect(rbac).not.toContain("darwin-chart-release-namespace");
+    // The Deployments run as those accounts; no hand-written role is left beside them.
+    const deployments = readFileSync(join(CHART_DIR, "templates", "dataplane.yaml"), "utf8");
+    expect(deployments).toContain("serviceAccountName: {{ .name }}");
+    expect(deployments).not.toContain("kind: ClusterRole");
   });
 });

@@ -197,11 +197,15 @@ export function addFeaturesFetch(program: Command, io: Io, deps: FeaturesFetchDe
     });
 }
 
-/** --feature-server, $HERMES_FEATURE_SERVER_URL, or the featureServerURL of the ServeEnvironment. */
-async function featureServerURL(
+/**
+ * The feature server every `hermes features` command that asks one uses: --feature-server, else
+ * $HERMES_FEATURE_SERVER_URL, else the featureServerURL of the ServeEnvironment (--env, else hermes
+ * configure's).
+ */
+export async function featureServerURL(
   opts: { featureServer?: string; env?: string },
-  io: Io,
-  deps: FeaturesFetchDeps,
+  io: Pick<Io, "env">,
+  deps: Pick<FeaturesFetchDeps, "kube" | "environment">,
 ): Promise<string> {
   const given = opts.featureServer ?? io.env.HERMES_FEATURE_SERVER_URL;
   if (given !== undefined) {

@@ -37,7 +37,7 @@ describe("hermes features refuses bad flags", () => {
     ],
     [
       ["features", "training-set", "--features", "user_features:age", "--entities", "rows.json"],
-      "--server: give the feature server's URL (or set DARWIN_FEATURE_SERVER_URL)",
+      "--feature-server: no feature server given; pass --feature-server <url>, export HERMES_FEATURE_SERVER_URL, or set spec.featureServerURL of the ServeEnvironment",
     ],
   ])("hermes %j", async (args, message) => {
     const result = await hermes(args);
@@ -48,7 +48,7 @@ describe("hermes features refuses bad flags", () => {
   it("names an unreadable entities file", async () => {
     const result = await hermes(
       ["features", "training-set", "--features", "user_features:age", "--entities", "/nonexistent/rows.json"],
-      { DARWIN_FEATURE_SERVER_URL: "http://127.0.0.1:9" },
+      { HERMES_FEATURE_SERVER_URL: "http://127.0.0.1:9" },
     );
     expect(result.stderr).toContain("--entities /nonexistent/rows.json: ENOENT");
     expect(result.code).toBe(2);

@@ -6,7 +6,7 @@
  * `load` talks to the stores itself: Cassandra at $DARWIN_CASSANDRA_CONTACT ($DARWIN_CASSANDRA_DATACENTER),
  * S3 at $DARWIN_S3_ENDPOINT (with DARWIN_S3_REGION, _ACCESS_KEY_ID, _SECRET_ACCESS_KEY), and the offline
  * store at $DARWIN_OFFLINE_STORE_URI (or --offline-store); it reads the FeatureGroup from Kubernetes.
- * `training-set` asks the feature server at $DARWIN_FEATURE_SERVER_URL (or --server) with hermes's token.
+ * `training-set` asks the feature server (found as `features fetch` finds it) with the same token.
  */
 import { readFileSync } from "node:fs";
 import { type Command, InvalidArgumentError } from "commander";
@@ -17,6 +17,7 @@ import { LoadRejected } from "../dataplane/populator/load.ts";
 import { progressLine } from "../dataplane/populator/progress.ts";
 import { populate } from "../dataplane/populator/run.ts";
 import type { KubeClient } from "../operator/kube-client.ts";
+import { featureServerURL } from "./features-fetch.ts";
 import { type Kind, listResources } from "./kube.ts";
 import type { Io } from "./program.ts";
 import { UsageError } from "./usage-error.ts";
@@ -45,6 +46,9 @@ export interface FeatureCommandContext {
   io: Io;
   kube: () => KubeClient;
   defaultNamespace: () => string;
+  /** hermes configure's ServeEnvironment, whose featureServerURL names the feature server. */
+  environment: () => string | undefined;
+  /** The bearer token for the feature server: the kubeconfig user's, else hermes's. */
   token: () => string | undefined;
   example: (c: Command, text: string) => Command;
 }
@@ -152,12 +156,14 @@ export function addFeatureCommands(program: Command, context: FeatureCommandCont
         "-n, --namespace <name>",
         "namespace (tenant) of the groups (default: hermes configure's, else default)",
       )
-      .option("--server <url>", "feature server URL (default: $DARWIN_FEATURE_SERVER_URL)"),
+      .option(
+        "--feature-server <url>",
+        "feature server URL (default: $HERMES_FEATURE_SERVER_URL, else the environment's featureServerURL)",
+      )
+      .option("--env <name>", "ServeEnvironment whose featureServerURL to use (default: hermes configure's)"),
     "hermes features training-set --features user_features:age,user_features:tenure --entities rows.json -n team-a",
   ).action(async (opts) => {
-    const server: string | undefined = opts.server ?? io.env.DARWIN_FEATURE_SERVER_URL;
-    if (!server)
-      throw new UsageError("--server: give the feature server's URL (or set DARWIN_FEATURE_SERVER_URL)");
+    const server = await featureServerURL(opts, io, context);
     const namespace: string = opts.namespace ?? context.defaultNamespace();
     const body: Record<string, unknown> = {
       features: opts.features,

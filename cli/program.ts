@@ -591,9 +591,10 @@ export function buildProgram(io: Io): { program: Command; exitCode: () => number
     withWait,
     example,
   );
+  const featureServerToken = () => loadKubeConfig(kubeSettings(), token()).getCurrentUser()?.token ?? token();
   addFeaturesFetch(program, io, {
     kube,
-    bearerToken: () => loadKubeConfig(kubeSettings(), token()).getCurrentUser()?.token ?? token(),
+    bearerToken: featureServerToken,
     environment: () => config().environment,
     namespace: () => config().namespace,
   });
@@ -616,7 +617,8 @@ export function buildProgram(io: Io): { program: Command; exitCode: () => number
     io,
     kube,
     defaultNamespace: () => config().namespace ?? "default",
-    token,
+    environment: () => config().environment,
+    token: featureServerToken,
     example,
   });
   return { program, exitCode: () => exitCode, close: () => client?.close() };

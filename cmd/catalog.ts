@@ -1,10 +1,14 @@
 /**
  * `catalog`: the Darwin catalog API (search, assets, OpenLineage). Environment: DARWIN_MYSQL_URL,
- * DARWIN_CATALOG_HOST, DARWIN_CATALOG_PORT (dataplane/chronos/config.ts); Kubernetes credentials for
- * TokenReview and SubjectAccessReview. Assets are registered by the operator's CatalogAsset controller.
+ * DARWIN_CATALOG_HOST, DARWIN_CATALOG_PORT, and for the MLflow sync DARWIN_MLFLOW_URL,
+ * DARWIN_CATALOG_MLFLOW_NAMESPACE, DARWIN_CATALOG_MLFLOW_SYNC_SECONDS (dataplane/chronos/config.ts);
+ * Kubernetes credentials for TokenReview and SubjectAccessReview. Assets are registered by the operator's
+ * CatalogAsset controller, and MLflow's registered models by this process's sync.
  */
 import { Registry } from "prom-client";
+import { MlflowClient } from "../controllers/serve/mlflow-client.ts";
 import { CATALOG_MIGRATIONS } from "../dataplane/catalog/migrations.ts";
+import { MlflowModelSync } from "../dataplane/catalog/mlflow-sync.ts";
 import { buildCatalogService } from "../dataplane/catalog/service.ts";
 import { loadEnv } from "../dataplane/chronos/config.ts";
 import { createPool, migrate } from "../dataplane/shared/mysql.ts";
@@ -22,7 +26,19 @@ const app = await buildCatalogService({
   logger,
   registry: new Registry(),
 });
+const sync =
+  env.DARWIN_MLFLOW_URL === undefined
+    ? undefined
+    : new MlflowModelSync({
+        pool,
+        client: new MlflowClient(env.DARWIN_MLFLOW_URL),
+        log: logger.child({ sync: "mlflow" }),
+        defaultNamespace: env.DARWIN_CATALOG_MLFLOW_NAMESPACE,
+        intervalMs: env.DARWIN_CATALOG_MLFLOW_SYNC_SECONDS * 1000,
+      });
 const port = await listenService(app, env.DARWIN_CATALOG_PORT, env.DARWIN_CATALOG_HOST);
-logger.info({ port }, "Started the catalog");
+logger.info({ port, mlflow: env.DARWIN_MLFLOW_URL ?? null }, "Started the catalog");
+sync?.start();
 await closeOnSignals(app).closed;
+await sync?.stop();
 await pool.end();

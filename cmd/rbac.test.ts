@@ -54,6 +54,7 @@ describe("config/rbac", () => {
     const files = dataplaneRbacFiles();
     expect([...files.keys()]).toEqual([
       "darwin-feature-server.yaml",
+      "darwin-materializer.yaml",
       "darwin-chronos.yaml",
       "darwin-chronos-processor.yaml",
       "darwin-catalog.yaml",
@@ -68,6 +69,20 @@ describe("config/rbac", () => {
     ]);
     expect(objects[2]?.subjects).toEqual([
       { kind: "ServiceAccount", name: "darwin-chronos", namespace: "darwin-system" },
+    ]);
+  });
+
+  it("lets the materializer read FeatureGroups and apply their status, nothing more", () => {
+    const objects = parseAllDocuments(dataplaneRbacFiles().get("darwin-materializer.yaml") ?? "").map(
+      (doc) => doc.toJS() as { kind: string; rules?: unknown[] },
+    );
+    expect(objects[1]?.rules).toEqual([
+      {
+        apiGroups: ["darwin.dreamhorizon.org"],
+        resources: ["featuregroups"],
+        verbs: ["get", "list", "watch"],
+      },
+      { apiGroups: ["darwin.dreamhorizon.org"], resources: ["featuregroups/status"], verbs: ["patch"] },
     ]);
   });
 });

@@ -56,19 +56,26 @@ export function rbacFiles(roles: readonly RoleSpec[], account = OPERATOR_ACCOUNT
 }
 
 /** The account a data-plane service runs as in a cluster. */
-export const dataplaneAccount = (service: string): ServiceAccountRef => ({
+export const dataplaneAccount = (
+  service: string,
+  namespace = OPERATOR_ACCOUNT.namespace,
+): ServiceAccountRef => ({
   name: `darwin-${service}`,
-  namespace: OPERATOR_ACCOUNT.namespace,
+  namespace,
 });
 
 /**
  * The data-plane services' files: per service its service account, and a ClusterRole bound to it with only
- * what the service does (dataplane/shared/rbac.ts); cluster-wide because tenants are namespaces.
+ * what the service does (dataplane/shared/rbac.ts); cluster-wide because tenants are namespaces. The chart
+ * renders the same with its release namespace.
  */
-export function dataplaneRbacFiles(access = DATAPLANE_ACCESS): Map<string, string> {
+export function dataplaneRbacFiles(
+  access = DATAPLANE_ACCESS,
+  namespace = OPERATOR_ACCOUNT.namespace,
+): Map<string, string> {
   const files = new Map<string, string>();
   for (const { service, rules } of access) {
-    const account = dataplaneAccount(service);
+    const account = dataplaneAccount(service, namespace);
     const labels = { "app.kubernetes.io/name": account.name, "app.kubernetes.io/part-of": "darwin" };
     files.set(
       `${account.name}.yaml`,

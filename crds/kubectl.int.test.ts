@@ -20,7 +20,12 @@ type Manifest = {
 };
 
 const samplesDir = join(import.meta.dirname, "..", "samples");
+/** The samples hack/up applies, one object of each kind (several runtimes and transformers). */
 const sampleFiles = readdirSync(samplesDir)
+  .filter((f) => f.endsWith(".yaml"))
+  .sort();
+/** Every sample, with those of the subfolders (the real node's runtime and cluster, the housing model). */
+const everySampleFile = readdirSync(samplesDir, { recursive: true, encoding: "utf8" })
   .filter((f) => f.endsWith(".yaml"))
   .sort();
 const scopeOf = (kind: string) => KINDS.find((k) => k.kind === kind)?.scope;
@@ -156,7 +161,7 @@ describe("re-applying every sample", () => {
   /** kubectl's output says `word` of every object of the file. */
   const everyLine = (word: string) => new RegExp(`^(.* ${word}\\n)+$`);
 
-  it.each(sampleFiles)("client-side: %s prints unchanged the second time", async (file) => {
+  it.each(everySampleFile)("client-side: %s prints unchanged the second time", async (file) => {
     const ns = clientSide;
     const first = await apply(ns, file);
     expect(first.stderr).toBe("");
@@ -169,21 +174,24 @@ describe("re-applying every sample", () => {
     await kubectl(["delete", "-f", "-", "-n", ns, "--wait=false"], list(objects(file, [])));
   });
 
-  it.each(sampleFiles)("server-side: %s is not written again, and kubectl diff is empty", async (file) => {
-    const ns = serverSide;
-    expect((await apply(ns, file, "--server-side")).code).toBe(0);
-    const before = await versionsOf(ns, file, "--server-side");
-    const again = await apply(ns, file, "--server-side");
-    expect(again.stderr).toBe("");
-    expect(again.stdout).toMatch(everyLine("serverside-applied"));
-    expect(await versionsOf(ns, file, "--server-side")).toEqual(before);
-    const manifests = list(objects(file, ["--server-side"]));
-    const scope = clusterScoped(file) ? [] : ["-n", ns];
-    const diff = await kubectl(["diff", "--server-side", ...scope, "-f", "-"], manifests);
-    expect(diff.stdout).toBe("");
-    expect(diff.code).toBe(0);
-    await kubectl(["delete", "-f", "-", ...scope, "--wait=false"], manifests);
-  });
+  it.each(everySampleFile)(
+    "server-side: %s is not written again, and kubectl diff is empty",
+    async (file) => {
+      const ns = serverSide;
+      expect((await apply(ns, file, "--server-side")).code).toBe(0);
+      const before = await versionsOf(ns, file, "--server-side");
+      const again = await apply(ns, file, "--server-side");
+      expect(again.stderr).toBe("");
+      expect(again.stdout).toMatch(everyLine("serverside-applied"));
+      expect(await versionsOf(ns, file, "--server-side")).toEqual(before);
+      const manifests = list(objects(file, ["--server-side"]));
+      const scope = clusterScoped(file) ? [] : ["-n", ns];
+      const diff = await kubectl(["diff", "--server-side", ...scope, "-f", "-"], manifests);
+      expect(diff.stdout).toBe("");
+      expect(diff.code).toBe(0);
+      await kubectl(["delete", "-f", "-", ...scope, "--wait=false"], manifests);
+    },
+  );
 });
 
 type Mutate = (m: Manifest) => void;

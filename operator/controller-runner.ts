@@ -280,7 +280,7 @@ export class ControllerRunner {
   ): Promise<void> {
     state.object = await edit(this.options.client, this.definition.for, state.object, this.finalizer, signal);
     state.writes += 1;
-    informer?.assume(state.object);
+    informer?.assume(state.object, this.definition.name);
   }
 
   /**
@@ -344,7 +344,7 @@ export class ControllerRunner {
       });
       if (result.written) {
         state.writes += 1;
-        caches.informer(type, namespace)?.assume(result.object);
+        caches.informer(type, namespace)?.assume(result.object, def.name);
         log.info({ child: objectLogFields(result.object) }, `Applied ${type.kind}`);
       }
       return result;
@@ -398,7 +398,7 @@ export class ControllerRunner {
         if (!written) return false;
         state.object = written;
         state.writes += 1;
-        informer?.assume(written);
+        informer?.assume(written, def.name);
         log.debug("Updated status");
         return true;
       },

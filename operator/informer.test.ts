@@ -42,7 +42,9 @@ async function startInformer(options: { silenceTimeoutMs?: number; resyncPeriodM
   const events: string[] = [];
   restarts = [];
   informer.on((e: InformerEvent) =>
-    events.push(`${e.type} ${e.object.metadata.name}@${e.object.metadata.resourceVersion}`),
+    events.push(
+      `${e.type} ${e.object.metadata.name}@${e.object.metadata.resourceVersion}${e.writer ? ` by ${e.writer}` : ""}`,
+    ),
   );
   informer.start();
   await informer.waitForSync();
@@ -156,15 +158,16 @@ describe("Informer against a scripted apiserver", () => {
     expect(events.slice(0, 3)).toEqual(["added a@1", "deleted a@12", "added b@13"]);
   });
 
-  it("keeps an object it wrote (assume) and does not announce the watch event of that write", async () => {
+  it("keeps an object it wrote (assume), announces it once as the writer's, and not the watch event of that write", async () => {
     server = new ScriptedApiserver();
     server.lists = [{ resourceVersion: "10", items: [scriptedObject("a", "5")] }];
     server.watches = [{ kind: "silent" }];
     const events = await startInformer();
-    informer?.assume(scriptedObject("a", "11", { ours: "yes" }));
-    informer?.assume(scriptedObject("a", "9", { stale: "yes" }));
+    informer?.assume(scriptedObject("a", "11", { ours: "yes" }), "mirror");
+    informer?.assume(scriptedObject("a", "9", { stale: "yes" }), "mirror");
+    informer?.assume(scriptedObject("b", "12", { ours: "too" }), "other");
     expect(informer?.get("ns", "a")?.data).toEqual({ ours: "yes" });
-    expect(events).toEqual(["added a@5"]);
+    expect(events).toEqual(["added a@5", "updated a@11 by mirror", "added b@12 by other"]);
   });
 
   it("takes a bookmark's resourceVersion without restarting the watch", async () => {
@@ -199,10 +202,10 @@ describe("Informer against a scripted apiserver", () => {
     const events = await startInformer();
     await waitFor("deletion", () => events.includes("deleted a@12"));
     // The response of the write that made version 11 arrives after the watch reported the deletion.
-    informer?.assume(scriptedObject("a", "11", { ours: "yes" }, "uid-a"));
+    informer?.assume(scriptedObject("a", "11", { ours: "yes" }, "uid-a"), "mirror");
     expect(informer?.get("ns", "a")).toBeUndefined();
     // A new object of the same name (a new uid, a later version) is taken.
-    informer?.assume(scriptedObject("a", "20", { again: "yes" }, "uid-a2"));
+    informer?.assume(scriptedObject("a", "20", { again: "yes" }, "uid-a2"), "mirror");
     expect(informer?.get("ns", "a")?.data).toEqual({ again: "yes" });
   });
 
@@ -221,7 +224,7 @@ describe("Informer against a scripted apiserver", () => {
     ];
     const events = await startInformer();
     await waitFor("relist", () => events.includes("deleted a@5"));
-    informer?.assume(scriptedObject("a", "12", {}, "uid-a"));
+    informer?.assume(scriptedObject("a", "12", {}, "uid-a"), "mirror");
     expect(informer?.get("ns", "a")).toBeUndefined();
   });
 });

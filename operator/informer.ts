@@ -36,6 +36,12 @@ export interface InformerEvent {
   object: KubeObject;
   /** The cached object it replaced, for "updated". */
   previous?: KubeObject;
+  /**
+   * For a write the operator made itself (assume()): who wrote it (a controller's name). The writer's own
+   * handlers skip the event; every other handler of the kind must hear of the write, since the watch event
+   * that follows carries a version already cached and is not announced.
+   */
+  writer?: string;
 }
 
 export type InformerHandler = (event: InformerEvent) => void;
@@ -158,23 +164,28 @@ export class Informer {
 
   /**
    * Puts an object the operator just wrote into the cache, if it is newer than the cached one, so a
-   * reconcile that runs before the watch delivers the write does not act on stale data (and the watch
-   * event of our own write, carrying the same resourceVersion, is not announced again). A later watch
-   * event or relist corrects the cache if the object changed meanwhile. An object the watch or a relist
-   * already reported deleted (same uid, or a version not newer than the deletion) is not brought back:
-   * the response of a write can arrive after the deletion that followed it, and a ghost in the cache
-   * would make an apply believe a child exists that does not.
+   * reconcile that runs before the watch delivers the write does not act on stale data, and announces it
+   * at once as `writer`'s (the watch event of that write, carrying the same resourceVersion, is then not
+   * announced again). Handlers other than the writer's hear of it like of any change: a kind one
+   * controller writes and another reconciles or watches wakes the other. A later watch event or relist
+   * corrects the cache if the object changed meanwhile. An object the watch or a relist already reported
+   * deleted (same uid, or a version not newer than the deletion) is not brought back: the response of a
+   * write can arrive after the deletion that followed it, and a ghost in the cache would make an apply
+   * believe a child exists that does not.
    */
-  assume(object: KubeObject): void {
+  assume(object: KubeObject, writer: string): void {
     const key = objectKey(object.metadata);
     const cached = this.cache.get(key);
     if (!cached) {
       if (this.buried(key, object)) return;
       this.cache.set(key, object);
+      this.emit({ type: "added", object, writer });
       return;
     }
     const order = compareResourceVersions(cached.metadata.resourceVersion, object.metadata.resourceVersion);
-    if (order !== undefined && order < 0) this.cache.set(key, object);
+    if (order === undefined || order >= 0) return;
+    this.cache.set(key, object);
+    this.emit({ type: "updated", object, previous: cached, writer });
   }
 
   /** Whether `object` is (a version of) an object already seen deleted. */

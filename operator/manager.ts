@@ -89,19 +89,25 @@ export class Manager implements CacheIndex, CacheReader {
       for (const [id] of informers) needs.add(id);
       return informers.map(([, informer]) => informer);
     };
+    // A controller is not woken by its own writes (it already acted on what it wrote); every other
+    // controller reading the kind is, whether it reconciles, owns or watches it.
+    const others = (event: InformerEvent) => event.writer !== definition.name;
     for (const informer of need(this.informersFor(definition.for))) {
       informer.on((event) => {
-        if (!onlyStatusChanged(event)) runner.enqueue(objectKey(event.object.metadata));
+        if (others(event) && !onlyStatusChanged(event)) runner.enqueue(objectKey(event.object.metadata));
       });
     }
     for (const owned of definition.owns ?? []) {
       for (const informer of need(this.informersFor(owned, MANAGED_BY_SELECTOR))) {
-        informer.on((event) => enqueueOwners(event, definition.for, runner));
+        informer.on((event) => {
+          if (others(event)) enqueueOwners(event, definition.for, runner);
+        });
       }
     }
     for (const watch of definition.watches ?? []) {
       for (const informer of need(this.informersFor(watch.type, watch.labelSelector))) {
         informer.on((event) => {
+          if (!others(event)) return;
           const keys = new Set(watch.map(event.object, this));
           if (event.previous) for (const key of watch.map(event.previous, this)) keys.add(key);
           for (const key of keys) runner.enqueue(key);

@@ -71,6 +71,7 @@ async function main(): Promise<void> {
         entities: [{ name: "user_id", type: "int64" }],
         features: [],
         ttlSeconds: 0,
+        online: true,
       },
       ["age", "tenure", "activity_score"],
     );

@@ -1,19 +1,21 @@
 /**
  * The generated files of charts/darwin, from the sources the operator itself uses: the CRDs (crds/src),
- * the RBAC (cmd/rbac.ts, for both certificate modes), the ValidatingWebhookConfiguration
- * (webhooks/configuration.ts), the values schema (charts/src/values.ts), the default objects (samples/)
- * and Argo CD's health checks (charts/darwin/argocd/health.lua). Pure but for reading those files.
+ * the RBAC (cmd/rbac.ts, for both certificate modes; the data plane's from dataplane/shared/rbac.ts), the ValidatingWebhookConfiguration
+ * (webhooks/configuration.ts), the values schema (charts/src/values.ts), the default objects (samples/),
+ * Argo CD's health checks (charts/darwin/argocd/health.lua) and the Grafana dashboard (charts/src/dashboard.ts). Pure but for reading those files.
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { parseAllDocuments, stringify } from "yaml";
 import { darwinConfig, defaultDarwinConfig } from "../../cmd/config.ts";
 import { darwinControllers } from "../../cmd/controllers.ts";
-import { darwinRoles, rbacFiles } from "../../cmd/rbac.ts";
+import { darwinRoles, dataplaneRbacFiles, rbacFiles } from "../../cmd/rbac.ts";
 import { ChronosTransformer, GROUP, KINDS } from "../../crds/src/index.ts";
 import { crdFiles } from "../../crds/src/yaml.ts";
+import { DATAPLANE_ACCESS } from "../../dataplane/shared/rbac.ts";
 import { parseConfig } from "../../operator/config.ts";
 import { renderValidatingWebhookConfiguration } from "../../webhooks/configuration.ts";
+import { darwinDashboard } from "./dashboard.ts";
 import { valuesJsonSchema } from "./values.ts";
 
 export const REPO_DIR = join(import.meta.dirname, "..", "..");
@@ -66,6 +68,24 @@ function rbacTemplate(): string {
           parts.push(`{{- if eq ${MODE} "${mode}" }}\n${guard(file, body)}\n{{- end }}`);
   }
   return `${HEADER("cmd/rbac.ts (the same declarations as config/rbac/)")}${parts.join("\n")}\n`;
+}
+
+/** The values key of a data-plane service (feature-server: featureServer). */
+export const dataplaneValuesKey = (service: string) =>
+  service.replace(/-([a-z])/g, (_, letter: string) => letter.toUpperCase());
+
+/**
+ * templates/dataplane-rbac.yaml: each data-plane service's account, ClusterRole and binding, from the same
+ * declarations as config/rbac/ (dataplane/shared/rbac.ts), rendered when the service is enabled.
+ */
+function dataplaneRbacTemplate(): string {
+  const files = dataplaneRbacFiles(DATAPLANE_ACCESS, NAMESPACE);
+  const parts = DATAPLANE_ACCESS.map(({ service }) => {
+    const body = inNamespace((files.get(`darwin-${service}.yaml`) ?? "").replace(/^#.*\n/, "").trimEnd());
+    const documents = body.split(/^---\n/m).map((d) => `---\n${d.trimEnd()}`);
+    return `{{- if .Values.dataplane.${dataplaneValuesKey(service)}.enabled }}\n${documents.join("\n")}\n{{- end }}`;
+  });
+  return `${HEADER("dataplane/shared/rbac.ts (the same declarations as config/rbac/)")}${parts.join("\n")}\n`;
 }
 
 /** templates/validating-webhook.yaml, from the function the operator applies it with. */
@@ -140,10 +160,12 @@ export function chartFiles(): Map<string, string> {
   const files = new Map<string, string>();
   for (const [name, content] of crdFiles(KINDS)) files.set(`crds/${name}`, content);
   files.set("templates/rbac.yaml", rbacTemplate());
+  files.set("templates/dataplane-rbac.yaml", dataplaneRbacTemplate());
   files.set("templates/validating-webhook.yaml", webhookTemplate());
   files.set("templates/defaults.yaml", defaultsTemplate());
   files.set("values.schema.json", `${JSON.stringify(valuesJsonSchema(), null, 2)}\n`);
   files.set("argocd/argocd-cm.yaml", argocdHealth());
+  files.set("dashboards/darwin.json", `${JSON.stringify(darwinDashboard(), null, 2)}\n`);
   return files;
 }
 

@@ -76,7 +76,9 @@ export const chartValues = z.strictObject({
     .strictObject({
       existingSecret: z
         .string()
-        .describe("A Secret of yours with the key mysql-url; empty: the chart makes one from mysql.url."),
+        .describe(
+          "A Secret of yours with the keys mysql-url, s3-access-key-id and s3-secret-access-key (each optional); empty: the chart makes one from the values.",
+        ),
       mysql: z.strictObject({
         url: z
           .string()
@@ -88,6 +90,25 @@ export const chartValues = z.strictObject({
         localDataCenter: z.string().min(1),
       }),
       kafka: z.strictObject({ brokers: z.array(z.string().min(1)).describe("host:port of your Kafka.") }),
+      offlineStore: z
+        .strictObject({
+          uri: z
+            .string()
+            .regex(/^(s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?)?$/, "must be an s3://bucket/prefix URI")
+            .describe(
+              "The offline store (s3://bucket/prefix): the materializer writes every row there, the feature server reads training sets from it; empty: none.",
+            ),
+          endpoint: z
+            .string()
+            .regex(/^(https?:\/\/.+)?$/, "must be an http(s) URL")
+            .describe("The S3 service's endpoint URL; empty: AWS's."),
+          region: z.string().min(1),
+          accessKeyId: z
+            .string()
+            .describe("Goes into the stores Secret (key s3-access-key-id); empty: the SDK's default chain."),
+          secretAccessKey: z.string().describe("Goes into the stores Secret (key s3-secret-access-key)."),
+        })
+        .describe("Your S3 holding the offline store."),
     })
     .describe("Your data stores: the chart runs none of them."),
   dataplane: z.strictObject({
@@ -99,6 +120,9 @@ export const chartValues = z.strictObject({
         targetCPUUtilizationPercentage: z.number().int().min(1).max(100),
       }),
     }),
+    materializer: service(
+      "the materializer: feature topics into the online and offline stores (cmd/materializer.ts); port of /metrics and probes",
+    ),
     chronos: service("the Chronos event API (cmd/chronos.ts)"),
     chronosProcessor: service("the Chronos processor (cmd/chronos-processor.ts)").omit({ port: true }),
     catalog: service("the catalog API (cmd/catalog.ts)"),
@@ -112,6 +136,19 @@ export const chartValues = z.strictObject({
       .array(z.string().min(1))
       .describe("Where the apiserver calls the webhook from; empty allows the webhook port from anywhere."),
   }),
+  grafanaDashboard: z
+    .strictObject({
+      enabled: z
+        .boolean()
+        .describe("A ConfigMap holding Darwin's Grafana dashboard (dashboards/darwin.json)."),
+      labels: z
+        .record(z.string(), z.string())
+        .describe(
+          'Labels of the ConfigMap: what Grafana\'s dashboard sidecar selects (grafana_dashboard: "1").',
+        ),
+      annotations: z.record(z.string(), z.string()).describe("e.g. the sidecar's folder annotation."),
+    })
+    .describe("Grafana's dashboard sidecar loads the dashboard from the ConfigMap."),
   serviceMonitor: z.strictObject({
     enabled: z
       .boolean()

@@ -5,7 +5,6 @@
  * indexes them like any user's asset; when the object is deleted, Kubernetes' garbage collector deletes its
  * assets and their finalizer removes them from the index.
  */
-import { applyObject, withManagedByLabel } from "../../operator/apply.ts";
 import type { ControllerDefinition, ReconcileContext } from "../../operator/controller.ts";
 import type { KubeObject } from "../../operator/resource.ts";
 import { CATALOG_ASSETS } from "./reconciler.ts";
@@ -28,23 +27,7 @@ export function withCatalogRegistration(
 
 async function register(ctx: ReconcileContext, assets: KubeObject[]): Promise<void> {
   const { namespace, uid } = ctx.object.metadata;
-  for (const asset of assets) {
-    // Not ctx.apply: it records the written asset in the shared CatalogAsset cache as the operator's own
-    // write, so the watch event would not be announced, and the CatalogAsset controller (which reconciles
-    // the kind, rather than owning it) would never index the asset. Applied around the cache, the watch
-    // event reaches it.
-    const live = ctx.cached(CATALOG_ASSETS, namespace, asset.metadata.name);
-    const result = await applyObject(ctx.client, CATALOG_ASSETS, withManagedByLabel(asset), {
-      owner: ctx.object,
-      live,
-      signal: ctx.signal,
-    });
-    if (result.written)
-      ctx.log.info(
-        { child: { kind: "CatalogAsset", namespace, name: asset.metadata.name } },
-        "Applied CatalogAsset",
-      );
-  }
+  for (const asset of assets) await ctx.apply(CATALOG_ASSETS, asset);
   const wanted = new Set(assets.map((a) => a.metadata.name));
   const stale = ctx
     .list(CATALOG_ASSETS, namespace)

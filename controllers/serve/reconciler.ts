@@ -178,7 +178,11 @@ async function reconcileServe(
   }
 
   const trackingURI = environment.spec.mlflowTrackingURI ?? serving.mlflowTrackingURI;
-  const resolution = await resolveModel(spec.model.uri, trackingURI ? mlflow(trackingURI) : undefined);
+  const resolution = await resolveModel(
+    spec.model.uri,
+    trackingURI ? mlflow(trackingURI) : undefined,
+    previousStatus?.resolvedModel,
+  );
   const ref = parseModelURI(spec.model.uri);
   const recheck =
     ref && isMovable(ref) ? { requeueAfterMs: serving.modelCheckIntervalSeconds * 1000 } : undefined;
@@ -263,6 +267,9 @@ async function reconcileServe(
     ...(model.name !== undefined && { name: model.name }),
     ...(model.version !== undefined && { version: model.version }),
     ...(model.artifactUri !== undefined && { artifactUri: model.artifactUri }),
+    ...(model.runId !== undefined && { runId: model.runId }),
+    ...(model.experimentId !== undefined && { experimentId: model.experimentId }),
+    ...(model.experimentName !== undefined && { experimentName: model.experimentName }),
   };
   const status = computeServeStatus({
     ...base,

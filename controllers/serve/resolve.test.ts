@@ -24,9 +24,25 @@ describe("resolveModel", () => {
         name: fixtures.model,
         version: "1",
         runId: fixtures.runId,
+        experimentId: expect.stringMatching(/^\d+$/),
+        experimentName: `${fixtures.model}-training`,
         artifactUri: expect.stringMatching(/^(mlflow-artifacts:|models:)\//),
       },
     });
+  });
+
+  it("takes the run's experiment from the last resolution when the run is the same", async () => {
+    const known = { runId: fixtures.runId, experimentId: "7", experimentName: "as resolved before" };
+    const result = await resolveModel(`models:/${fixtures.model}@champion`, client, known);
+    expect(result).toMatchObject({
+      ok: true,
+      model: { experimentId: "7", experimentName: "as resolved before" },
+    });
+    const other = await resolveModel(`models:/${fixtures.model}@champion`, client, {
+      ...known,
+      runId: "other",
+    });
+    expect(other).toMatchObject({ ok: true, model: { experimentName: `${fixtures.model}-training` } });
   });
 
   it.each([

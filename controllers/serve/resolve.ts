@@ -11,6 +11,9 @@ export interface ResolvedModel {
   name?: string;
   version?: string;
   runId?: string;
+  /** The run's experiment (lineage: model version -> run -> experiment). */
+  experimentId?: string;
+  experimentName?: string;
   /** Where the model's files are (the version's source, or the run's artifact URI and path). */
   artifactUri?: string;
 }
@@ -22,7 +25,15 @@ export type Resolution =
 
 const fail = (reason: string, message: string): Resolution => ({ ok: false, reason, message });
 
-export async function resolveModel(uri: string, client: MlflowClient | undefined): Promise<Resolution> {
+/**
+ * `known`: the model of the last resolution; when the run is the same, its experiment is taken from there
+ * instead of asking MLflow again (a Serve on an alias resolves every check interval).
+ */
+export async function resolveModel(
+  uri: string,
+  client: MlflowClient | undefined,
+  known?: Pick<ResolvedModel, "runId" | "experimentId" | "experimentName">,
+): Promise<Resolution> {
   const ref = parseModelURI(uri);
   if (!ref) return fail("InvalidModelURI", `spec.model.uri ${uri} is not a model URI MLflow can resolve.`);
   if (ref.kind === "s3") return { ok: true, model: { servedURI: uri, artifactUri: uri } };
@@ -33,7 +44,9 @@ export async function resolveModel(uri: string, client: MlflowClient | undefined
     );
   }
   try {
-    return await resolveWith(ref, uri, client);
+    const resolution = await resolveWith(ref, uri, client);
+    if (!resolution.ok) return resolution;
+    return ok(await withExperiment(resolution.model, client, known));
   } catch (err) {
     if (err instanceof MlflowError && err.notFound) {
       return fail("ModelNotFound", `${uri} does not exist in MLflow at ${client.baseURL}: ${err.message}`);
@@ -60,7 +73,12 @@ async function resolveWith(ref: Exclude<ModelRef, { kind: "s3" }>, uri: string, 
       if (run.info.lifecycle_stage === "deleted")
         return fail("ModelNotFound", `run ${ref.runId} of ${uri} is deleted.`);
       const artifactUri = run.info.artifact_uri ? `${run.info.artifact_uri}/${ref.path}` : undefined;
-      return ok({ servedURI: uri, runId: ref.runId, ...(artifactUri && { artifactUri }) });
+      return ok({
+        servedURI: uri,
+        runId: ref.runId,
+        experimentId: run.info.experiment_id,
+        ...(artifactUri && { artifactUri }),
+      });
     }
     case "artifacts": {
       const files = await client.listArtifacts(ref.path);
@@ -74,6 +92,32 @@ async function resolveWith(ref: Exclude<ModelRef, { kind: "s3" }>, uri: string, 
 }
 
 const ok = (model: ResolvedModel): Resolution => ({ ok: true, model });
+
+/**
+ * The model with its run's experiment (id and name). For lineage only: a run or experiment MLflow no
+ * longer answers for leaves the model without them and never fails the resolution.
+ */
+async function withExperiment(
+  model: ResolvedModel,
+  client: MlflowClient,
+  known: Pick<ResolvedModel, "runId" | "experimentId" | "experimentName"> | undefined,
+): Promise<ResolvedModel> {
+  if (!model.runId) return model;
+  if (known?.runId === model.runId && known.experimentId !== undefined) {
+    return {
+      ...model,
+      experimentId: known.experimentId,
+      ...(known.experimentName !== undefined && { experimentName: known.experimentName }),
+    };
+  }
+  try {
+    const experimentId = model.experimentId ?? (await client.getRun(model.runId)).info.experiment_id;
+    const experiment = await client.getExperiment(experimentId).catch(() => undefined);
+    return { ...model, experimentId, ...(experiment && { experimentName: experiment.name }) };
+  } catch {
+    return model;
+  }
+}
 
 function fromVersion(uri: string, version: ModelVersion): Resolution {
   if (version.status !== undefined && version.status !== "READY") {

@@ -58,7 +58,7 @@ export class RayDashboardClient {
 
   private async request(method: string, path: string, body?: unknown): Promise<HttpAnswer> {
     try {
-      return await httpRequest(method, `${this.url}${path}`, body);
+      return await dashboardRequest(method, `${this.url}${path}`, body);
     } catch (error) {
       throw new RayDashboardError(`${method} ${this.url}${path} failed: ${(error as Error).message}`);
     }
@@ -140,7 +140,7 @@ export class RayDashboardClient {
   }
 }
 
-interface HttpAnswer {
+export interface HttpAnswer {
   status: number;
   body: string;
 }
@@ -149,7 +149,12 @@ interface HttpAnswer {
  * One HTTP request with node:http rather than fetch: the dashboard refuses POSTs that carry the
  * Sec-Fetch-Mode header fetch always sends ("method not allowed for browser traffic").
  */
-function httpRequest(method: string, url: string, body?: unknown): Promise<HttpAnswer> {
+export function dashboardRequest(
+  method: string,
+  url: string,
+  body?: unknown,
+  timeoutMs = REQUEST_TIMEOUT_MS,
+): Promise<HttpAnswer> {
   const payload = body === undefined ? undefined : JSON.stringify(body);
   const send = url.startsWith("https:") ? httpsGet : httpGet;
   return new Promise((resolve, reject) => {
@@ -157,7 +162,7 @@ function httpRequest(method: string, url: string, body?: unknown): Promise<HttpA
       url,
       {
         method,
-        timeout: REQUEST_TIMEOUT_MS,
+        timeout: timeoutMs,
         headers: payload
           ? { "content-type": "application/json", "content-length": Buffer.byteLength(payload) }
           : {},
@@ -171,7 +176,7 @@ function httpRequest(method: string, url: string, body?: unknown): Promise<HttpA
         res.on("error", reject);
       },
     );
-    req.on("timeout", () => req.destroy(new Error(`no answer within ${REQUEST_TIMEOUT_MS} ms`)));
+    req.on("timeout", () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
     req.on("error", reject);
     req.end(payload);
   });

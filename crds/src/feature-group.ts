@@ -102,7 +102,9 @@ export const FeatureGroupSpec = cel(
           enabled: z
             .boolean()
             .default(false)
-            .describe("Create a Kafka topic whose messages are materialised into the online store."),
+            .describe(
+              "Create a Kafka topic whose messages are materialised into the online store (with online.enabled) and the offline store (when the materializer has one).",
+            ),
           partitions: z
             .number()
             .int()
@@ -191,12 +193,12 @@ export const FeatureGroupStatus = z
           .int()
           .min(0)
           .describe(
-            "Messages on the served versions' topics not yet written to the online store (summed over partitions).",
+            "Messages on the served versions' topics not yet committed by the materializer, i.e. not yet in every store it writes (summed over partitions).",
           ),
       })
       .optional()
       .describe(
-        "Written by the materializer (field manager darwin-materializer), not by the operator: how far the online store is behind the group's topics.",
+        "Written by the materializer (field manager darwin-materializer), not by the operator: how far the stores are behind the group's topics.",
       ),
     ...statusBase,
   })

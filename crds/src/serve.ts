@@ -180,6 +180,9 @@ export const ServeStatus = z
         name: z.string().optional().describe("Registered model name."),
         version: z.string().optional().describe("Registered model version the alias resolved to."),
         artifactUri: z.string().optional().describe("Download URI of the model's artifacts."),
+        runId: z.string().optional().describe("MLflow run that logged the model."),
+        experimentId: z.string().optional().describe("MLflow experiment of that run."),
+        experimentName: z.string().optional().describe("Name of that experiment."),
       })
       .optional()
       .describe("The concrete model version behind spec.model.uri at the last deployment."),

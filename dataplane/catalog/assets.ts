@@ -39,17 +39,38 @@ export function schemaHash(schema: AssetSpec["schema"]): string {
   return createHash("sha256").update(JSON.stringify(canonical)).digest("hex");
 }
 
+/** One version of a model asset (an MLflow registered model's version). */
+export interface ModelVersionEntry {
+  version: string;
+  /** MLflow's status: READY, PENDING_REGISTRATION, FAILED_REGISTRATION. */
+  status?: string;
+  aliases: string[];
+  description?: string;
+  /** Where its files are (models:/m-..., mlflow-artifacts:/...). */
+  source?: string;
+  runId?: string;
+  experimentId?: string;
+  experimentName?: string;
+  createdAt?: string;
+  /** Its node in the tenant's lineage graph (GET /darwin-catalog/v1/lineage?nodeId=...). */
+  lineageNode?: string;
+}
+
 export interface Registration {
   schemaVersion: number;
   /** true when this call created the asset or a new schema version. */
   changed: boolean;
 }
 
-/** Inserts or updates the asset; a changed schema becomes the next version in its history. */
+/**
+ * Inserts or updates the asset; a changed schema becomes the next version in its history. `versions`: a
+ * model's versions (kept as given; none for other assets).
+ */
 export async function registerAsset(
   pool: Pool,
   key: AssetKey & { uid: string },
   spec: AssetSpec,
+  versions?: ModelVersionEntry[],
 ): Promise<Registration> {
   return inTransaction(pool, async (db) => {
     const hash = schemaHash(spec.schema);
@@ -80,6 +101,7 @@ export async function registerAsset(
       spec: JSON.stringify(spec),
       schema_version: version,
       schema_hash: hash,
+      versions: versions ? JSON.stringify(versions) : null,
     };
     let pk: number;
     if (current) {
@@ -134,6 +156,8 @@ export interface Asset extends AssetKey {
   schema: AssetSpec["schema"];
   schemaVersion: number;
   updatedAt: string;
+  /** A model's versions, newest first. */
+  versions?: ModelVersionEntry[];
 }
 
 export interface SearchQuery {
@@ -248,5 +272,25 @@ function assetFromRow(row: Rows[number]): Asset {
     updatedAt: (row.updated_at as Date).toISOString(),
   };
   if (row.format) asset.format = String(row.format);
+  if (row.versions !== null && row.versions !== undefined)
+    asset.versions = json(row.versions) as ModelVersionEntry[];
   return asset;
+}
+
+/** What one source registered: every asset whose uid starts with `prefix`, with its spec and versions. */
+export async function assetsRegisteredBy(
+  pool: Pool,
+  prefix: string,
+): Promise<Array<AssetKey & { uid: string; spec: AssetSpec; versions: ModelVersionEntry[] | null }>> {
+  const [rows] = await pool.query<Rows>(
+    "SELECT namespace, name, uid, spec, versions FROM catalog_assets WHERE uid LIKE ?",
+    [`${prefix.replace(/[\\%_]/g, "\\$&")}%`],
+  );
+  return rows.map((row) => ({
+    namespace: String(row.namespace),
+    name: String(row.name),
+    uid: String(row.uid),
+    spec: json(row.spec) as AssetSpec,
+    versions: row.versions === null ? null : (json(row.versions) as ModelVersionEntry[]),
+  }));
 }

@@ -1,6 +1,6 @@
 /**
  * The catalog's tables in MariaDB: assets with a FULLTEXT index over what people search by (name words,
- * description, tags, column names and descriptions), their schema history, and the OpenLineage graph
+ * description, tags, column names and descriptions), their schema history, a model's versions, and the OpenLineage graph
  * (datasets and jobs as nodes, reads and writes as edges, and the runs that produced them).
  */
 import type { Migration } from "../shared/mysql.ts";
@@ -86,6 +86,15 @@ export const CATALOG_MIGRATIONS: Migration[] = [
         PRIMARY KEY (namespace, run_id),
         KEY catalog_lineage_runs_job (job_pk, event_time)
       ) ${TABLE_OPTIONS}`,
+    ],
+  },
+  {
+    // A model's versions (MLflow registered models): number, status, aliases, run and experiment. The uid
+    // index finds the assets one source registered (`mlflow:<creation time>` for MLflow's).
+    id: "003-model-versions",
+    statements: [
+      "ALTER TABLE catalog_assets ADD COLUMN IF NOT EXISTS versions JSON NULL",
+      "CREATE INDEX IF NOT EXISTS catalog_assets_uid ON catalog_assets (uid)",
     ],
   },
 ];

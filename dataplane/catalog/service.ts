@@ -39,6 +39,18 @@ const field = z.object({
   description: z.string().optional(),
   nullable: z.boolean(),
 });
+const modelVersion = z.object({
+  version: z.string(),
+  status: z.string().optional(),
+  aliases: z.array(z.string()),
+  description: z.string().optional(),
+  source: z.string().optional(),
+  runId: z.string().optional(),
+  experimentId: z.string().optional(),
+  experimentName: z.string().optional(),
+  createdAt: z.string().optional(),
+  lineageNode: z.string().optional().describe("The version's node for GET /darwin-catalog/v1/lineage."),
+});
 const asset = z.object({
   namespace: z.string(),
   name: z.string(),
@@ -51,6 +63,7 @@ const asset = z.object({
   schema: z.array(field),
   schemaVersion: z.number(),
   updatedAt: z.string(),
+  versions: z.array(modelVersion).optional().describe("A model's versions, newest first (MLflow's models)."),
 });
 const edge = z.object({ origin: z.string(), destination: z.string() });
 const graphNode = z.object({
@@ -66,7 +79,7 @@ export async function buildCatalogService(deps: CatalogServiceDependencies): Pro
   const app = await buildService({
     name: "darwin-catalog",
     description:
-      "Darwin catalog: assets registered by CatalogAsset resources, full-text search, schema history, and OpenLineage lineage.",
+      "Darwin catalog: assets registered by CatalogAsset resources and MLflow's registered models, full-text search, schema history, and OpenLineage lineage.",
     logger: deps.logger,
     registry: deps.registry,
     // OpenLineage events carry schema facets; allow more than the default body size.

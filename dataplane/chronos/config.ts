@@ -3,6 +3,7 @@
  * with zod so that a bad value stops the process at start with the variable named.
  */
 import { z } from "zod";
+import { DNS_LABEL } from "../../crds/src/index.ts";
 
 const port = z.coerce.number().int().min(0).max(65535);
 const positive = z.coerce.number().int().min(1);
@@ -21,6 +22,19 @@ export const dataplaneEnv = z.object({
   DARWIN_CHRONOS_STATUS_INTERVAL_MS: positive.default(2_000),
   DARWIN_CATALOG_HOST: z.string().default("0.0.0.0"),
   DARWIN_CATALOG_PORT: port.default(8080),
+  DARWIN_MLFLOW_URL: z
+    .url("must be MLflow's tracking URL, e.g. http://mlflow:5000")
+    .optional()
+    .describe("The catalog registers this MLflow's models (none without it)."),
+  DARWIN_CATALOG_MLFLOW_NAMESPACE: z
+    .string()
+    .max(63)
+    .regex(DNS_LABEL, "must be a namespace name")
+    .optional()
+    .describe(
+      "Namespace of MLflow models without a darwin.namespace tag; such models are left out without it.",
+    ),
+  DARWIN_CATALOG_MLFLOW_SYNC_SECONDS: positive.default(30),
   DARWIN_LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
 });
 export type DataplaneEnv = z.infer<typeof dataplaneEnv>;

@@ -209,8 +209,8 @@ type ServeStatus = NonNullable<ReturnType<typeof Serve.status.safeParse>["data"]
  * Serve's events (source darwin-serve): serve_created on the first phase, serve_model_resolved when the
  * registered model name or version behind spec.model.uri changes (what MLflow resolved it to),
  * serve_ready and serve_failed when the phase becomes Ready or Failed, serve_deleted. The payload names the
- * serve, its environment, the model URI, the resolved model (name, version, artifact URI), the revision, and
- * the feature groups the model reads.
+ * serve, its environment, the model URI, the resolved model (name, version, artifact URI, the MLflow run
+ * that logged it and the run's experiment), the revision, and the feature groups the model reads.
  */
 export const serveEvents: LifecycleEvents = {
   changed(written, beforeStatus) {
@@ -256,6 +256,9 @@ function serveEvent(object: KubeObject, type: string, status: ServeStatus): Life
       model_name: status.resolvedModel?.name ?? null,
       model_version: status.resolvedModel?.version ?? null,
       model_artifact_uri: status.resolvedModel?.artifactUri ?? null,
+      model_run_id: status.resolvedModel?.runId ?? null,
+      model_experiment_id: status.resolvedModel?.experimentId ?? null,
+      model_experiment_name: status.resolvedModel?.experimentName ?? null,
       revision: status.revision ?? null,
       feature_groups: (spec.features ?? []).map((f) => ({
         name: f.featureGroup,

@@ -111,7 +111,14 @@ describe("serveEvents", () => {
   const resolved = (version: string, phase = "Ready") => ({
     phase,
     url: "http://iris-classifier.local/predict",
-    resolvedModel: { name: "iris", version, artifactUri: "mlflow-artifacts:/1/abc/artifacts/model" },
+    resolvedModel: {
+      name: "iris",
+      version,
+      artifactUri: "mlflow-artifacts:/1/abc/artifacts/model",
+      runId: "4b0aee211ca64e89b9d8c773566dbaa4",
+      experimentId: "3",
+      experimentName: "iris-training",
+    },
     conditions: ready("True", "Available"),
   });
 
@@ -126,13 +133,16 @@ describe("serveEvents", () => {
     expect(serveEvents.deleted?.(serve(resolved("2")))?.type).toBe("serve_deleted");
   });
 
-  it("become the serve, the model version it serves and the feature groups it reads", async () => {
+  it("become the serve, the model version it serves, its run and experiment, and the feature groups it reads", async () => {
     const [event] = serveEvents.changed(serve(resolved("3")), { phase: "Resolving" });
     if (!event) throw new Error("no event");
     expect(event.payload).toMatchObject({
       serve: "iris-classifier",
       model_name: "iris",
       model_version: "3",
+      model_run_id: "4b0aee211ca64e89b9d8c773566dbaa4",
+      model_experiment_id: "3",
+      model_experiment_name: "iris-training",
       feature_groups: [
         { name: "user-features", version: null },
         { name: "item-features", version: 3 },
@@ -143,15 +153,32 @@ describe("serveEvents", () => {
       "serve/iris-classifier",
       "model/iris",
       "model_version/iris/3",
+      "run/4b0aee211ca64e89b9d8c773566dbaa4",
+      "experiment/3",
       "feature_group/user-features",
       "feature_group/item-features",
     ]);
+    expect(output.entities.find((e) => e.type === "experiment")?.attributes).toEqual({
+      name: "iris-training",
+    });
     expect(output.relationships.map((r) => `${r.from.id} ${r.type} ${r.to.id}`)).toEqual([
       "iris has_version iris/3",
       "iris/3 deployed_to iris-classifier",
+      "4b0aee211ca64e89b9d8c773566dbaa4 produced iris/3",
+      "3 has_run 4b0aee211ca64e89b9d8c773566dbaa4",
       "user-features feeds iris-classifier",
       "item-features feeds iris-classifier",
     ]);
+  });
+
+  it("leave the run out when MLflow named none (a model from S3)", async () => {
+    const status = resolved("3");
+    const { runId: _r, experimentId: _e, experimentName: _n, ...model } = status.resolvedModel;
+    const [event] = serveEvents.changed(serve({ ...status, resolvedModel: model }), { phase: "Resolving" });
+    if (!event) throw new Error("no event");
+    const output = await transformed("serve-lifecycle", event);
+    expect(output.entities.map((e) => e.type)).not.toContain("run");
+    expect(output.relationships.map((r) => r.type)).not.toContain("produced");
   });
 
   it("keep a serve whose model is not resolved without a model", async () => {

@@ -8,7 +8,7 @@
 import { randomUUID } from "node:crypto";
 import type { FastifyReply } from "fastify";
 import type { Logger } from "pino";
-import type { Registry } from "prom-client";
+import { Counter, type Registry } from "prom-client";
 import { z } from "zod";
 import { DNS_LABEL } from "../../crds/src/index.ts";
 import {
@@ -87,6 +87,12 @@ export async function buildChronosService(deps: ChronosServiceDependencies): Pro
     ],
   });
   const auth = authenticated(deps.auth);
+  const eventsAccepted = new Counter({
+    name: "chronos_events_accepted_total",
+    help: "Events Kafka acknowledged (answered 202), by namespace",
+    labelNames: ["namespace"] as const,
+    registers: [deps.registry],
+  });
 
   /** Completes, authorises and publishes events; 503 with Retry-After when Kafka cannot take them. */
   async function ingest(
@@ -110,6 +116,7 @@ export async function buildChronosService(deps: ChronosServiceDependencies): Pro
       events.map((e) => e.namespace),
     );
     await deps.publisher.publish(events);
+    for (const event of events) eventsAccepted.inc({ namespace: event.namespace });
     return events;
   }
 

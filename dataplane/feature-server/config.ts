@@ -5,7 +5,16 @@
 import { z } from "zod";
 import { featureStoreConfig } from "../../controllers/feature-group/config.ts";
 import { DNS_LABEL } from "../../crds/src/index.ts";
-import { s3Config } from "../offline-store/s3.ts";
+import { offlineStoreConfig } from "../offline-store/s3.ts";
+import {
+  CASSANDRA_ENV,
+  commaList,
+  type EnvTable,
+  loadEnvConfig,
+  number,
+  OFFLINE_STORE_ENV,
+  text,
+} from "../shared/env-config.ts";
 
 export const featureServerConfig = z
   .strictObject({
@@ -42,70 +51,33 @@ export const featureServerConfig = z
       .describe("How long a push waits for Kafka's acknowledgement before answering 503."),
     logLevel: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
     cassandra: featureStoreConfig.unwrap().shape.cassandra,
-    offlineStore: z
-      .strictObject({
-        uri: z
-          .string()
-          .regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/, "must be an s3://bucket/prefix URI")
-          .optional()
-          .describe("The offline store (s3://bucket/prefix); historical-features is served only when set."),
-        s3: s3Config.default({ region: "us-east-1", forcePathStyle: true }),
-      })
+    offlineStore: offlineStoreConfig
       .default({ s3: { region: "us-east-1", forcePathStyle: true } })
-      .describe("The offline store the training sets are read from."),
+      .describe(
+        "The offline store the training sets are read from; historical-features is served only with its uri.",
+      ),
   })
   .describe("Configuration of the feature server.");
 
 export type FeatureServerConfig = z.infer<typeof featureServerConfig>;
 
-const ENV: ReadonlyArray<[string, (raw: string, into: Record<string, unknown>) => void]> = [
-  ["DARWIN_FEATURE_SERVER_HOST", (v, c) => Object.assign(c, { host: v })],
-  ["DARWIN_FEATURE_SERVER_PORT", (v, c) => Object.assign(c, { port: numberOrText(v) })],
-  ["DARWIN_FEATURE_SERVER_NAMESPACE", (v, c) => Object.assign(c, { namespace: v })],
-  ["DARWIN_FEATURE_SERVER_MAX_KEYS", (v, c) => Object.assign(c, { maxKeys: numberOrText(v) })],
-  ["DARWIN_FEATURE_SERVER_READ_PATTERN", (v, c) => Object.assign(c, { readPattern: v })],
-  ["DARWIN_KAFKA_BROKERS", (v, c) => Object.assign(c, { kafkaBrokers: v.split(",").map((s) => s.trim()) })],
-  ["DARWIN_FEATURE_SERVER_MAX_PUSH_ROWS", (v, c) => Object.assign(c, { maxPushRows: numberOrText(v) })],
-  ["DARWIN_FEATURE_SERVER_PUSH_TIMEOUT_MS", (v, c) => Object.assign(c, { pushTimeoutMs: numberOrText(v) })],
-  ["DARWIN_LOG_LEVEL", (v, c) => Object.assign(c, { logLevel: v })],
-  ["DARWIN_CASSANDRA_CONTACT", (v, c) => cassandra(c, { contactPoints: v.split(",").map((s) => s.trim()) })],
-  ["DARWIN_CASSANDRA_DATACENTER", (v, c) => cassandra(c, { localDataCenter: v })],
-  ["DARWIN_OFFLINE_STORE_URI", (v, c) => offline(c, { uri: v })],
-  ["DARWIN_S3_ENDPOINT", (v, c) => offline(c, { s3: { endpoint: v } })],
-  ["DARWIN_S3_REGION", (v, c) => offline(c, { s3: { region: v } })],
-  ["DARWIN_S3_ACCESS_KEY_ID", (v, c) => offline(c, { s3: { accessKeyId: v } })],
-  ["DARWIN_S3_SECRET_ACCESS_KEY", (v, c) => offline(c, { s3: { secretAccessKey: v } })],
+const ENV: EnvTable = [
+  ["DARWIN_FEATURE_SERVER_HOST", text("host")],
+  ["DARWIN_FEATURE_SERVER_PORT", number("port")],
+  ["DARWIN_FEATURE_SERVER_NAMESPACE", text("namespace")],
+  ["DARWIN_FEATURE_SERVER_MAX_KEYS", number("maxKeys")],
+  ["DARWIN_FEATURE_SERVER_READ_PATTERN", text("readPattern")],
+  ["DARWIN_KAFKA_BROKERS", commaList("kafkaBrokers")],
+  ["DARWIN_FEATURE_SERVER_MAX_PUSH_ROWS", number("maxPushRows")],
+  ["DARWIN_FEATURE_SERVER_PUSH_TIMEOUT_MS", number("pushTimeoutMs")],
+  ["DARWIN_LOG_LEVEL", text("logLevel")],
+  ...CASSANDRA_ENV,
+  ...OFFLINE_STORE_ENV,
 ];
-
-function numberOrText(raw: string): number | string {
-  return raw.trim() !== "" && Number.isFinite(Number(raw)) ? Number(raw) : raw;
-}
-
-function offline(config: Record<string, unknown>, values: { uri?: string; s3?: object }): void {
-  const current = (config.offlineStore ?? {}) as { uri?: string; s3?: object };
-  config.offlineStore = { ...current, ...values, s3: { ...current.s3, ...values.s3 } };
-}
-
-function cassandra(config: Record<string, unknown>, values: Record<string, unknown>): void {
-  config.cassandra = { ...(config.cassandra as object | undefined), ...values };
-}
 
 /** The configuration from the environment; throws naming each bad variable. */
 export function loadFeatureServerConfig(
   env: Record<string, string | undefined> = process.env,
 ): FeatureServerConfig {
-  const raw: Record<string, unknown> = {};
-  const used: string[] = [];
-  for (const [name, set] of ENV) {
-    const value = env[name];
-    if (value === undefined) continue;
-    set(value, raw);
-    used.push(name);
-  }
-  const result = featureServerConfig.safeParse(raw);
-  if (result.success) return result.data;
-  const lines = result.error.issues.map((issue) => `  ${issue.path.join(".")}: ${issue.message}`);
-  throw new Error(
-    `invalid feature server configuration (from ${used.join(", ") || "defaults"}):\n${lines.join("\n")}`,
-  );
+  return loadEnvConfig(featureServerConfig, ENV, "feature server", env);
 }

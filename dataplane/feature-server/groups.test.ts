@@ -80,6 +80,45 @@ describe("a status from before servedVersions", () => {
   });
 });
 
+describe("a group kept offline only", () => {
+  const status = (ready: string) => ({
+    conditions: [
+      { type: "Ready", status: ready, reason: "x", message: "x", lastTransitionTime: "2026-11-27T00:00:00Z" },
+    ],
+    servedVersions: [],
+  });
+  const registry = (ready: string) =>
+    new GroupRegistry(
+      {
+        list: () => [
+          { ...v2, spec: { ...(v2.spec as object), online: { enabled: false } }, status: status(ready) },
+        ],
+        get: () => undefined,
+      },
+      async () => [],
+    );
+
+  it("is resolved, current version only, for pushes and training sets once Ready; never for online reads", async () => {
+    expect(await registry("True").resolve("team-a", "user_features", undefined, "any")).toMatchObject({
+      version: 2,
+      online: false,
+    });
+    await expect(registry("True").resolve("team-a", "user_features", 1, "any")).rejects.toMatchObject({
+      statusCode: 404,
+      code: "VERSION_NOT_SERVED",
+    });
+    await expect(
+      registry("False").resolve("team-a", "user_features", undefined, "any"),
+    ).rejects.toMatchObject({
+      statusCode: 503,
+    });
+    await expect(registry("True").resolve("team-a", "user_features")).rejects.toMatchObject({
+      statusCode: 404,
+      code: "GROUP_NOT_ONLINE",
+    });
+  });
+});
+
 describe("read statements", () => {
   const group = {
     namespace: "a",
@@ -90,6 +129,7 @@ describe("read statements", () => {
     entities: [{ name: "user_id", type: "int64" as const }],
     features: [],
     ttlSeconds: 0,
+    online: true,
   };
   const features = [{ name: "select", type: "int32" as const }];
 

@@ -38,6 +38,8 @@ export interface ServedVersion {
   entities: Array<{ name: string; type: KeyType }>;
   features: Column[];
   ttlSeconds: number;
+  /** Whether the group keeps an online table (spec.online.enabled); false: offline store only. */
+  online: boolean;
 }
 
 /** Reads a table's columns: name, CQL type, and whether (and where) it is in the partition key. */
@@ -93,8 +95,18 @@ export class GroupRegistry {
     );
   }
 
-  /** The version of a group a request reads; a RequestError says why there is none. */
-  async resolve(namespace: string, name: string, version?: number): Promise<ServedVersion> {
+  /**
+   * The version of a group a request reads or writes; a RequestError says why there is none. Online reads
+   * need the online table (`needs: "online"`, the default); pushes, materialization and training sets also
+   * take a group with `spec.online.enabled: false` (`needs: "any"`), whose current version is served once
+   * the group is Ready (its topic made): it has no table, so no older version is.
+   */
+  async resolve(
+    namespace: string,
+    name: string,
+    version?: number,
+    needs: "online" | "any" = "online",
+  ): Promise<ServedVersion> {
     const object = this.find(namespace, name);
     if (!object) {
       throw new RequestError(
@@ -107,7 +119,8 @@ export class GroupRegistry {
     if (!spec.success) {
       throw new RequestError(503, "GROUP_INVALID", `feature group "${name}" has an invalid spec`, 30);
     }
-    if (!spec.data.online.enabled) {
+    const online = spec.data.online.enabled;
+    if (!online && needs === "online") {
       throw new RequestError(
         404,
         "GROUP_NOT_ONLINE",
@@ -119,8 +132,11 @@ export class GroupRegistry {
     // field) serves the current version once the group is Ready.
     const ready =
       status.success && status.data.conditions?.some((c) => c.type === "Ready" && c.status === "True");
-    const served =
-      (status.success ? status.data.servedVersions : undefined) ?? (ready ? [spec.data.version] : []);
+    const served = !online
+      ? ready
+        ? [spec.data.version]
+        : []
+      : ((status.success ? status.data.servedVersions : undefined) ?? (ready ? [spec.data.version] : []));
     const wanted = version ?? spec.data.version;
     if (!served.includes(wanted)) {
       if (version !== undefined && version !== spec.data.version) {
@@ -139,7 +155,7 @@ export class GroupRegistry {
     }
     const keyspace = keyspaceName(namespace);
     const table = tableName(object.metadata.name, wanted);
-    const base = { namespace, name: object.metadata.name, version: wanted, keyspace, table };
+    const base = { namespace, name: object.metadata.name, version: wanted, keyspace, table, online };
     if (wanted === spec.data.version) {
       return {
         ...base,

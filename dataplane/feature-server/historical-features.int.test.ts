@@ -390,7 +390,7 @@ describe("historical-features", () => {
         env: {
           HERMES_HOME: join(dir, "hermes"),
           HERMES_USER_TOKEN: adminToken(),
-          DARWIN_FEATURE_SERVER_URL: address,
+          HERMES_FEATURE_SERVER_URL: address,
         },
       });
       return { code, stdout, stderr };

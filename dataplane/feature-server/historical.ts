@@ -106,7 +106,7 @@ async function plan(
   const planned: TrainingSetGroup[] = [];
   const names = new Set<string>();
   for (const [requested, features] of byGroup) {
-    const served = await groups.resolve(namespace, requested);
+    const served = await groups.resolve(namespace, requested, undefined, "any");
     const columns = features.map((name) => {
       const column = served.features.find((f) => f.name === name);
       if (!column) {

@@ -79,7 +79,7 @@ export class FeaturePusher {
         `${rows.length} rows; at most ${this.options.maxRows} per request: split the push`,
       );
     }
-    const group = await this.options.registry.resolve(namespace, groupName, version);
+    const group = await this.options.registry.resolve(namespace, groupName, version, "any");
     const object = this.options.registry.find(namespace, groupName);
     const spec = FeatureGroup.spec.safeParse(object?.spec);
     if (!spec.success || !spec.data.stream.enabled) {

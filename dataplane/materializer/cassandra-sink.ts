@@ -24,6 +24,7 @@ export function insertCql(group: ServedVersion, features: readonly string[]): st
 
 export class CassandraSink implements RowSink {
   readonly name = "cassandra";
+  readonly store = "online";
   private readonly client: CassandraClient;
   private readonly concurrency: number;
 

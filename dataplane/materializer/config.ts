@@ -1,10 +1,21 @@
 /**
  * The materializer's configuration: defaults, then environment variables (the same DARWIN_CASSANDRA_* and
- * DARWIN_KAFKA_BROKERS the operator reads). Every error names the variable.
+ * DARWIN_KAFKA_BROKERS the operator reads, the same DARWIN_OFFLINE_STORE_URI and DARWIN_S3_* as the
+ * feature server). Every error names the variable.
  */
 import { z } from "zod";
 import { featureStoreConfig } from "../../controllers/feature-group/config.ts";
 import { DNS_LABEL } from "../../crds/src/index.ts";
+import { offlineStoreConfig } from "../offline-store/s3.ts";
+import {
+  CASSANDRA_ENV,
+  commaList,
+  type EnvTable,
+  loadEnvConfig,
+  number,
+  OFFLINE_STORE_ENV,
+  text,
+} from "../shared/env-config.ts";
 
 export const materializerConfig = z
   .strictObject({
@@ -35,52 +46,50 @@ export const materializerConfig = z
       .describe("How often lag is measured and FeatureGroup status written."),
     logLevel: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
     cassandra: featureStoreConfig.unwrap().shape.cassandra,
+    offlineStore: offlineStoreConfig
+      .extend({
+        flushRows: z
+          .number()
+          .int()
+          .min(1)
+          .max(1_000_000)
+          .default(50_000)
+          .describe("Buffered rows that make the materializer write its offline files and commit."),
+        flushMs: z
+          .number()
+          .int()
+          .min(100)
+          .default(30_000)
+          .describe(
+            "Longest a row waits in the buffer before the files are written and its offset committed.",
+          ),
+      })
+      .default({ s3: { region: "us-east-1", forcePathStyle: true }, flushRows: 50_000, flushMs: 30_000 })
+      .describe("The offline store every materialized row also goes to (when its uri is set)."),
   })
   .describe("Configuration of the materializer.");
 
 export type MaterializerConfig = z.infer<typeof materializerConfig>;
 
-const list = (v: string) => v.split(",").map((s) => s.trim());
-const numberOrText = (raw: string): number | string =>
-  raw.trim() !== "" && Number.isFinite(Number(raw)) ? Number(raw) : raw;
-
-const ENV: ReadonlyArray<[string, (raw: string, into: Record<string, unknown>) => void]> = [
-  ["DARWIN_MATERIALIZER_HOST", (v, c) => Object.assign(c, { host: v })],
-  ["DARWIN_MATERIALIZER_PORT", (v, c) => Object.assign(c, { port: numberOrText(v) })],
-  ["DARWIN_MATERIALIZER_NAMESPACE", (v, c) => Object.assign(c, { namespace: v })],
-  ["DARWIN_MATERIALIZER_GROUP", (v, c) => Object.assign(c, { groupId: v })],
-  ["DARWIN_MATERIALIZER_MAX_BATCH", (v, c) => Object.assign(c, { maxBatch: numberOrText(v) })],
-  ["DARWIN_MATERIALIZER_CONCURRENCY", (v, c) => Object.assign(c, { concurrency: numberOrText(v) })],
-  [
-    "DARWIN_MATERIALIZER_STATUS_INTERVAL_MS",
-    (v, c) => Object.assign(c, { statusIntervalMs: numberOrText(v) }),
-  ],
-  ["DARWIN_KAFKA_BROKERS", (v, c) => Object.assign(c, { brokers: list(v) })],
-  ["DARWIN_LOG_LEVEL", (v, c) => Object.assign(c, { logLevel: v })],
-  ["DARWIN_CASSANDRA_CONTACT", (v, c) => cassandra(c, { contactPoints: list(v) })],
-  ["DARWIN_CASSANDRA_DATACENTER", (v, c) => cassandra(c, { localDataCenter: v })],
+const ENV: EnvTable = [
+  ["DARWIN_MATERIALIZER_HOST", text("host")],
+  ["DARWIN_MATERIALIZER_PORT", number("port")],
+  ["DARWIN_MATERIALIZER_NAMESPACE", text("namespace")],
+  ["DARWIN_MATERIALIZER_GROUP", text("groupId")],
+  ["DARWIN_MATERIALIZER_MAX_BATCH", number("maxBatch")],
+  ["DARWIN_MATERIALIZER_CONCURRENCY", number("concurrency")],
+  ["DARWIN_MATERIALIZER_STATUS_INTERVAL_MS", number("statusIntervalMs")],
+  ["DARWIN_MATERIALIZER_OFFLINE_FLUSH_ROWS", number("offlineStore.flushRows")],
+  ["DARWIN_MATERIALIZER_OFFLINE_FLUSH_MS", number("offlineStore.flushMs")],
+  ["DARWIN_KAFKA_BROKERS", commaList("brokers")],
+  ["DARWIN_LOG_LEVEL", text("logLevel")],
+  ...CASSANDRA_ENV,
+  ...OFFLINE_STORE_ENV,
 ];
-
-function cassandra(config: Record<string, unknown>, values: Record<string, unknown>): void {
-  config.cassandra = { ...(config.cassandra as object | undefined), ...values };
-}
 
 /** The configuration from the environment; throws naming each bad variable. */
 export function loadMaterializerConfig(
   env: Record<string, string | undefined> = process.env,
 ): MaterializerConfig {
-  const raw: Record<string, unknown> = {};
-  const used: string[] = [];
-  for (const [name, set] of ENV) {
-    const value = env[name];
-    if (value === undefined) continue;
-    set(value, raw);
-    used.push(name);
-  }
-  const result = materializerConfig.safeParse(raw);
-  if (result.success) return result.data;
-  const lines = result.error.issues.map((issue) => `  ${issue.path.join(".")}: ${issue.message}`);
-  throw new Error(
-    `invalid materializer configuration (from ${used.join(", ") || "defaults"}):\n${lines.join("\n")}`,
-  );
+  return loadEnvConfig(materializerConfig, ENV, "materializer", env);
 }

@@ -6,9 +6,13 @@
  *   version added, a group deleted) the consumer finishes its batch, commits, and rejoins the group with
  *   the new subscription: no restart.
  * - Messages are taken in batches. Each message is checked against its group version's schema
- *   (`parseFeatureRow`); valid rows go to every sink (`RowSink`, the Cassandra online store today),
- *   invalid ones to `<topic>.dlq` with the reason in the headers. Only then are the batch's offsets
- *   committed, so a crash between write and commit redelivers rows whose rewrite changes nothing.
+ *   (`parseFeatureRow`); valid rows go to every sink (`RowSink`: the Cassandra online store, and the
+ *   offline store when configured; a group kept offline only skips the online one), invalid ones to
+ *   `<topic>.dlq` with the reason in the headers. Only then are the batch's offsets committed, so a crash
+ *   between write and commit redelivers rows whose rewrite changes nothing. A sink that buffers (the
+ *   offline store writes files by size or age) holds the commit back until it flushed: offsets are
+ *   committed only for rows that are in every store. A failed flush loses its buffer, so it restarts the
+ *   consumer from the committed offsets: the rows it held are redelivered and written again.
  * - A store that is unreachable stops the batch in place: it is retried with backoff and the stream is
  *   paused meanwhile; nothing is skipped. A lost Kafka connection restarts the consumer from the committed
  *   offsets.
@@ -66,7 +70,7 @@ export interface MaterializerOptions {
   client: KubeClient;
   /** Reads old versions' schemas from their tables. */
   cassandra: CassandraClient;
-  /** Where valid rows go, in order; all must succeed before offsets are committed. */
+  /** Where valid rows go, in order; all must have written (and flushed) before offsets are committed. */
   sinks: RowSink[];
   log: Logger;
   registry: Registry;
@@ -85,6 +89,9 @@ type Incoming = Message<string, string, string, string>;
 /** A batch that cannot be finished now (a store is down); retried as a whole. */
 class RetryBatch extends Error {}
 
+/** A buffering sink could not flush: its rows are gone from the buffer and must be redelivered. */
+class FlushFailed extends Error {}
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class Materializer {
@@ -102,6 +109,9 @@ export class Materializer {
   private statusTimer: NodeJS.Timeout | undefined;
   private statusWrite: Promise<void> = Promise.resolve();
   private readonly dlqTopicsMade = new Set<string>();
+  /** The last message of each partition whose rows wait for a buffering sink's flush, by topic/partition. */
+  private readonly uncommitted = new Map<string, Incoming>();
+  private readonly offlineStore: boolean;
   /** Newest event time written per group (namespace/name), by this replica. */
   private readonly newest = new Map<string, bigint>();
   /** Lag per topic, summed over its partitions, as last measured. */
@@ -127,6 +137,7 @@ export class Materializer {
       backoff: { baseMs: 200, maxMs: 10_000 },
       log: this.log,
     });
+    this.offlineStore = options.sinks.some((sink) => sink.store === "offline");
     this.informer.on(() => this.refreshTopics());
     this.groups = new GroupRegistry(
       {
@@ -145,7 +156,7 @@ export class Materializer {
     this.metrics = {
       rows: new Counter({
         name: "materializer_rows_written_total",
-        help: "Rows written to the online store",
+        help: "Rows written to the stores (online, and offline when configured)",
         labelNames: ["namespace", "group"] as const,
         registers,
       }),
@@ -175,7 +186,7 @@ export class Materializer {
   async start(): Promise<void> {
     this.informer.start();
     await this.informer.waitForSync();
-    this.topics = feedTopics(this.informer.list());
+    this.topics = feedTopics(this.informer.list(), { offlineStore: this.offlineStore });
     this.loop = this.consumeLoop();
     const interval = this.options.statusIntervalMs ?? 5000;
     this.statusTimer = setInterval(() => {
@@ -201,7 +212,7 @@ export class Materializer {
   }
 
   private refreshTopics(): void {
-    const next = feedTopics(this.informer.list());
+    const next = feedTopics(this.informer.list(), { offlineStore: this.offlineStore });
     if (sameTopics(next, this.topics)) {
       this.topics = next;
       return;
@@ -223,6 +234,8 @@ export class Materializer {
     let backoffMs = 500;
     while (!this.stopping) {
       this.topicsChanged = false;
+      // Offsets held back for a flush belong to the consumer that is gone; its rows come again.
+      this.uncommitted.clear();
       const topics = [...this.topics.keys()];
       if (topics.length === 0) {
         await new Promise<void>((resolve) => {
@@ -255,10 +268,16 @@ export class Materializer {
       } catch (error) {
         await forceClose(consumer);
         if (this.stopping) break;
-        this.log.warn(
-          { err: describeKafkaError(error), retryInMs: backoffMs },
-          "Lost the feature topics' stream; reconnecting",
-        );
+        if (error instanceof FlushFailed)
+          this.log.warn(
+            { reason: error.message, retryInMs: backoffMs },
+            "Could not flush a buffering store; rejoining from the committed offsets",
+          );
+        else
+          this.log.warn(
+            { err: describeKafkaError(error), retryInMs: backoffMs },
+            "Lost the feature topics' stream; reconnecting",
+          );
         await sleep(backoffMs);
         backoffMs = Math.min(backoffMs * 2, 10_000);
       }
@@ -294,11 +313,19 @@ export class Materializer {
           };
         });
         this.wake = undefined;
+        // A buffering sink's age bound passes while no message comes.
+        await this.commit(false);
         continue;
       }
       const batch = pending.splice(0, maxBatch);
       if (stream.isPaused() && pending.length < maxBatch) stream.resume();
       await this.process(batch);
+    }
+    // Stopping or rejoining: what the sinks hold is written and committed while this consumer owns it.
+    try {
+      await this.commit(true);
+    } catch (error) {
+      this.log.warn({ reason: (error as Error).message }, "Left rows uncommitted; they are redelivered");
     }
   }
 
@@ -319,10 +346,32 @@ export class Materializer {
     }
     this.counters.batches++;
     // The last message of each partition commits everything before it in that partition.
-    const last = new Map<string, Incoming>();
-    for (const message of batch) last.set(`${message.topic}/${message.partition}`, message);
+    for (const message of batch) this.uncommitted.set(`${message.topic}/${message.partition}`, message);
+    await this.commit(false);
+  }
+
+  /**
+   * Commits the offsets held back: at once when no sink buffers; otherwise when a buffering sink is due
+   * (or `force`), after every buffering sink flushed. Throws FlushFailed when a flush failed.
+   */
+  private async commit(force: boolean): Promise<void> {
+    if (this.uncommitted.size === 0) return;
+    const buffering = this.options.sinks.filter((sink) => sink.flush);
+    if (buffering.length > 0) {
+      if (!force && !buffering.some((sink) => sink.flushDue?.())) return;
+      for (const sink of buffering) {
+        try {
+          await sink.flush?.();
+        } catch (error) {
+          this.uncommitted.clear();
+          throw new FlushFailed(`${sink.name}: ${(error as Error).message}`);
+        }
+      }
+    }
+    const last = [...this.uncommitted.values()];
+    this.uncommitted.clear();
     await Promise.all(
-      [...last.values()].map(async (message) => {
+      last.map(async (message) => {
         try {
           await message.commit();
         } catch (error) {
@@ -400,6 +449,7 @@ export class Materializer {
     }
     for (const { group, rows } of rowsByTopic.values()) {
       for (const sink of this.options.sinks) {
+        if (!group.online && sink.store === "online") continue;
         try {
           await sink.write(group, rows);
         } catch (error) {
@@ -441,7 +491,10 @@ export class Materializer {
   private async resolve(topic: string, target: TopicTarget | undefined): Promise<ServedVersion | string> {
     if (!target) return `topic ${topic} feeds no served version of a streaming feature group`;
     try {
-      return await this.groups.resolve(target.namespace, target.name, target.version);
+      const group = await this.groups.resolve(target.namespace, target.name, target.version, "any");
+      if (!group.online && !this.offlineStore)
+        return `feature group ${target.namespace}/${target.name} is kept offline only (spec.online.enabled false) and this materializer has no offline store`;
+      return group;
     } catch (error) {
       if (error instanceof RequestError && error.statusCode === 503) throw new RetryBatch(error.message);
       if (error instanceof RequestError) return error.message;

@@ -16,15 +16,45 @@ const group = (status: Record<string, unknown>, spec: Record<string, unknown> = 
   status,
 });
 
+const withOffline = { offlineStore: true };
+const onlineOnly = { offlineStore: false };
+const condition = (status: string) => ({
+  type: "Ready",
+  status,
+  reason: "Ready",
+  message: "x",
+  lastTransitionTime: "2026-11-27T00:00:00Z",
+});
+const ready = { conditions: [condition("True")] };
+
 describe("feed topics", () => {
   it("are the served versions of streaming online groups", () => {
-    expect([...feedTopics([group({ servedVersions: [1, 2] })]).entries()]).toEqual([
-      ["darwin.features.team-a.user-features.v1", { namespace: "team-a", name: "user-features", version: 1 }],
-      ["darwin.features.team-a.user-features.v2", { namespace: "team-a", name: "user-features", version: 2 }],
+    const target = (version: number) => ({
+      namespace: "team-a",
+      name: "user-features",
+      version,
+      online: true,
+    });
+    expect([...feedTopics([group({ servedVersions: [1, 2] })], onlineOnly).entries()]).toEqual([
+      ["darwin.features.team-a.user-features.v1", target(1)],
+      ["darwin.features.team-a.user-features.v2", target(2)],
     ]);
-    expect(feedTopics([group({})]).size).toBe(0);
-    expect(feedTopics([group({ servedVersions: [1] }, { stream: { enabled: false } })]).size).toBe(0);
-    expect(feedTopics([group({ servedVersions: [1] }, { online: { enabled: false } })]).size).toBe(0);
+    expect(feedTopics([group({})], withOffline).size).toBe(0);
+    expect(
+      feedTopics([group({ servedVersions: [1] }, { stream: { enabled: false } })], withOffline).size,
+    ).toBe(0);
+  });
+
+  it("take a group kept offline only when there is an offline store, once it is Ready", () => {
+    const offline = { online: { enabled: false }, version: 3 };
+    expect([...feedTopics([group(ready, offline)], withOffline).entries()]).toEqual([
+      [
+        "darwin.features.team-a.user-features.v3",
+        { namespace: "team-a", name: "user-features", version: 3, online: false },
+      ],
+    ]);
+    expect(feedTopics([group(ready, offline)], onlineOnly).size).toBe(0);
+    expect(feedTopics([group({ conditions: [condition("False")] }, offline)], withOffline).size).toBe(0);
   });
 });
 

@@ -1,8 +1,9 @@
 /**
  * Which topics the materializer consumes, from the FeatureGroups it sees: every served version of every
- * group that streams (`spec.stream.enabled`) and is kept online (`spec.online.enabled`). A version is
- * consumed once the controller serves it (its table and topic exist); a new group or version joins the set
- * when its status says so, and a deleted group leaves it. Pure.
+ * group that streams (`spec.stream.enabled`) and is kept online (`spec.online.enabled`); with an offline
+ * store, also the current version of every streaming group kept offline only, once it is Ready (its topic
+ * made; it has no table, hence no older served versions). A version is consumed once the controller serves
+ * it; a new group or version joins the set when its status says so, and a deleted group leaves it. Pure.
  */
 import { topicName } from "../../controllers/feature-group/names.ts";
 import { FeatureGroup } from "../../crds/src/index.ts";
@@ -14,22 +15,39 @@ export interface TopicTarget {
   /** Kubernetes name of the FeatureGroup. */
   name: string;
   version: number;
+  /** Whether the group keeps an online table; false: its rows go to the offline store only. */
+  online: boolean;
 }
 
-export function feedTopics(groups: readonly KubeObject[]): Map<string, TopicTarget> {
+export function feedTopics(
+  groups: readonly KubeObject[],
+  options: { offlineStore: boolean },
+): Map<string, TopicTarget> {
   const topics = new Map<string, TopicTarget>();
   for (const object of groups) {
     const namespace = object.metadata.namespace;
     if (!namespace || object.metadata.deletionTimestamp) continue;
     const spec = FeatureGroup.spec.safeParse(object.spec);
-    if (!spec.success || !spec.data.stream.enabled || !spec.data.online.enabled) continue;
+    if (!spec.success || !spec.data.stream.enabled) continue;
+    const online = spec.data.online.enabled;
+    // Rows of a group kept offline only would reach no store without the offline one: left on the topic.
+    if (!online && !options.offlineStore) continue;
     const status = FeatureGroup.status.safeParse(object.status ?? {});
-    const served = status.success ? (status.data.servedVersions ?? []) : [];
+    const ready =
+      status.success && status.data.conditions?.some((c) => c.type === "Ready" && c.status === "True");
+    const served = online
+      ? status.success
+        ? (status.data.servedVersions ?? [])
+        : []
+      : ready
+        ? [spec.data.version]
+        : [];
     for (const version of served) {
       topics.set(topicName(namespace, object.metadata.name, version), {
         namespace,
         name: object.metadata.name,
         version,
+        online,
       });
     }
   }

@@ -120,3 +120,15 @@ export async function listKeys(s3: S3Client, prefix: S3Location, suffix = ""): P
   } while (token);
   return keys.sort();
 }
+
+/** Where the offline store is: a bucket and prefix on an S3 service (DARWIN_OFFLINE_STORE_URI, DARWIN_S3_*). */
+export const offlineStoreConfig = z
+  .strictObject({
+    uri: z
+      .string()
+      .regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/, "must be an s3://bucket/prefix URI")
+      .optional()
+      .describe("The offline store (s3://bucket/prefix); none when unset."),
+    s3: s3Config.default({ region: "us-east-1", forcePathStyle: true }),
+  })
+  .describe("The offline store: Parquet on S3.");

@@ -3,6 +3,7 @@ import {
   asOfJoinSql,
   entityColumns,
   entityRowProblems,
+  filesInRange,
   rfc3339Micros,
   type TrainingSetGroup,
   TrainingSetInputError,
@@ -70,5 +71,56 @@ describe("training sets", () => {
       group: { ...users.group, group: "sessions", entities: [{ name: "user_id", type: "string" as const }] },
     };
     expect(() => entityColumns([users, other])).toThrow(TrainingSetInputError);
+  });
+
+  it("joins a group whose rows set some features once per feature, over the rows that set it", () => {
+    const two = {
+      ...users,
+      features: [...users.features, { column: { name: "tenure", type: "float64" as const }, as: "t" }],
+    };
+    expect(asOfJoinSql([two], "ts", [true])).toBe(
+      'SELECT e.* EXCLUDE (__row), CASE WHEN g0_0.__t >= e."ts" - INTERVAL 3600 SECOND THEN g0_0."age" END AS "age", ' +
+        'CASE WHEN g0_1.__t >= e."ts" - INTERVAL 3600 SECOND THEN g0_1."tenure" END AS "t" FROM entities e ' +
+        'ASOF LEFT JOIN (SELECT "user_id", __t, "age" FROM g0 WHERE __set IS NULL OR list_contains(__set, \'age\')) g0_0 ' +
+        'ON e."user_id" = g0_0."user_id" AND e."ts" >= g0_0.__t ' +
+        'ASOF LEFT JOIN (SELECT "user_id", __t, "tenure" FROM g0 WHERE __set IS NULL OR list_contains(__set, \'tenure\')) g0_1 ' +
+        'ON e."user_id" = g0_1."user_id" AND e."ts" >= g0_1.__t ORDER BY e.__row',
+    );
+  });
+});
+
+describe("training set file selection", () => {
+  const at = (iso: string) => BigInt(Date.parse(iso)) * 1000n;
+  const key = (date: string, n = 1) =>
+    `features/tenant=team-a/group=user-features/version=1/date=${date}/part-${n}-abcd1234.parquet`;
+  const keys = ["2026-11-20", "2026-11-24", "2026-11-25", "2026-11-26", "2026-11-27", "2026-11-28"].map((d) =>
+    key(d),
+  );
+
+  it("reads the dates from the earliest row minus the TTL to the latest row", () => {
+    // Rows from 25 Nov 10:00 to 27 Nov 08:00, TTL one day: events from 24 Nov 10:00 on can be taken.
+    const from = at("2026-11-25T10:00:00Z") - 86_400_000_000n;
+    expect(filesInRange(keys, from, at("2026-11-27T08:00:00Z"))).toEqual([
+      key("2026-11-24"),
+      key("2026-11-25"),
+      key("2026-11-26"),
+      key("2026-11-27"),
+    ]);
+  });
+
+  it("keeps the latest row's own date, to the last microsecond of the day, and no later date", () => {
+    const end = at("2026-11-26T23:59:59.999Z") + 999n;
+    expect(filesInRange(keys, end, end)).toEqual([key("2026-11-26")]);
+    expect(filesInRange(keys, end + 1n, end + 1n)).toEqual([key("2026-11-27")]);
+  });
+
+  it("reads every earlier date when values never expire (TTL 0), and files outside a date partition", () => {
+    const odd = "features/tenant=team-a/group=user-features/version=1/part-1-x.parquet";
+    expect(filesInRange([...keys, odd], undefined, at("2026-11-25T00:00:00Z"))).toEqual([
+      key("2026-11-20"),
+      key("2026-11-24"),
+      key("2026-11-25"),
+      odd,
+    ]);
   });
 });

@@ -3,7 +3,10 @@
  * each requested feature's value from the group's latest row with event time at or before the row's
  * timestamp and no older than the group's TTL (ttlSeconds 0: any age), else null. The join is DuckDB's
  * ASOF LEFT JOIN over the group's Parquet files, copied from S3 to a temporary directory first (DuckDB's
- * S3 support is an extension it would download at run time).
+ * S3 support is an extension it would download at run time). Only the files of the date partitions that
+ * can hold a row the join may take are read (`filesInRange`). A group with rows that set only some of its
+ * features (pushed rows, SET_COLUMN) is joined once per feature, each over the rows that set it, so a
+ * feature's value is its latest as the online store keeps it.
  */
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -13,9 +16,9 @@ import type { Column } from "../../controllers/feature-group/render/cql.ts";
 import { EVENT_TIME_COLUMN } from "../../controllers/feature-group/render/cql.ts";
 import { decodeValue, encodeKey, type JsonValue, type KeyType } from "../feature-server/codec.ts";
 import { DUCKDB_TYPES, describe, ident, literal, openDuckDb } from "./duckdb.ts";
-import { versionPrefix } from "./layout.ts";
+import { eventDate, versionPrefix } from "./layout.ts";
 import { downloadObject, listKeys, type S3Location } from "./s3.ts";
-import type { OfflineGroup } from "./writer.ts";
+import { type OfflineGroup, SET_COLUMN } from "./writer.ts";
 
 /** One group's part of a training set. */
 export interface TrainingSetGroup {
@@ -119,21 +122,66 @@ export function entityRowProblems(
   return problems.slice(0, limit);
 }
 
-/** The as-of join, as SQL over the tables `entities` (with __row) and g0..gN (with __t). Pure. */
-export function asOfJoinSql(groups: readonly TrainingSetGroup[], timestampColumn: string): string {
+/**
+ * The as-of join, as SQL over the tables `entities` (with __row) and g0..gN (with __t, and __set: the
+ * features a row sets, null for all). A group marked in `partial` is joined once per feature over the rows
+ * that set it; the others once. Pure.
+ */
+export function asOfJoinSql(
+  groups: readonly TrainingSetGroup[],
+  timestampColumn: string,
+  partial: readonly boolean[] = [],
+): string {
   const ts = `e.${ident(timestampColumn)}`;
   const selects = ["e.* EXCLUDE (__row)"];
   const joins: string[] = [];
+  const join = (alias: string, source: string, keys: readonly Column[]) => {
+    const on = keys.map((k) => `e.${ident(k.name)} = ${alias}.${ident(k.name)}`);
+    joins.push(`ASOF LEFT JOIN ${source} ON ${[...on, `${ts} >= ${alias}.__t`].join(" AND ")}`);
+  };
+  const fresh = (alias: string, ttlSeconds: number) =>
+    ttlSeconds > 0 ? `${alias}.__t >= ${ts} - INTERVAL ${ttlSeconds} SECOND` : `${alias}.__t IS NOT NULL`;
   groups.forEach(({ group, ttlSeconds, features }, i) => {
     const g = `g${i}`;
-    const fresh =
-      ttlSeconds > 0 ? `${g}.__t >= ${ts} - INTERVAL ${ttlSeconds} SECOND` : `${g}.__t IS NOT NULL`;
-    for (const f of features)
-      selects.push(`CASE WHEN ${fresh} THEN ${g}.${ident(f.column.name)} END AS ${ident(f.as)}`);
-    const on = group.entities.map((k) => `e.${ident(k.name)} = ${g}.${ident(k.name)}`);
-    joins.push(`ASOF LEFT JOIN ${g} ON ${[...on, `${ts} >= ${g}.__t`].join(" AND ")}`);
+    if (!partial[i]) {
+      for (const f of features)
+        selects.push(
+          `CASE WHEN ${fresh(g, ttlSeconds)} THEN ${g}.${ident(f.column.name)} END AS ${ident(f.as)}`,
+        );
+      join(g, g, group.entities);
+      return;
+    }
+    features.forEach((f, j) => {
+      const alias = `${g}_${j}`;
+      const name = ident(f.column.name);
+      const keys = group.entities.map((k) => ident(k.name)).join(", ");
+      selects.push(`CASE WHEN ${fresh(alias, ttlSeconds)} THEN ${alias}.${name} END AS ${ident(f.as)}`);
+      join(
+        alias,
+        `(SELECT ${keys}, __t, ${name} FROM ${g} WHERE __set IS NULL OR list_contains(__set, ${literal(f.column.name)})) ${alias}`,
+        group.entities,
+      );
+    });
   });
   return `SELECT ${selects.join(", ")} FROM entities e ${joins.join(" ")} ORDER BY e.__row`;
+}
+
+const DATE_PARTITION = /\/date=(\d{4}-\d{2}-\d{2})\//;
+
+/**
+ * The files a training set must read: those of the date partitions that can hold an event at or before
+ * `to` (the latest entity row) and at or after `from` (the earliest entity row minus the TTL; undefined
+ * when the TTL is 0, values never expire). An older event can only be taken where it is older than the TTL
+ * (then null), and no later one ever. Files outside a date partition are kept. Pure.
+ */
+export function filesInRange(keys: readonly string[], from: bigint | undefined, to: bigint): string[] {
+  const first = from === undefined ? undefined : eventDate(from < 0n ? 0n : from);
+  const last = eventDate(to);
+  return keys.filter((key) => {
+    const date = DATE_PARTITION.exec(`/${key}`)?.[1];
+    if (date === undefined) return true;
+    return date <= last && (first === undefined || date >= first);
+  });
 }
 
 /** Builds a training set (see the module comment). */
@@ -215,15 +263,28 @@ export async function buildTrainingSet(options: TrainingSetOptions): Promise<Tra
       );
     }
 
+    // The entity rows' time span: which date partitions the join can take rows from.
+    const span = (
+      await connection.runAndReadAll(
+        `SELECT epoch_us(min(${ident(timestampColumn)})) AS lo, epoch_us(max(${ident(timestampColumn)})) AS hi FROM entities`,
+      )
+    ).getRowObjectsJS()[0];
+    const lo = span?.lo === null || span?.lo === undefined ? undefined : BigInt(span.lo as bigint);
+    const hi = span?.hi === null || span?.hi === undefined ? undefined : BigInt(span.hi as bigint);
+
     // Each group's rows from the offline store, typed as the group's current schema.
     let files = 0;
-    for (const [i, { group }] of groups.entries()) {
+    const partial: boolean[] = [];
+    for (const [i, { group, ttlSeconds }] of groups.entries()) {
       const columns = [...group.entities, ...group.features];
       await connection.run(
-        `CREATE TEMP TABLE g${i} (${[...columns.map((c) => `${ident(c.name)} ${DUCKDB_TYPES[c.type]}`), "__t TIMESTAMP"].join(", ")})`,
+        `CREATE TEMP TABLE g${i} (${[...columns.map((c) => `${ident(c.name)} ${DUCKDB_TYPES[c.type]}`), "__t TIMESTAMP", "__set VARCHAR[]"].join(", ")})`,
       );
+      partial.push(false);
+      if (hi === undefined || lo === undefined) continue;
       const prefix = versionPrefix(options.root, group);
-      const keysOfGroup = await listKeys(options.s3, prefix, ".parquet");
+      const from = ttlSeconds > 0 ? lo - BigInt(ttlSeconds) * 1_000_000n : undefined;
+      const keysOfGroup = filesInRange(await listKeys(options.s3, prefix, ".parquet"), from, hi);
       if (keysOfGroup.length === 0) continue;
       const paths: string[] = [];
       for (const [j, key] of keysOfGroup.entries()) {
@@ -233,17 +294,23 @@ export async function buildTrainingSet(options: TrainingSetOptions): Promise<Tra
       }
       files += paths.length;
       const source = `read_parquet([${paths.map(literal).join(", ")}], union_by_name = true)`;
-      // Files written before a feature was added lack its column: it reads as null.
+      // Files written before a feature was added lack its column: it reads as null. Files of loaded rows
+      // only, or written before rows recorded what they set, lack SET_COLUMN: their rows set every feature.
       const present = new Set((await describe(connection, `SELECT * FROM ${source}`)).map((c) => c.name));
       const select = columns.map((c) =>
         present.has(c.name) ? `CAST(${ident(c.name)} AS ${DUCKDB_TYPES[c.type]})` : "NULL",
       );
+      const set = present.has(SET_COLUMN) ? `CAST(${ident(SET_COLUMN)} AS VARCHAR[])` : "NULL";
       await connection.run(
-        `INSERT INTO g${i} SELECT ${[...select, ident(EVENT_TIME_COLUMN)].join(", ")} FROM ${source}`,
+        `INSERT INTO g${i} SELECT ${[...select, ident(EVENT_TIME_COLUMN), set].join(", ")} FROM ${source}`,
       );
+      const partly = await connection.runAndReadAll(
+        `SELECT count(*) AS n FROM g${i} WHERE __set IS NOT NULL`,
+      );
+      partial[i] = Number(partly.getRowObjectsJS()[0]?.n ?? 0) > 0;
     }
 
-    const query = asOfJoinSql(groups, timestampColumn);
+    const query = asOfJoinSql(groups, timestampColumn, partial);
     if (options.output) {
       await connection.run(
         `COPY (${query}) TO ${literal(options.output)} (FORMAT parquet, COMPRESSION zstd)`,

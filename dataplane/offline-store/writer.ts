@@ -1,9 +1,9 @@
 /**
- * The offline store's writer: every row loaded into a feature group (and later every row materialized
- * from Kafka) is also appended here, and lands in S3 as Parquet partitioned by tenant, group, version and
+ * The offline store's writer: every row loaded into a feature group, and every row the materializer takes
+ * from a feature topic (pushed or streamed), is also appended here, and lands in S3 as Parquet partitioned by tenant, group, version and
  * event date (see layout.ts).
  *
- * The interface for writers (the populator today; a Kafka materializer can use the same):
+ * The interface for writers (the populator and the materializer's OfflineStoreSink):
  *
  *   const writer = new OfflineStoreWriter({ s3, root: parseS3Uri("s3://bucket/prefix"), maxRows, maxAgeMs });
  *   await writer.append(group, rows);   // group: namespace, Kubernetes name, version, entities, features
@@ -42,7 +42,18 @@ export interface OfflineRow {
   values: Record<string, unknown>;
   /** Event time, microseconds since the epoch (UTC). */
   eventMicros: bigint;
+  /**
+   * The features the row sets, when not all: a pushed row may carry some features only, and the others
+   * keep their earlier values (a null value is a value: cleared). Stored in SET_COLUMN; unset: all.
+   */
+  set?: readonly string[];
 }
+
+/**
+ * The column listing the features a row sets (null: every feature). Its name starts with `__`, which the
+ * training sets' own columns use and the features of a group do not (see FeatureGroup's column names).
+ */
+export const SET_COLUMN = "__darwin_set";
 
 export interface OfflineWriterOptions {
   s3: S3Client;
@@ -206,7 +217,10 @@ export class OfflineStoreWriter {
       const input = join(dir, "rows.ndjson");
       const output = join(dir, "part.parquet");
       const lines = rows.map((row) => {
-        const record: Record<string, unknown> = { [EVENT_TIME_COLUMN]: Number(row.eventMicros) };
+        const record: Record<string, unknown> = {
+          [EVENT_TIME_COLUMN]: Number(row.eventMicros),
+          [SET_COLUMN]: row.set ?? null,
+        };
         for (const c of columns) record[c.name] = jsonCell(c.type, row.values[c.name]);
         return JSON.stringify(record);
       });
@@ -215,10 +229,12 @@ export class OfflineStoreWriter {
       const jsonColumns = [
         ...columns.map((c, i) => `${literal(c.name)}: ${literal(sql[i]?.json ?? "VARCHAR")}`),
         `${literal(EVENT_TIME_COLUMN)}: 'BIGINT'`,
+        `${literal(SET_COLUMN)}: 'VARCHAR[]'`,
       ].join(", ");
       const select = [
         ...sql.map((s) => s.select),
         `make_timestamp(${ident(EVENT_TIME_COLUMN)}) AS ${ident(EVENT_TIME_COLUMN)}`,
+        ident(SET_COLUMN),
       ].join(", ");
       await connection.run(
         `COPY (SELECT ${select} FROM read_json(${literal(input)}, format = 'newline_delimited', columns = {${jsonColumns}})) TO ${literal(output)} (FORMAT parquet, COMPRESSION zstd)`,

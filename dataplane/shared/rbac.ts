@@ -2,7 +2,8 @@
  * What each data-plane service may do in the Kubernetes API, as data: every service that answers clients
  * checks their bearer tokens (TokenReview) and their permission on the resource they read or write
  * (SubjectAccessReview, operator/http/kube-auth.ts); beyond that each reads only what it serves from. cmd/
- * renders these into config/rbac/ (npm run gen:rbac), with a service account per service.
+ * renders these into config/rbac/ (npm run gen:rbac), with a service account per service, and the chart
+ * into templates/dataplane-rbac.yaml (npm run gen:chart).
  */
 import { FEATURE_GROUPS } from "../../controllers/feature-group/reconciler.ts";
 import { type PolicyRule, ruleFor } from "../../operator/rbac.ts";
@@ -25,6 +26,12 @@ export interface DataplaneAccess {
 export const DATAPLANE_ACCESS: readonly DataplaneAccess[] = [
   // Answers clients; watches FeatureGroups to know tables, types and versions (feature-server/server.ts).
   { service: "feature-server", rules: [...CLIENT_AUTH_RULES, ruleFor(FEATURE_GROUPS, READ)] },
+  // Answers no client: watches FeatureGroups for the topics to consume and writes their freshness and lag
+  // to the status by server-side apply (materializer/materializer.ts).
+  {
+    service: "materializer",
+    rules: [ruleFor(FEATURE_GROUPS, READ), ruleFor(FEATURE_GROUPS, ["patch"], "status")],
+  },
   // Answers clients; events go to Kafka and queries to MariaDB, nothing else in Kubernetes.
   { service: "chronos", rules: CLIENT_AUTH_RULES },
   // Answers no client: watches the rules and writes their status (chronos/processor.ts).

@@ -23,10 +23,14 @@ import { forceClose, KafkaPublisher, type OutgoingMessage } from "../shared/kafk
 
 export const brokers = () => kafkaEndpoint().brokers;
 
-/** A materializer in this process, for the groups of `namespace`, in its own consumer group. */
+/**
+ * A materializer in this process, for the groups of `namespace`, in its own consumer group; with
+ * `offlineStore` (uri, s3, flush bounds), also writing the offline store.
+ */
 export async function startTestMaterializer(
   namespace: string,
   groupId: string,
+  offlineStore?: Record<string, unknown>,
 ): Promise<RunningMaterializer> {
   const stores = testStoreConfig();
   return startMaterializer({
@@ -36,6 +40,7 @@ export async function startTestMaterializer(
       brokers: brokers(),
       statusIntervalMs: 500,
       cassandra: stores.cassandra,
+      ...(offlineStore && { offlineStore }),
     }),
     client: testbedClient("darwin-materializer"),
     log: testLogger(),

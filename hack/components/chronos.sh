@@ -35,7 +35,12 @@ chronos_processor_timeout() { echo 60; }
 chronos_processor_env() { :; }
 
 catalog_build() { darwin_operator_build; }
-catalog_start() { _dataplane_spawn catalog catalog.ts; }
+# The catalog registers the testbed MLflow's models (those tagged darwin.namespace) every 10 s.
+catalog_start() {
+  # shellcheck disable=SC2046 # word splitting of KEY=VALUE pairs is intended
+  tb_spawn catalog env $(_dataplane_env) DARWIN_MLFLOW_URL="http://127.0.0.1:$MLFLOW_PORT" \
+    DARWIN_CATALOG_MLFLOW_SYNC_SECONDS=10 "$REPO_DIR/node_modules/.bin/node" "$REPO_DIR/cmd/catalog.ts"
+}
 catalog_ready() { curl -sf "http://127.0.0.1:$CATALOG_PORT/readyz" >/dev/null; }
 catalog_timeout() { echo 60; }
 catalog_env() { echo "DARWIN_CATALOG_URL=http://127.0.0.1:$CATALOG_PORT"; }

@@ -1,4 +1,7 @@
-# Ray head node from PyPI (ray[default], for the dashboard and its job API), loopback only, one CPU.
+# Ray head node from PyPI, loopback only, one CPU: ray[default] for the dashboard and its job API, ray[serve]
+# for Ray Serve applications, and the testbed's MLflow (with scikit-learn), which a ray-serve Serve's
+# application loads its model with: its runtime_env pins the same MLflow, already satisfied, so nothing is
+# downloaded when an application starts.
 RAY_VERSION=${DARWIN_RAY_VERSION:-2.60.0}
 RAY_PORT=${DARWIN_RAY_PORT:-26379}
 RAY_DASHBOARD_PORT=${DARWIN_RAY_DASHBOARD_PORT:-28265}
@@ -7,7 +10,7 @@ RAY_HOME="$DARWIN_CACHE/ray-$RAY_VERSION"
 RAY_TMP="$DARWIN_RUN/data/ray"
 
 ray_build() {
-  tb_pip_venv ray "$RAY_HOME/venv" "ray[default]==$RAY_VERSION"
+  tb_pip_venv ray "$RAY_HOME/venv" "ray[default,serve]==$RAY_VERSION" "mlflow==$MLFLOW_VERSION"
 }
 
 ray_start() {

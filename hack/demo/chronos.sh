@@ -3,7 +3,8 @@
 # Chronos, its processor and the catalog, then shows the cluster's lifecycle as Chronos saw it: the events the
 # operator published went through the ingest API and Kafka, and the sample ChronosTransformer
 # (cluster-lifecycle) turned them into the cluster and user entities, the `owns` relationship, and the
-# cluster's audit log; then the lineage of the quick start's Serve (its model version from MLflow).
+# cluster's audit log; then the lineage of the quick start's Serve (its model version, run and experiment
+# from MLflow, and the feature group it reads).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 
@@ -43,15 +44,28 @@ echo
 echo "\$ kubectl get chronostransformer -n darwin-system   # the default rules, applied to every namespace"
 k get chronostransformer -n darwin-system
 echo
-# data -> model -> deployment: the Serve's own events (serve-lifecycle) give its model version and inputs.
-lineage="namespaces/serve/entities/serve/iris-classifier/lineage?direction=upstream&depth=2"
+# data -> model -> deployment: the Serve's own events (serve-lifecycle) give its model version, the MLflow
+# run and experiment that produced it, and the feature group it reads (the sample declares user-features).
+lineage="namespaces/serve/entities/serve/iris-classifier/lineage?direction=upstream&depth=3"
+wanted='[.nodes[].type] as $t | all("model_version", "run", "experiment", "feature_group"; . as $w | $t | any(. == $w))'
 for _ in $(seq 1 60); do
   graph=$(curl -sf -H "Authorization: Bearer $TOKEN" "$DARWIN_CHRONOS_URL/chronos/api/v1/$lineage" || true)
-  [[ -n $graph ]] && jq -e 'any(.nodes[]; .type == "model_version")' <<<"$graph" >/dev/null && break
+  [[ -n $graph ]] && jq -e "$wanted" <<<"$graph" >/dev/null && break
   sleep 1
 done
-echo "\$ curl .../namespaces/serve/entities/serve/iris-classifier/lineage?direction=upstream&depth=2"
+echo "\$ curl .../namespaces/serve/entities/serve/iris-classifier/lineage?direction=upstream&depth=3"
 none='{"edges": []}'
 jq -r '.edges[] | "\(.from.type)/\(.from.id) --\(.type)--> \(.to.type)/\(.to.id)"' <<<"${graph:-$none}"
+echo
+# The catalog registers MLflow's models itself (the iris model is tagged darwin.namespace=serve).
+models="darwin-catalog/v1/assets?type=model&namespace=serve"
+no_assets='{"assets": []}'
+for _ in $(seq 1 30); do
+  found=$(curl -sf -H "Authorization: Bearer $TOKEN" "$DARWIN_CATALOG_URL/$models" || true)
+  [[ -n $found ]] && jq -e '.total > 0' <<<"$found" >/dev/null && break
+  sleep 1
+done
+echo "\$ curl \$DARWIN_CATALOG_URL/$models   # MLflow's registered models, registered by the catalog"
+jq -r '.assets[] | "\(.name)  \(.description)\n  versions: \([.versions[]? | "\(.version)\(if (.aliases | length) > 0 then " (\(.aliases | join(",")))" else "" end) run \(.runId // "-")"] | join("; "))"' <<<"${found:-$no_assets}"
 echo
 echo "Chronos: $DARWIN_CHRONOS_URL/docs    catalog: $DARWIN_CATALOG_URL/docs"

@@ -119,7 +119,7 @@ const now = Date.now();
 const rows = [1, 2, 3].flatMap((u) => [now - 3 * 3600e3, now].map((t) => ({ user_id: u, event_timestamp: new Date(t).toISOString() })));
 require("node:fs").writeFileSync(process.argv[1], JSON.stringify(rows));
 ' "$entities"
-echo "\$ hermes features training-set --features user_features:age,user_features:tenure,user_features:activity_score --entities entities.json -n $NAMESPACE"
-HERMES_USER_TOKEN=$TOKEN "$node_bin" cli/hermes.ts features training-set -n "$NAMESPACE" \
+echo "\$ hermes features training-set --features user_features:age,user_features:tenure,user_features:activity_score --entities entities.json -n $NAMESPACE --feature-server $DARWIN_FEATURE_SERVER_URL"
+"$node_bin" cli/hermes.ts features training-set -n "$NAMESPACE" --feature-server "$DARWIN_FEATURE_SERVER_URL" \
   --features user_features:age,user_features:tenure,user_features:activity_score --entities "$entities"
 rm -rf "$(dirname "$sample")"

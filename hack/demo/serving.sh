@@ -16,9 +16,9 @@ hermes() {
   node_modules/.bin/node cli/hermes.ts "$@"
 }
 
-echo "== training an iris classifier and registering it in MLflow as iris, alias champion ($DARWIN_MLFLOW_URL)"
+echo "== training an iris classifier and registering it in MLflow as iris, alias champion, tagged darwin.namespace=serve ($DARWIN_MLFLOW_URL)"
 GIT_PYTHON_REFRESH=quiet "${DARWIN_CACHE:-$HOME/.cache/darwin-testbed}/mlflow-$DARWIN_MLFLOW_VERSION/venv/bin/python" \
-  hack/demo/train_iris.py "$DARWIN_MLFLOW_URL" iris champion
+  hack/demo/train_iris.py "$DARWIN_MLFLOW_URL" iris champion --namespace serve
 
 echo "== deploying it with hermes, as the seed's quick start does"
 export HERMES_USER_TOKEN=admin-token-default-change-in-production

@@ -4,8 +4,8 @@
  * the operator's controllers wrapped as cmd/controllers.ts wraps them (lifecycle events to Chronos, catalog
  * registration) run a FeatureGroup (then its version 2), a Serve of an iris model registered in the real
  * MLflow that reads the group, and a DarwinCluster. Chronos's API and processor with the sample
- * transformers give the serve's lineage (model version, model, feature group) and the group's (its
- * versions); the catalog's search finds the group's table with its columns, its topic, the serve and the
+ * transformers give the serve's lineage (model version, model, the MLflow run and experiment that
+ * produced it, feature group) and the group's (its versions); the catalog's search finds the group's table with its columns, its topic, the serve and the
  * cluster, and stops finding them once they are deleted.
  */
 import { Registry } from "prom-client";
@@ -226,7 +226,7 @@ afterAll(async () => {
 });
 
 describe("platform objects in Chronos and the catalog", () => {
-  it("give the serve's lineage (model version, feature group) and the group's versions, from lifecycle events alone", {
+  it("give the serve's lineage (model version, its run and experiment, feature group) and the group's versions, from lifecycle events alone", {
     timeout: 400_000,
   }, async () => {
     const ns = tenant.namespace;
@@ -252,31 +252,42 @@ describe("platform objects in Chronos and the catalog", () => {
     );
 
     const upstream = await waitFor(
-      "the serve's upstream lineage with its model version and feature group",
+      "the serve's upstream lineage with its model version, run, experiment and feature group",
       async () => {
-        const graph = await lineageOf("serve/iris-classifier", "upstream", 2);
-        return nodesOf(graph).length === 4 && graph;
+        const graph = await lineageOf("serve/iris-classifier", "upstream", 3);
+        return nodesOf(graph).length === 6 && graph;
       },
       SLOW,
     );
     const version = `${MODEL}/${model.version}`;
+    const experiment = upstream.nodes.find((n) => n.type === "experiment");
+    expect(experiment?.attributes).toEqual({ name: `${MODEL}-training` });
+    const experimentNode = `experiment/${experiment?.id}`;
     expect(nodesOf(upstream)).toEqual(
       [
+        experimentNode,
         `feature_group/user-features`,
         `model/${MODEL}`,
         `model_version/${version}`,
+        `run/${model.run_id}`,
         "serve/iris-classifier",
       ].sort(),
     );
     expect(edgesOf(upstream)).toEqual(
       [
+        `${experimentNode} has_run run/${model.run_id}`,
         `feature_group/user-features feeds serve/iris-classifier`,
         `model/${MODEL} has_version model_version/${version}`,
         `model_version/${version} deployed_to serve/iris-classifier`,
+        `run/${model.run_id} produced model_version/${version}`,
       ].sort(),
     );
     const modelVersion = upstream.nodes.find((n) => n.type === "model_version");
-    expect(modelVersion?.attributes).toMatchObject({ name: MODEL, version: model.version });
+    expect(modelVersion?.attributes).toMatchObject({
+      name: MODEL,
+      version: model.version,
+      run: model.run_id,
+    });
     const serve = await waitFor(
       "the serve entity Ready",
       async () => {

@@ -71,6 +71,8 @@ describe("mounted certificates (cert-manager)", () => {
 
   it("fails to start without a certificate", async () => {
     directory = await mkdtemp(join(tmpdir(), "darwin-webhook-certs-"));
-    await expect(startMountedCertificates({ directory, logger })).rejects.toThrow(/tls.crt/);
+    await expect(startMountedCertificates({ directory, logger })).rejects.toThrow(
+      `cannot read tls.crt and tls.key in ${directory}`,
+    );
   });
 });

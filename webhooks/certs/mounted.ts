@@ -27,13 +27,29 @@ interface Loaded {
 }
 
 async function load(directory: string): Promise<Loaded> {
-  const [cert, key, ca] = await Promise.all([
+  const [cert, key, ca] = await Promise.allSettled([
     readFile(join(directory, "tls.crt"), "utf8"),
     readFile(join(directory, "tls.key"), "utf8"),
-    readFile(join(directory, "ca.crt"), "utf8").catch(() => undefined),
+    readFile(join(directory, "ca.crt"), "utf8"),
   ]);
-  createSecureContext({ cert, key }); // throws on a mismatched or half-written pair
-  return { pair: { cert, key }, ca, digest: createHash("sha256").update(cert).update(key).digest("hex") };
+  if (cert.status === "rejected" || key.status === "rejected") {
+    const missing = [cert.status === "rejected" && "tls.crt", key.status === "rejected" && "tls.key"].filter(
+      Boolean,
+    );
+    const reason = (
+      (cert.status === "rejected" ? cert.reason : (key as PromiseRejectedResult).reason) as Error
+    ).message;
+    throw new Error(
+      `cannot read ${missing.join(" and ")} in ${directory} (${reason}): mount the certificate Secret (cert-manager's, with tls.crt and tls.key) there`,
+    );
+  }
+  const pair = { cert: cert.value, key: key.value };
+  createSecureContext(pair); // throws on a mismatched or half-written pair
+  return {
+    pair,
+    ca: ca.status === "fulfilled" ? ca.value : undefined,
+    digest: createHash("sha256").update(pair.cert).update(pair.key).digest("hex"),
+  };
 }
 
 export async function startMountedCertificates(options: MountedOptions): Promise<CertificateSource> {

@@ -71,4 +71,22 @@ seccompProfile:
 - name: DARWIN_KAFKA_BROKERS
   value: {{ join "," . | quote }}
 {{- end }}
+{{- with .Values.stores.offlineStore }}
+{{- if .uri }}
+- name: DARWIN_OFFLINE_STORE_URI
+  value: {{ .uri | quote }}
+{{- end }}
+{{- if .endpoint }}
+- name: DARWIN_S3_ENDPOINT
+  value: {{ .endpoint | quote }}
+{{- end }}
+- name: DARWIN_S3_REGION
+  value: {{ .region | quote }}
+{{- end }}
+- name: DARWIN_S3_ACCESS_KEY_ID
+  valueFrom:
+    secretKeyRef: { name: {{ include "darwin.storesSecret" . }}, key: s3-access-key-id, optional: true }
+- name: DARWIN_S3_SECRET_ACCESS_KEY
+  valueFrom:
+    secretKeyRef: { name: {{ include "darwin.storesSecret" . }}, key: s3-secret-access-key, optional: true }
 {{- end }}

@@ -4,8 +4,9 @@
  *
  *   node controllers/serve/testing/record-mlflow-fixtures.ts
  *
- * It trains and registers a fresh iris model (two versions, alias champion on the first) and asks for
- * what exists and what does not.
+ * It trains and registers a fresh iris model (two versions, alias champion on the first, tagged
+ * darwin.namespace=team-a) and asks for what exists and what does not. The catalog's MLflow sync
+ * (dataplane/catalog/mlflow-models.test.ts) reads the searches, the runs and the experiment from here too.
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -15,8 +16,8 @@ import { mlflowURL, trainIris } from "./mlflow.ts";
 Object.assign(process.env, { ...loadTestbedEnv(), ...process.env });
 const base = mlflowURL();
 const name = `iris-fixture-${Date.now().toString(36)}`;
-const v1 = await trainIris(name, "champion");
-await trainIris(name);
+const v1 = await trainIris(name, "champion", { namespace: "team-a" });
+const v2 = await trainIris(name);
 
 interface Recorded {
   method: "GET" | "POST";
@@ -74,7 +75,20 @@ const cases: Record<string, Recorded> = {
     { name, stages: ["Production"] },
   ),
   runFound: await record("GET", "/api/2.0/mlflow/runs/get", { run_id: v1.run_id }),
+  runSecond: await record("GET", "/api/2.0/mlflow/runs/get", { run_id: v2.run_id }),
   runMissing: await record("GET", "/api/2.0/mlflow/runs/get", { run_id: "0123456789abcdef0123456789abcdef" }),
+  experimentFound: await record("GET", "/api/2.0/mlflow/experiments/get", {
+    experiment_id: v1.experiment_id,
+  }),
+  // The catalog's sync asks for every model and version; the same requests, narrowed to this model.
+  registeredModelsSearch: await record("GET", "/api/2.0/mlflow/registered-models/search", {
+    filter: `name='${name}'`,
+    max_results: "100",
+  }),
+  modelVersionsSearch: await record("GET", "/api/2.0/mlflow/model-versions/search", {
+    filter: `name='${name}'`,
+    max_results: "100",
+  }),
   artifactsFound: await record("GET", "/api/2.0/mlflow-artifacts/artifacts", { path: runPath }),
   artifactsMissing: await record("GET", "/api/2.0/mlflow-artifacts/artifacts", {
     path: `${runPath}-missing`,
