@@ -8,13 +8,13 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Client as CassandraClient } from "cassandra-driver";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { FEATURE_GROUPS } from "../controllers/feature-group/reconciler.ts";
 import { hermes, hermesOk } from "../controllers/serve/testing/hermes.ts";
 import { featureServerConfig } from "../dataplane/feature-server/config.ts";
 import { type RunningFeatureServer, startFeatureServer } from "../dataplane/feature-server/server.ts";
 import type { KubeClient } from "../operator/kube-client.ts";
-import { createObject, type TestManager, testbedClient, testLogger } from "../operator/testing/testbed.ts";
+import { createObject, testbedClient, testLogger } from "../operator/testing/testbed.ts";
 import {
   dropTestStores,
   sampleFeatureGroup,
@@ -24,7 +24,7 @@ import {
   waitForReady,
   writeFeatureRow,
 } from "../test-e2e/support/feature-store.ts";
-import { createNamespace, deleteNamespace } from "../test-e2e/support/fixture.ts";
+import { useTestbed } from "../test-e2e/support/fixture.ts";
 import { kubectl, kubectlOk } from "../test-e2e/support/kubectl.ts";
 
 const RUN = `${Date.now().toString(36)}${Math.floor(Math.random() * 1e4)}`;
@@ -32,7 +32,6 @@ const ENV = `features-fetch-${RUN}`;
 
 let client: KubeClient;
 let namespace: string;
-let operator: TestManager;
 let server: RunningFeatureServer;
 let cassandra: CassandraClient;
 let url: string;
@@ -55,16 +54,26 @@ const seedCall = (keys = "[[123], [456], [1000]]", ...extra: string[]) => [
   ...extra,
 ];
 
+const tb = useTestbed({ namespace: "features-fetch", cleanup: [FEATURE_GROUPS] });
+
 beforeAll(async () => {
-  client = testbedClient();
-  namespace = await createNamespace(client, "features-fetch");
+  client = tb.client;
+  namespace = tb.namespace;
   home = mkdtempSync(join(tmpdir(), "hermes-"));
+  tb.defer(() => kubectl(["delete", "serveenvironment", ENV, "--ignore-not-found", "--wait=false"]));
+  tb.defer(() => dropTestStores(namespace));
   cassandra = testCassandra();
-  operator = await startFeatureGroupOperator(namespace);
+  tb.defer(() => cassandra.shutdown());
+  const operator = await startFeatureGroupOperator(namespace);
+  tb.defer(() => operator.stop());
   server = await startFeatureServer({
     config: featureServerConfig.parse({ authCacheSeconds: 1, cassandra: testStoreConfig().cassandra }),
     client: testbedClient("darwin-feature-server"),
     log: testLogger(),
+  });
+  tb.defer(async () => {
+    await server.app.close();
+    await server.close();
   });
   url = await server.app.listen({ host: "127.0.0.1", port: 0 });
   await server.informer.waitForSync();
@@ -77,19 +86,6 @@ beforeAll(async () => {
   for (const row of rows)
     await writeFeatureRow(cassandra, namespace, "user-features", 1, row, new Date("2026-11-27T09:27:05Z"));
 }, 180_000);
-
-afterAll(async () => {
-  await server?.app.close();
-  await server?.close();
-  await operator?.stop();
-  await cassandra?.shutdown();
-  await kubectl(["delete", "serveenvironment", ENV, "--ignore-not-found", "--wait=false"]);
-  if (namespace) {
-    await dropTestStores(namespace);
-    await deleteNamespace(client, namespace);
-  }
-  client?.close();
-});
 
 describe("hermes features fetch", () => {
   it("prints the seed's fetch_features call as a table, one row per key, an unknown key as not found", async () => {

@@ -2,6 +2,8 @@
  * The controllers the operator runs. Each Darwin kind's controller (controllers/<kind>/) exports a factory
  * of its ControllerDefinition, called here with the operator's configuration.
  */
+
+import type { Logger } from "pino";
 import { createArtifactBuildController } from "../controllers/artifact-build/reconciler.ts";
 import { createCatalogAssetController } from "../controllers/catalog-asset/reconciler.ts";
 import { withCatalogRegistration } from "../controllers/catalog-asset/registration.ts";
@@ -25,12 +27,20 @@ import {
 } from "../dataplane/chronos/lifecycle.ts";
 import { chronosSinkFromEnv } from "../dataplane/chronos/sink.ts";
 import type { ControllerDefinition } from "../operator/controller.ts";
-import { createLogger } from "../operator/logger.ts";
+import type { KubeClient } from "../operator/kube-client.ts";
 import type { DarwinConfig } from "./config.ts";
 
-export function darwinControllers(config: DarwinConfig): ControllerDefinition[] {
-  // Lifecycle events go to Chronos when DARWIN_CHRONOS_URL is set (dataplane/chronos/lifecycle.ts).
-  const events = chronosSinkFromEnv(createLogger(config.logLevel));
+/**
+ * `deps`: the operator process's client and logger. Without them (the controllers listed for their RBAC
+ * or the chart) no lifecycle events are published.
+ */
+export function darwinControllers(
+  config: DarwinConfig,
+  deps?: { client: Pick<KubeClient, "authorization">; log: Logger },
+): ControllerDefinition[] {
+  // Lifecycle events go to Chronos when DARWIN_CHRONOS_URL is set (dataplane/chronos/lifecycle.ts), posted
+  // with the credentials of the process's one client.
+  const events = deps && chronosSinkFromEnv(deps.log, deps.client);
   // CatalogAssets are registered in the catalog's MariaDB when DARWIN_CATALOG_MYSQL_URL is set.
   const catalogIndex = process.env.DARWIN_CATALOG_MYSQL_URL;
   // Each platform object is wrapped twice, leaving its reconciler as it is: its lifecycle events go to

@@ -96,6 +96,11 @@ export interface ReconcileContext {
  */
 export interface Watch {
   type: ResourceType;
+  /**
+   * Cache only the objects this label selector matches (e.g. the head pods of Darwin's Ray clusters), for a
+   * kind of which the cluster holds many more than the controller reads. @default every object
+   */
+  labelSelector?: string;
   map(object: KubeObject, cache: CacheReader): string[];
 }
 
@@ -115,7 +120,10 @@ export interface ControllerDefinition {
    * reference. Their caches hold only objects labelled app.kubernetes.io/managed-by=darwin-operator.
    */
   owns?: ResourceType[];
-  /** Other kinds whose changes wake objects of this kind (not ownership; see Watch); cached unfiltered. */
+  /**
+   * Other kinds whose changes wake objects of this kind (not ownership; see Watch); cached whole, or only
+   * what the watch's labelSelector matches.
+   */
   watches?: Watch[];
   /**
    * Permissions beyond what the runtime derives from `for`, `owns` and `watches` (see rbac.ts

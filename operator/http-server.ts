@@ -6,6 +6,7 @@
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import { buildService, type Probe, type ReadinessCheck, type Service } from "./http/service.ts";
+import type { Manager } from "./manager.ts";
 
 export interface OperatorEndpoints {
   registry: Registry;
@@ -25,4 +26,24 @@ export function buildOperatorServer(endpoints: OperatorEndpoints): Promise<Servi
     readiness: endpoints.readiness,
     docs: false,
   });
+}
+
+/**
+ * The operator's readiness: not shutting down, and every cache listed; a cache that has not names itself
+ * and the error of its last list (an owned kind whose CRD is missing: 404).
+ */
+export function operatorReadiness(
+  manager: Pick<Manager, "unsyncedInformers">,
+  shuttingDown: () => boolean,
+): ReadinessCheck[] {
+  return [
+    { name: "shutdown", check: () => ({ ok: !shuttingDown(), detail: "shutting down" }) },
+    {
+      name: "informers",
+      check: () => {
+        const unsynced = manager.unsyncedInformers();
+        return { ok: unsynced.length === 0, detail: `caches not synced: ${unsynced.join(", ")}` };
+      },
+    },
+  ];
 }

@@ -94,6 +94,18 @@ export class KubeClient {
     return new KubeClient(config, options.userAgent, options.retry);
   }
 
+  /**
+   * The Authorization header this client sends (a bearer token; none for client certificates), asked now:
+   * for another service that checks the same identity (Chronos takes the operator's token).
+   */
+  async authorization(): Promise<string | undefined> {
+    const options: https.RequestOptions = {};
+    await this.kubeConfig.applyToHTTPSOptions(options);
+    const headers = (options.headers ?? {}) as Record<string, unknown>;
+    const header = headers.Authorization ?? headers.authorization;
+    return typeof header === "string" ? header : undefined;
+  }
+
   /** Calls `observer` after every request; returns a function that stops it. */
   observe(observer: RequestObserver): () => void {
     this.observers.add(observer);

@@ -1,7 +1,9 @@
+import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { waitFor } from "../test-e2e/support/wait.ts";
 import { parseConfig } from "./config.ts";
 import type { ControllerDefinition } from "./controller.ts";
+import { buildOperatorServer, operatorReadiness } from "./http-server.ts";
 import type { KubeClient } from "./kube-client.ts";
 import { silentLogger } from "./logger.ts";
 import { Manager } from "./manager.ts";
@@ -104,6 +106,56 @@ describe("Manager caches", () => {
   });
 });
 
+describe("a watch with a label selector", () => {
+  it("caches only what the selector matches, and ctx.list reads that cache", async () => {
+    server = new ScriptedApiserver();
+    const head = {
+      ...scriptedObject("w-head", "4"),
+      kind: "Secret",
+      metadata: { name: "w-head", namespace: "ns", resourceVersion: "4", labels: { role: "head", of: "w" } },
+    };
+    const widget = {
+      apiVersion: WIDGETS.apiVersion,
+      kind: WIDGETS.kind,
+      metadata: { name: "w", namespace: "ns", uid: "uid-w", resourceVersion: "3" },
+    };
+    server.listsOf.set(resourcePath(WIDGETS, "ns"), [{ resourceVersion: "5", items: [widget] }]);
+    server.listsOf.set(resourcePath(SECRETS, "ns"), [{ resourceVersion: "5", items: [head] }]);
+    client = await server.start();
+    manager = new Manager({
+      client,
+      config: parseConfig({ namespaces: ["ns"], leaderElection: { enabled: false } }),
+      log: silentLogger(),
+      metrics: new OperatorMetrics({ processMetrics: false }),
+      identity: "test",
+      finalizerPrefix: "example.com",
+    });
+    const seen: string[][] = [];
+    manager.register({
+      name: "widgets",
+      for: WIDGETS,
+      watches: [
+        {
+          type: SECRETS,
+          labelSelector: "role=head",
+          map: (secret) => [`ns/${secret.metadata.labels?.of}`],
+        },
+      ],
+      async reconcile(ctx) {
+        seen.push(ctx.list(SECRETS, "ns").map((s) => s.metadata.name));
+        return undefined;
+      },
+    });
+    await manager.start();
+    await waitFor("reconciled with the cached head", () => seen.length > 0);
+    expect(seen[0]).toEqual(["w-head"]);
+    const selectors = server.requests
+      .filter((r) => r.method === "GET" && r.path === resourcePath(SECRETS, "ns"))
+      .map((r) => r.labelSelector);
+    expect(new Set(selectors)).toEqual(new Set(["role=head"]));
+  });
+});
+
 describe("ctx.applyFromLive", () => {
   it("applies over the version it rendered from, and on 409 reads the child again and renders anew", async () => {
     server = new ScriptedApiserver();
@@ -161,8 +213,10 @@ describe("ctx.applyFromLive", () => {
 });
 
 describe("Manager with a cache that does not sync", () => {
-  it("starts the controllers that do not need it, says which cache and why, and starts the rest once it syncs", async () => {
+  it("starts the controllers that do not need it, says which cache and why (log, /readyz), and starts the rest once it syncs", async () => {
     server = new ScriptedApiserver();
+    const logged: Array<Record<string, unknown>> = [];
+    const log = pino({ level: "info" }, { write: (line: string) => logged.push(JSON.parse(line)) });
     server.lists = [{ resourceVersion: "10", items: [scriptedObject("a", "1")] }];
     const widgets = resourcePath(WIDGETS, "ns");
     server.missing.add(widgets);
@@ -175,7 +229,7 @@ describe("Manager with a cache that does not sync", () => {
         leaderElection: { enabled: false },
         watch: { maxBackoffSeconds: 0.2 },
       }),
-      log: silentLogger(),
+      log,
       metrics: new OperatorMetrics({ processMetrics: false }),
       identity: "test",
       finalizerPrefix: "example.com",
@@ -192,11 +246,29 @@ describe("Manager with a cache that does not sync", () => {
     expect(outcome).toBe("started");
     await waitFor("the controller without widgets reconciled", () => reconciled.includes("plain a"));
     expect(reconciled).not.toContain("widgets a");
-    expect(manager.unsyncedInformers()).toEqual([
-      expect.stringMatching(
-        /^widgets\.example\.com@ns\?app\.kubernetes\.io\/managed-by=darwin-operator: GET \/apis\/example\.com\/v1\/namespaces\/ns\/widgets: 404 NotFound: the server could not find the requested resource$/,
-      ),
+    const unsynced =
+      "widgets.example.com@ns?app.kubernetes.io/managed-by=darwin-operator: GET /apis/example.com/v1/namespaces/ns/widgets: 404 NotFound: the server could not find the requested resource";
+    expect(manager.unsyncedInformers()).toEqual([unsynced]);
+    // The error log names the kind, why it did not list, and who waits for it.
+    expect(logged.filter((line) => String(line.msg).startsWith("Cache did not sync in time"))).toEqual([
+      expect.objectContaining({
+        level: 50,
+        kind: "Widget",
+        apiVersion: "example.com/v1",
+        informer: "widgets.example.com@ns?app.kubernetes.io/managed-by=darwin-operator",
+        reason: expect.stringContaining("404 NotFound"),
+        waitingControllers: ["widgets"],
+      }),
     ]);
+    // /readyz of the operator's HTTP server, on this manager, says the same.
+    const http = await buildOperatorServer({
+      registry: new OperatorMetrics({ processMetrics: false }).registry,
+      logger: silentLogger(),
+      healthz: () => ({ ok: true, detail: "" }),
+      readiness: operatorReadiness(manager, () => false),
+    });
+    const notReady = await http.inject({ method: "GET", url: "/readyz" });
+    expect([notReady.statusCode, notReady.body]).toEqual([503, `informers: caches not synced: ${unsynced}`]);
 
     // The CRD is installed: the cache syncs and its controller starts.
     server.missing.delete(widgets);
@@ -205,5 +277,8 @@ describe("Manager with a cache that does not sync", () => {
       timeoutMs: 5000,
     });
     expect(manager.unsyncedInformers()).toEqual([]);
+    const ready = await http.inject({ method: "GET", url: "/readyz" });
+    expect([ready.statusCode, ready.body]).toEqual([200, "ok"]);
+    await http.close();
   });
 });

@@ -105,7 +105,7 @@ export class Manager implements CacheIndex, CacheReader {
       }
     }
     for (const watch of definition.watches ?? []) {
-      for (const informer of need(this.informersFor(watch.type))) {
+      for (const informer of need(this.informersFor(watch.type, watch.labelSelector))) {
         informer.on((event) => {
           if (!others(event)) return;
           const keys = new Set(watch.map(event.object, this));
@@ -119,13 +119,19 @@ export class Manager implements CacheIndex, CacheReader {
 
   /**
    * The informer caching `type` in `namespace` (or cluster-wide), when one runs: the unfiltered one when
-   * the kind is also watched or reconciled, else the owned kind's (managed-by label only).
+   * the kind is reconciled or watched whole, else the owned kind's (managed-by label only), else a
+   * watch's with its label selector.
    */
   informer(type: ResourceType, namespace: string | undefined): Informer | undefined {
     const namespaces = this.options.config.namespaces;
     const scope = !type.namespaced || namespaces.length === 0 ? "*" : (namespace ?? "");
     const id = informerId(type, scope);
-    return this.informers.get(id) ?? this.informers.get(informerId(type, scope, MANAGED_BY_SELECTOR));
+    const filtered = `${id}?`;
+    return (
+      this.informers.get(id) ??
+      this.informers.get(informerId(type, scope, MANAGED_BY_SELECTOR)) ??
+      [...this.informers].find(([other]) => other.startsWith(filtered))?.[1]
+    );
   }
 
   caches(type: ResourceType): boolean {

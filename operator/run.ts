@@ -11,7 +11,7 @@ import type { Logger } from "pino";
 import { ConfigError, type ConfigSchema, loadConfig, type OperatorConfig, RUNTIME_CONFIG } from "./config.ts";
 import type { ControllerDefinition } from "./controller.ts";
 import { closeGracefully, listenService } from "./http/lifecycle.ts";
-import { buildOperatorServer } from "./http-server.ts";
+import { buildOperatorServer, operatorReadiness } from "./http-server.ts";
 import { KubeClient } from "./kube-client.ts";
 import { createLogger } from "./logger.ts";
 import { Manager } from "./manager.ts";
@@ -46,8 +46,11 @@ export interface RunOptions<C extends OperatorConfig> {
   config?: ConfigSchema<C>;
   /** Finalizer names are `<finalizerPrefix>/<controller name>` (e.g. the application's API group). */
   finalizerPrefix: string;
-  /** The controllers to run, made from the loaded configuration (prices, namespaces...). */
-  controllers: (config: C) => ControllerDefinition[];
+  /**
+   * The controllers to run, made from the loaded configuration (prices, namespaces...) and the process's
+   * one Kubernetes client (for a controller that hands its credentials to another service).
+   */
+  controllers: (config: C, deps: { client: KubeClient; log: Logger }) => ControllerDefinition[];
   /** Started after the HTTP endpoints and before the manager, in this order. */
   components?: Component<C>[];
 }
@@ -116,23 +119,14 @@ export async function runOperator<C extends OperatorConfig>(options: RunOptions<
       void shutdown("leadership lost", 1);
     },
   });
-  const controllers = options.controllers(config);
+  const controllers = options.controllers(config, { client, log });
   for (const controller of controllers) manager.register(controller);
 
   const server = await buildOperatorServer({
     registry: metrics.registry,
     logger: log,
     healthz: () => ({ ok: !shuttingDown, detail: "shutting down" }),
-    readiness: [
-      { name: "shutdown", check: () => ({ ok: !shuttingDown, detail: "shutting down" }) },
-      {
-        name: "informers",
-        check: () => {
-          const unsynced = manager.unsyncedInformers();
-          return { ok: unsynced.length === 0, detail: `caches not synced: ${unsynced.join(", ")}` };
-        },
-      },
-    ],
+    readiness: operatorReadiness(manager, () => shuttingDown),
   });
   const httpPort = await listenService(server, config.http.port, config.http.host);
   log.info(

@@ -4,13 +4,14 @@
  * our own CA). The configuration only matches objects labelled with this run's id, so other tests sharing
  * the API server never reach it.
  */
-import { createServer } from "node:net";
 import { connect } from "node:tls";
 import { type ApiException, CustomObjectsApi, KubeConfig } from "@kubernetes/client-node";
 import { pino } from "pino";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { API_VERSION, GROUP, VERSION } from "../crds/src/index.ts";
-import { KubeClient } from "../operator/kube-client.ts";
+import type { KubeClient } from "../operator/kube-client.ts";
+import { useTestbed } from "../test-e2e/support/fixture.ts";
+import { freePort } from "../test-e2e/support/free-port.ts";
 import { kubectl, kubectlOk } from "../test-e2e/support/kubectl.ts";
 import { requireEnv } from "../test-e2e/support/testbed-env.ts";
 import { deleteWebhookConfiguration } from "./kube.ts";
@@ -18,7 +19,6 @@ import { startWebhookServer, type WebhookServer } from "./start.ts";
 
 const RUN = `wh-${Date.now().toString(36)}-${Math.floor(Math.random() * 1e4)}`;
 const LABEL = "darwin.dreamhorizon.org/webhook-test";
-const NAMESPACE = RUN;
 const CONFIGURATION = `darwin-webhook-test-${RUN}`;
 const CPU_RUNTIME = `CPU-${RUN}`;
 const GPU_RUNTIME = `GPU-${RUN}`;
@@ -28,6 +28,8 @@ const SERVING_LIFETIME_MS = 24_000;
 const labels = { [LABEL]: RUN };
 const kubeConfig = new KubeConfig();
 let client: KubeClient;
+/** The test's namespace (labelled for the configuration's namespaceSelector). */
+let namespace = "";
 let port = 0;
 let webhook: WebhookServer | undefined;
 /** Serial numbers of the certificates the API server's TLS connections were made with. */
@@ -40,7 +42,7 @@ const cluster = (
 ) => ({
   apiVersion: API_VERSION,
   kind: "DarwinCluster",
-  metadata: { name, namespace: NAMESPACE, labels: extraLabels },
+  metadata: { name, namespace, labels: extraLabels },
   spec: {
     runtime: CPU_RUNTIME,
     owner: "user@example.com",
@@ -63,16 +65,6 @@ const runtime = (displayName: string, gpu: boolean) => ({
   },
 });
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-    server.on("error", reject);
-  });
-}
-
 /**
  * Starts the webhook with self-managed certificates. `apply` renders and applies the whole configuration;
  * `inject-ca` only writes the caBundle into the existing one, as with a configuration installed by Helm.
@@ -85,7 +77,7 @@ async function start(manage: "apply" | "inject-ca" = "apply"): Promise<WebhookSe
     logger: pino({ level: process.env.DARWIN_TEST_LOG ?? "silent" }),
     certificates: {
       mode: "self-managed",
-      namespace: NAMESPACE,
+      namespace,
       serviceName: "darwin-webhook",
       ipAddresses: ["127.0.0.1"],
       servingLifetimeMs: SERVING_LIFETIME_MS,
@@ -151,37 +143,34 @@ async function untilWebhookAnswers(): Promise<void> {
 }
 
 describe("admission webhook against the testbed API server", async () => {
+  const tb = useTestbed({ namespace: "wh", labels });
+
   beforeAll(async () => {
     kubeConfig.loadFromFile(requireEnv("KUBECONFIG"));
-    client = new KubeClient(kubeConfig, "darwin-webhook-test");
-    await kubectlOk(["create", "-f", "-"], {
-      apiVersion: "v1",
-      kind: "Namespace",
-      metadata: { name: NAMESPACE, labels },
+    client = tb.client;
+    namespace = tb.namespace;
+    // The configuration affects the whole API server: retried through an API server restart by another test.
+    tb.defer(() =>
+      retrying(() =>
+        kubectlOk([
+          "delete",
+          "darwinruntimes",
+          CPU_RUNTIME.toLowerCase(),
+          GPU_RUNTIME.toLowerCase(),
+          "--ignore-not-found",
+          "--wait=false",
+        ]),
+      ),
+    );
+    tb.defer(async () => {
+      await webhook?.close();
+      await retrying(() => deleteWebhookConfiguration(client, CONFIGURATION));
     });
     await kubectlOk(["create", "-f", "-"], runtime(CPU_RUNTIME, false));
     await kubectlOk(["create", "-f", "-"], runtime(GPU_RUNTIME, true));
     port = await freePort();
     webhook = await start();
     await untilWebhookAnswers();
-  });
-
-  afterAll(async () => {
-    await webhook?.close();
-    // The configuration affects the shared API server: retry through an API server restart by another test.
-    await retrying(() => deleteWebhookConfiguration(client, CONFIGURATION));
-    await retrying(() =>
-      kubectlOk([
-        "delete",
-        "darwinruntimes",
-        CPU_RUNTIME.toLowerCase(),
-        GPU_RUNTIME.toLowerCase(),
-        "--ignore-not-found",
-        "--wait=false",
-      ]),
-    );
-    await retrying(() => kubectlOk(["delete", "namespace", NAMESPACE, "--wait=false", "--ignore-not-found"]));
-    client?.close();
   });
 
   it("denies a spec that passes the CRD schema but breaks webhook rules, with all its field errors in one message", async () => {
@@ -239,7 +228,7 @@ describe("admission webhook against the testbed API server", async () => {
       .createNamespacedCustomObject({
         group: GROUP,
         version: VERSION,
-        namespace: NAMESPACE,
+        namespace,
         plural: "darwinclusters",
         body,
       })
@@ -290,7 +279,7 @@ describe("admission webhook against the testbed API server", async () => {
     const transformer = await create({
       apiVersion: API_VERSION,
       kind: "ChronosTransformer",
-      metadata: { name: "broken", namespace: NAMESPACE, labels },
+      metadata: { name: "broken", namespace, labels },
       spec: {
         source: "darwin-compute",
         match: 'type = "cluster_created"',
@@ -304,7 +293,7 @@ describe("admission webhook against the testbed API server", async () => {
     const serve = await create({
       apiVersion: API_VERSION,
       kind: "Serve",
-      metadata: { name: "iris", namespace: NAMESPACE, labels },
+      metadata: { name: "iris", namespace, labels },
       spec: { environment: `nowhere-${RUN}`, type: "ray-serve" },
     });
     // A ray-serve Serve without a model is allowed (it waits for deploy-model): the environment is the one
@@ -321,7 +310,7 @@ describe("admission webhook against the testbed API server", async () => {
     await kubectlOk(["create", "-f", "-"], cluster("orphan", { runtime: temporary }));
     await kubectlOk(["delete", "darwinruntime", temporary.toLowerCase()]);
     // The API server does not even call the webhook for a label change (matchConditions).
-    expect((await kubectl(["label", "darwincluster", "orphan", "-n", NAMESPACE, "touched=yes"])).code).toBe(
+    expect((await kubectl(["label", "darwincluster", "orphan", "-n", namespace, "touched=yes"])).code).toBe(
       0,
     );
     const update = await kubectl([
@@ -329,7 +318,7 @@ describe("admission webhook against the testbed API server", async () => {
       "darwincluster",
       "orphan",
       "-n",
-      NAMESPACE,
+      namespace,
       "--type=merge",
       "-p",
       '{"spec":{"suspend":true}}',
@@ -374,15 +363,15 @@ describe("admission webhook against the testbed API server", async () => {
       "darwincluster",
       "valid",
       "-n",
-      NAMESPACE,
+      namespace,
       "--type=merge",
       "-p",
       '{"spec":{"suspend":true}}',
     ]);
     expect(specChange.stderr).toContain("failed calling webhook");
 
-    expect((await kubectl(["label", "darwincluster", "valid", "-n", NAMESPACE, "still=works"])).code).toBe(0);
-    expect((await kubectl(["delete", "darwincluster", "gpu", "-n", NAMESPACE])).code).toBe(0);
+    expect((await kubectl(["label", "darwincluster", "valid", "-n", namespace, "still=works"])).code).toBe(0);
+    expect((await kubectl(["delete", "darwincluster", "gpu", "-n", namespace])).code).toBe(0);
     // Objects outside the configuration's selectors never depend on this webhook.
     expect((await create(cluster("unselected", { runtime: "not-checked" }, {}))).code).toBe(0);
 

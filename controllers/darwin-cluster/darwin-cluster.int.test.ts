@@ -8,6 +8,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { findCondition } from "../../operator/conditions.ts";
 import type { KubeClient } from "../../operator/kube-client.ts";
 import type { KubeObject } from "../../operator/resource.ts";
+import { collectionLists } from "../../operator/testing/requests.ts";
 import {
   eventsAbout,
   getObject,
@@ -97,8 +98,6 @@ const patch = (name: string, body: unknown) =>
   });
 
 const RAY_IMAGE = "rayproject/ray:2.37.0-py310";
-/** The collections the DarwinCluster controller caches: a reconcile must never list them. */
-const CACHED_PLURALS = ["darwinclusters", "darwinruntimes", "rayclusters", "deployments", "services"];
 
 /** The images of a RayCluster's head and worker containers. */
 function rayImages(rayCluster: KubeObject | undefined): string[] {
@@ -286,7 +285,7 @@ describe("DarwinCluster", () => {
     await kubectlOk(["delete", "darwincluster", name, "-n", namespace, "--wait=false"]);
   });
 
-  it("follows a runtime's new image within seconds, with no LIST request", async () => {
+  it("follows a runtime's new image within seconds, with no LIST of any collection", async () => {
     const name = "follows-runtime";
     const runtime = `it-follow-${RUN}`;
     tb.defer(() => kubectl(["delete", "darwinruntime", runtime, "--ignore-not-found", "--wait=false"]));
@@ -321,14 +320,70 @@ describe("DarwinCluster", () => {
     expect(
       requests.writes().some((r) => r.method === "PATCH" && r.path.endsWith(`/rayclusters/${name}`)),
     ).toBe(true);
-    // Reconciles read the caches: no request lists a collection.
-    const lists = requests.records.filter(
-      (r) => r.method === "GET" && !r.watch && CACHED_PLURALS.some((p) => r.path.endsWith(`/${p}`)),
-    );
-    expect(lists).toEqual([]);
+    // Reconciles read the caches: no request lists a collection, of whatever kind.
+    expect(collectionLists(requests.records)).toEqual([]);
     process.stdout.write(`RayCluster followed the runtime's image ${followedAfterMs} ms after the change\n`);
     await kubectlOk(["delete", "darwincluster", name, "-n", namespace, "--wait=false"]);
     await kubectl(["delete", "darwinruntime", runtime, "--ignore-not-found", "--wait=false"]);
+  });
+
+  it("reads a pip cluster's head pods from its cache while the head starts, with no LIST", async () => {
+    const name = "pip-start";
+    const requests = recordRequests(operator.client);
+    const object = darwinCluster(name, RUNTIME_DISPLAY);
+    (object.spec as { packages?: unknown }).packages = { pip: ["text-unidecode==1.3"] };
+    await kubectlOk(["apply", "-f", "-"], object);
+    await waitReady(name);
+    await settled(operator, DARWIN_CLUSTERS, namespace, name);
+    requests.stop();
+    // Every reconcile of the start (head not ready: the install step is looked at) read the caches.
+    expect(
+      requests.writes().some((r) => r.method === "PATCH" && r.path.endsWith(`/rayclusters/${name}`)),
+    ).toBe(true);
+    expect(collectionLists(requests.records)).toEqual([]);
+    await kubectlOk(["delete", "darwincluster", name, "-n", namespace, "--wait=false"]);
+  });
+
+  it("judges an InvalidSpec caused by a runtime again when the runtime changes", async () => {
+    const name = "gpu-on-cpu";
+    const runtime = `it-gpu-${RUN}`;
+    const display = `Ray2.37.0-Gpu-${RUN}`;
+    tb.defer(() => kubectl(["delete", "darwinruntime", runtime, "--ignore-not-found", "--wait=false"]));
+    await kubectlOk(["apply", "-f", "-"], runtimeObject(runtime, display));
+    const object = darwinCluster(name, display);
+    (object.spec as { workerGroups: unknown[] }).workerGroups = [
+      { name: "gpu", cores: 2, memory: 8, gpus: 1, minPods: 0, maxPods: 1, capacity: "on-demand" },
+    ];
+    await kubectlOk(["apply", "-f", "-"], object);
+    const refused = await waitFor(
+      "Ready=False InvalidSpec",
+      async () => {
+        const condition = findCondition((await status(name)).conditions, "Ready");
+        return condition?.reason === "InvalidSpec" ? condition : undefined;
+      },
+      SLOW,
+    );
+    expect(refused.message).toContain("has no GPU support");
+    const generation = (await get(name))?.metadata.generation;
+
+    // The platform team enables GPUs on the runtime; nobody touches the cluster.
+    const changedAt = Date.now();
+    await kubectlOk(["patch", "darwinruntime", runtime, "--type=merge", "-p", '{"spec":{"gpu":true}}']);
+    const judged = await waitFor(
+      "Ready no longer InvalidSpec",
+      async () => {
+        const condition = findCondition((await status(name)).conditions, "Ready");
+        return condition && condition.reason !== "InvalidSpec" ? condition : undefined;
+      },
+      { timeoutMs: 10_000, intervalMs: 100 },
+    );
+    process.stdout.write(
+      `The cluster was judged again ${Date.now() - changedAt} ms after the runtime allowed GPUs (${judged.reason})\n`,
+    );
+    expect((await status(name)).phase).not.toBe("Failed");
+    expect((await get(name))?.metadata.generation).toBe(generation);
+    expect(await getObject(client, RAY_CLUSTERS, namespace, name)).toBeDefined();
+    await kubectlOk(["delete", "darwincluster", name, "-n", namespace, "--wait=false"]);
   });
 
   it("says RuntimeNotFound, with a Warning Event, for a runtime that does not exist", async () => {

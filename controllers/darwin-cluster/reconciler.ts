@@ -24,7 +24,15 @@ import {
 import { isPlainObject, type JsonObject } from "../../operator/json.ts";
 import { type KubeObject, objectKey, resourcePath } from "../../operator/resource.ts";
 import { deleteOwned } from "../shared/children.ts";
-import { DEPLOYMENTS, darwinResource, RAY_CLUSTERS, SECRETS, SERVICES } from "../shared/resource-types.ts";
+import { darwinKey } from "../shared/labels.ts";
+import {
+  DEPLOYMENTS,
+  darwinResource,
+  PODS,
+  RAY_CLUSTERS,
+  SECRETS,
+  SERVICES,
+} from "../shared/resource-types.ts";
 import { type ActivityOptions, checkActivity } from "./activity.ts";
 import { type AlertsConfig, alertsConfig, evaluateAlerts, notifyAlerts } from "./alerts.ts";
 import { type CapacityPrices, DEFAULT_PRICES } from "./prices.ts";
@@ -69,11 +77,14 @@ export function createDarwinClusterController(
     name: "darwincluster",
     for: DARWIN_CLUSTERS,
     owns: [RAY_CLUSTERS, DEPLOYMENTS, SERVICES, SECRETS],
-    // A runtime created, changed or removed re-reconciles the clusters that name it.
-    watches: [{ type: DARWIN_RUNTIMES, map: clustersUsingRuntime }],
+    watches: [
+      // A runtime created, changed or removed re-reconciles the clusters that name it.
+      { type: DARWIN_RUNTIMES, map: clustersUsingRuntime },
+      // The head pods of Darwin's Ray clusters (KubeRay's pods carry the template's cluster label): a head
+      // whose install step failed wakes its cluster, and checkPackages reads them from this cache.
+      { type: PODS, labelSelector: HEAD_PODS_SELECTOR, map: clusterOfHeadPod },
+    ],
     rbac: [
-      // The head pods of a cluster with pip packages, read while they start (checkPackages).
-      { apiGroups: [""], resources: ["pods"], verbs: ["list"] },
       // The alert webhook's URL is read from its Secret when an alert is posted.
       ...(secret
         ? [{ apiGroups: [""], resources: ["secrets"], verbs: ["get"], resourceNames: [secret.name] }]
@@ -124,50 +135,52 @@ async function reconcileDarwinCluster(
     renderRayCluster(cluster, runtime.spec, { liveReplicas: workerReplicas(live) }),
   );
   const jupyter = await reconcileJupyter(ctx, cluster, runtime);
-  const packages = await checkPackages(ctx, cluster, rayCluster.object);
-  const requeueAfterMs = earliest(
-    await writeStatus(
-      ctx,
-      cluster,
-      rayCluster.object,
-      jupyter,
-      prices,
-      undefined,
-      activity,
-      alerts,
-      packages,
-    ),
-    packages?.requeueAfterMs,
+  const packages = checkPackages(ctx, cluster, rayCluster.object);
+  const requeueAfterMs = await writeStatus(
+    ctx,
+    cluster,
+    rayCluster.object,
+    jupyter,
+    prices,
+    undefined,
+    activity,
+    alerts,
+    packages,
   );
   return requeueAfterMs === undefined ? undefined : { requeueAfterMs };
 }
 
-/** How often the head pod of a cluster with pip packages is looked at until it is ready. */
-const PACKAGES_POLL_MS = 10_000;
+/** KubeRay's label of a Ray pod's role, and of the RayCluster it belongs to. */
+const RAY_NODE_TYPE = "ray.io/node-type";
+const RAY_CLUSTER_LABEL = "ray.io/cluster";
+/** The head pods of DarwinClusters: they carry the template's darwin.dreamhorizon.org/cluster label. */
+const HEAD_PODS_SELECTOR = `${darwinKey("cluster")},${RAY_NODE_TYPE}=head`;
+
+/** The DarwinCluster a head pod belongs to (the template's cluster label). */
+export function clusterOfHeadPod(pod: KubeObject): string[] {
+  const name = pod.metadata.labels?.[darwinKey("cluster")];
+  return name ? [objectKey({ namespace: pod.metadata.namespace, name })] : [];
+}
 
 /**
- * For a cluster with pip packages whose head is not ready: reads its head pods (KubeRay's, not cached:
- * only while they start) for a failed install step. The pods change without the RayCluster changing, so
- * they are looked at again until the head is ready.
+ * For a cluster with pip packages whose head is not ready: its head pods (from the watch's cache; their
+ * changes wake the cluster) for a failed install step.
  */
-async function checkPackages(
+function checkPackages(
   ctx: ReconcileContext,
   cluster: ClusterInput,
   rayCluster: KubeObject,
-): Promise<{ failure: string | undefined; requeueAfterMs: number } | undefined> {
+): { failure: string | undefined } | undefined {
   if ((cluster.spec.packages?.pip ?? []).length === 0 || cluster.spec.suspend) return undefined;
   const conditions = isPlainObject(rayCluster.status) ? rayCluster.status.conditions : undefined;
   const headReady =
     Array.isArray(conditions) &&
     conditions.some((c) => isPlainObject(c) && c.type === "HeadPodReady" && c.status === "True");
   if (headReady) return undefined;
-  const selector = `ray.io/cluster=${rayCluster.metadata.name},ray.io/node-type=head`;
-  const list = (await ctx.client.request({
-    method: "GET",
-    path: `/api/v1/namespaces/${rayCluster.metadata.namespace}/pods`,
-    query: { labelSelector: selector },
-  })) as { items?: unknown[] };
-  return { failure: packagesFailure(list.items ?? []), requeueAfterMs: PACKAGES_POLL_MS };
+  const heads = ctx
+    .list(PODS, rayCluster.metadata.namespace)
+    .filter((pod) => pod.metadata.labels?.[RAY_CLUSTER_LABEL] === rayCluster.metadata.name);
+  return { failure: packagesFailure(heads) };
 }
 
 /** The clusters whose spec.runtime names this runtime (by displayName or by name). */

@@ -3,17 +3,11 @@
  * A Ready cluster whose runtime is deleted: its RayCluster keeps running, and `kubectl get darwincluster`
  * shows PHASE Pending with READY False, never a Ready phase beside a False Ready condition.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { findCondition } from "../../operator/conditions.ts";
 import type { KubeClient } from "../../operator/kube-client.ts";
-import {
-  getObject,
-  startManager,
-  type TestManager,
-  testbedClient,
-  testConfig,
-  waitFor,
-} from "../../operator/testing/testbed.ts";
+import { getObject, waitFor } from "../../operator/testing/testbed.ts";
+import { useTestbed } from "../../test-e2e/support/fixture.ts";
 import { kubectl, kubectlOk } from "../../test-e2e/support/kubectl.ts";
 import { RAY_CLUSTERS } from "../shared/resource-types.ts";
 import { createDarwinClusterController, DARWIN_CLUSTERS } from "./reconciler.ts";
@@ -26,7 +20,6 @@ const NAME = "housing";
 
 let client: KubeClient;
 let namespace = "";
-let operator: TestManager | undefined;
 
 const runtime = {
   apiVersion: DARWIN_CLUSTERS.apiVersion,
@@ -55,22 +48,14 @@ async function columns(): Promise<{ phase: string | undefined; ready: string | u
   return { phase: cells[titles.indexOf("PHASE")], ready: cells[titles.indexOf("READY")] };
 }
 
-beforeAll(async () => {
-  client = testbedClient();
-  namespace = `dc-gone-${RUN}`;
-  await kubectlOk(["create", "namespace", namespace]);
-  await kubectlOk(["apply", "-f", "-"], runtime);
-  operator = await startManager([createDarwinClusterController()], testConfig(namespace));
-});
+const tb = useTestbed({ namespace: "dc-gone", cleanup: [DARWIN_CLUSTERS] });
 
-afterAll(async () => {
-  await operator?.stop();
-  if (namespace) {
-    await kubectl(["delete", "darwinclusters", "--all", "-n", namespace, "--wait=false"]);
-    await kubectl(["delete", "namespace", namespace, "--wait=false", "--ignore-not-found"]);
-  }
-  await kubectl(["delete", "darwinruntime", RUNTIME_NAME, "--ignore-not-found", "--wait=false"]);
-  client?.close();
+beforeAll(async () => {
+  client = tb.client;
+  namespace = tb.namespace;
+  tb.defer(() => kubectl(["delete", "darwinruntime", RUNTIME_NAME, "--ignore-not-found", "--wait=false"]));
+  await kubectlOk(["apply", "-f", "-"], runtime);
+  await tb.startOperator([createDarwinClusterController()]);
 });
 
 describe("a DarwinCluster whose runtime is deleted", () => {

@@ -8,17 +8,10 @@
  */
 import type { Client as CassandraClient } from "cassandra-driver";
 import mysql from "mysql2/promise";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { findCondition } from "../../operator/conditions.ts";
 import type { KubeClient } from "../../operator/kube-client.ts";
-import {
-  createObject,
-  getObject,
-  mergePatch,
-  type TestManager,
-  testbedClient,
-  waitFor,
-} from "../../operator/testing/testbed.ts";
+import { createObject, getObject, mergePatch, waitFor } from "../../operator/testing/testbed.ts";
 import {
   dropTestStores,
   sampleFeatureGroup,
@@ -26,7 +19,7 @@ import {
   testCassandra,
   waitForReady,
 } from "../../test-e2e/support/feature-store.ts";
-import { createNamespace } from "../../test-e2e/support/fixture.ts";
+import { useTestbed } from "../../test-e2e/support/fixture.ts";
 import { mysqlEndpoint } from "../../test-e2e/testbed/env.ts";
 import { kafkaAdmin } from "../../test-e2e/testbed/kafka.ts";
 import { keyspaceName, tableName, topicName } from "./names.ts";
@@ -35,7 +28,6 @@ import { SCHEMA_HISTORY_TABLE } from "./stores.ts";
 
 let client: KubeClient;
 let namespace: string;
-let operator: TestManager;
 let cassandra: CassandraClient;
 let db: mysql.Connection;
 const admin = () => kafkaAdmin("fg-test");
@@ -58,20 +50,18 @@ async function topics(): Promise<string[]> {
   }
 }
 
-beforeAll(async () => {
-  client = testbedClient();
-  namespace = await createNamespace(client, "fs-fg");
-  cassandra = testCassandra();
-  db = await mysql.createConnection(mysqlEndpoint().url);
-  operator = await startFeatureGroupOperator(namespace);
-});
+const tb = useTestbed({ namespace: "fs-fg", cleanup: [FEATURE_GROUPS] });
 
-afterAll(async () => {
-  await operator?.stop();
-  if (namespace) await dropTestStores(namespace);
-  await cassandra?.shutdown();
-  await db?.end();
-  client?.close();
+beforeAll(async () => {
+  client = tb.client;
+  namespace = tb.namespace;
+  tb.defer(() => dropTestStores(namespace));
+  cassandra = testCassandra();
+  tb.defer(() => cassandra.shutdown());
+  db = await mysql.createConnection(mysqlEndpoint().url);
+  tb.defer(() => db.end());
+  const operator = await startFeatureGroupOperator(namespace);
+  tb.defer(() => operator.stop());
 });
 
 describe("FeatureGroup controller", () => {

@@ -11,17 +11,10 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import type { KubeClient } from "../../operator/kube-client.ts";
-import {
-  getObject,
-  startManager,
-  type TestManager,
-  testbedClient,
-  testConfig,
-  waitFor,
-} from "../../operator/testing/testbed.ts";
-import { createNamespace, deleteNamespace } from "../../test-e2e/support/fixture.ts";
+import { getObject, waitFor } from "../../operator/testing/testbed.ts";
+import { useTestbed } from "../../test-e2e/support/fixture.ts";
 import { kubectl, kubectlOk } from "../../test-e2e/support/kubectl.ts";
 import { servingConfig } from "../serve/config.ts";
 import { createServeController, SERVE_ENVIRONMENTS, SERVES } from "../serve/reconciler.ts";
@@ -39,7 +32,6 @@ const SLOW = { timeoutMs: 60_000, intervalMs: 250 };
 let client: KubeClient;
 let namespace: string;
 let elsewhere: string;
-let operator: TestManager;
 let home: string;
 
 const environmentStatus = async () =>
@@ -77,27 +69,19 @@ const deploy = (name: string, ...extra: string[]) =>
     home,
   );
 
+const tb = useTestbed({ namespace: "senv-it", cleanup: [SERVES] });
+
 beforeAll(async () => {
-  client = testbedClient();
-  namespace = await createNamespace(client, "senv-it");
-  elsewhere = await createNamespace(client, "senv-it-other");
+  client = tb.client;
+  namespace = tb.namespace;
+  elsewhere = await tb.createNamespace("senv-it-other");
   home = mkdtempSync(join(tmpdir(), "hermes-"));
-  operator = await startManager(
+  tb.defer(() => kubectl(["delete", "serveenvironment", ENV, "--ignore-not-found", "--wait=false"]));
+  await tb.startOperator(
     [createServeController({ serving: servingConfig.parse({}) }), createServeEnvironmentController()],
-    testConfig(namespace, { namespaces: [namespace, elsewhere] }),
+    { namespaces: [namespace, elsewhere] },
   );
 }, 60_000);
-
-afterAll(async () => {
-  await operator?.stop();
-  for (const ns of [namespace, elsewhere]) {
-    if (!ns) continue;
-    await kubectl(["delete", "serves", "--all", "-n", ns, "--wait=false"]);
-    await deleteNamespace(client, ns);
-  }
-  await kubectl(["delete", "serveenvironment", ENV, "--ignore-not-found", "--wait=false"]);
-  client?.close();
-});
 
 describe("ServeEnvironment", () => {
   it("reports the Serves that use it as they come and go, and is not Ready while one is outside its namespace", async () => {

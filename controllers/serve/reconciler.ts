@@ -11,7 +11,7 @@ import {
   serveEnvironmentRecords,
   validateServe,
 } from "../../api/validation/index.ts";
-import { ArtifactBuild, Serve, ServeEnvironment } from "../../crds/src/index.ts";
+import { ArtifactBuild, FeatureGroup, Serve, ServeEnvironment } from "../../crds/src/index.ts";
 import {
   type CacheReader,
   type ControllerDefinition,
@@ -33,6 +33,7 @@ import {
   SERVICES,
 } from "../shared/resource-types.ts";
 import { DEFAULT_SERVING, type ServingConfig } from "./config.ts";
+import { FEATURES_READY, type FeaturesCondition, featuresCondition } from "./features.ts";
 import { MlflowClient } from "./mlflow-client.ts";
 import { isMovable, parseModelURI } from "./model-uri.ts";
 import type { RenderContext, ServeInput } from "./render/inputs.ts";
@@ -57,6 +58,7 @@ import {
 export const SERVES = darwinResource(Serve);
 export const SERVE_ENVIRONMENTS = darwinResource(ServeEnvironment);
 export const ARTIFACT_BUILDS = darwinResource(ArtifactBuild);
+export const FEATURE_GROUPS = darwinResource(FeatureGroup);
 
 export interface ServeControllerOptions {
   /** @default the operator configuration's defaults (serving) */
@@ -85,6 +87,8 @@ export function createServeController(options: ServeControllerOptions = {}): Con
       { type: SERVE_ENVIRONMENTS, map: servesOfEnvironment },
       // spec.artifactBuildRef: a build that moves on (succeeds, fails) wakes the Serves waiting for it.
       { type: ARTIFACT_BUILDS, map: servesOfBuild },
+      // A feature group created, changed or deleted re-reconciles the Serves reading it (FeaturesReady).
+      { type: FEATURE_GROUPS, map: servesReadingFeatureGroup },
     ],
     reconcile: (ctx) => reconcileServe(ctx, serving, mlflow),
   };
@@ -109,6 +113,19 @@ export function servesOfBuild(build: KubeObject, cache: CacheReader): string[] {
     .map((s) => objectKey(s.metadata));
 }
 
+/** The Serves in the group's namespace whose spec.features names it. */
+export function servesReadingFeatureGroup(group: KubeObject, cache: CacheReader): string[] {
+  return cache
+    .list(SERVES, group.metadata.namespace)
+    .filter(
+      (s) =>
+        isPlainObject(s.spec) &&
+        Array.isArray(s.spec.features) &&
+        s.spec.features.some((f) => isPlainObject(f) && f.featureGroup === group.metadata.name),
+    )
+    .map((s) => objectKey(s.metadata));
+}
+
 const API_CHILDREN: ResourceType[] = [DEPLOYMENTS, SERVICES, HORIZONTAL_POD_AUTOSCALERS, INGRESSES];
 
 async function reconcileServe(
@@ -124,7 +141,7 @@ async function reconcileServe(
     current: previousStatus?.currentRevision,
     previous: previousStatus?.previousRevision,
   };
-  const base = { generation: object.metadata.generation, previousStatus: object.status, now, revisions };
+  const observed = { generation: object.metadata.generation, previousStatus: object.status, now, revisions };
   if (!parsed.success) {
     const environments = serveEnvironmentRecords(ctx.list(SERVE_ENVIRONMENTS));
     const errors = validateServe(object, object, {
@@ -132,10 +149,15 @@ async function reconcileServe(
     });
     const message = formatFieldErrors(errors) || parsed.error.message;
     await ctx.updateStatus(
-      computeServeStatus({ ...base, blocker: { reason: "InvalidSpec", message } }) as JsonObject,
+      computeServeStatus({ ...observed, blocker: { reason: "InvalidSpec", message } }) as JsonObject,
     );
     throw new TerminalError("InvalidSpec", message);
   }
+  const features = featuresCondition(parsed.data.features, (name) =>
+    ctx.cached(FEATURE_GROUPS, object.metadata.namespace, name),
+  );
+  warnAboutFeatures(ctx, features, previousStatus?.conditions);
+  const base = { ...observed, features };
   const serve: ServeInput = {
     metadata: { name: object.metadata.name, namespace: object.metadata.namespace },
     spec: parsed.data,
@@ -282,6 +304,18 @@ async function reconcileServe(
   }
   await ctx.updateStatus(status as JsonObject);
   return recheck;
+}
+
+/** A Warning Event when FeaturesReady turns False or names another cause (not on every reconcile). */
+function warnAboutFeatures(
+  ctx: ReconcileContext,
+  features: FeaturesCondition | undefined,
+  before: Array<{ type: string; status: string; message: string }> | undefined,
+): void {
+  if (features?.status !== "False") return;
+  const previous = before?.find((c) => c.type === FEATURES_READY);
+  if (previous?.status === "False" && previous.message === features.message) return;
+  ctx.event({ type: "Warning", reason: features.reason, action: "Reconcile", note: features.message });
 }
 
 /** The rollout of the Serve's live child, read from the cache (no request). */

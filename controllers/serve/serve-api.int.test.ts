@@ -6,11 +6,10 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { KubeClient } from "../../operator/kube-client.ts";
-import { testbedClient } from "../../operator/testing/testbed.ts";
-import { createNamespace, deleteNamespace } from "../../test-e2e/support/fixture.ts";
+import { beforeAll, describe, expect, it } from "vitest";
+import { useTestbed } from "../../test-e2e/support/fixture.ts";
 import { kubectl } from "../../test-e2e/support/kubectl.ts";
+import { SERVES } from "./reconciler.ts";
 import { hermes, hermesOk } from "./testing/hermes.ts";
 
 const RUN = `${Date.now().toString(36)}${Math.floor(Math.random() * 1e4)}`;
@@ -18,11 +17,15 @@ const ENV = `serve-api-${RUN}`;
 const MODEL = "iris";
 let namespace: string;
 let home: string;
-let client: KubeClient;
+
+const tb = useTestbed({ namespace: "serve-api", cleanup: [SERVES] });
 
 beforeAll(async () => {
-  client = testbedClient();
-  namespace = await createNamespace(client, "serve-api");
+  namespace = tb.namespace;
+  tb.defer(async () => {
+    for (const env of [ENV, `bad-${RUN}`])
+      await kubectl(["delete", "serveenvironment", env, "--ignore-not-found", "--wait=false"]);
+  });
   home = mkdtempSync(join(tmpdir(), "hermes-"));
   await hermesOk(
     ["create-environment", "--name", ENV, "--domain-suffix", ".local", "--namespace", namespace],
@@ -30,15 +33,6 @@ beforeAll(async () => {
   );
   await hermesOk(["create-serve", "--name", "iris-classifier", "--env", ENV, "--space", namespace], home);
 }, 60_000);
-
-afterAll(async () => {
-  if (namespace) {
-    await kubectl(["delete", "serves", "--all", "-n", namespace, "--wait=false"]);
-    await deleteNamespace(client, namespace);
-  }
-  for (const env of [ENV, `bad-${RUN}`])
-    await kubectl(["delete", "serveenvironment", env, "--ignore-not-found", "--wait=false"]);
-});
 
 describe("mistakes are refused with the field or flag named", () => {
   const base = () => ({

@@ -8,18 +8,11 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pino } from "pino";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { API_VERSION, Serve } from "../../crds/src/index.ts";
 import type { KubeClient } from "../../operator/kube-client.ts";
-import {
-  getObject,
-  startManager,
-  type TestManager,
-  testbedClient,
-  testConfig,
-  waitFor,
-} from "../../operator/testing/testbed.ts";
-import { createNamespace, deleteNamespace } from "../../test-e2e/support/fixture.ts";
+import { getObject, waitFor } from "../../operator/testing/testbed.ts";
+import { useTestbed } from "../../test-e2e/support/fixture.ts";
 import { freePort } from "../../test-e2e/support/free-port.ts";
 import { kubectl } from "../../test-e2e/support/kubectl.ts";
 import { deleteWebhookConfiguration } from "../../webhooks/kube.ts";
@@ -40,7 +33,6 @@ const SLOW = { timeoutMs: 120_000, intervalMs: 500 };
 
 let client: KubeClient;
 let namespace: string;
-let operator: TestManager;
 let webhook: WebhookServer | undefined;
 let home: string;
 
@@ -66,9 +58,16 @@ async function untilWebhookJudges(): Promise<void> {
   );
 }
 
+const tb = useTestbed({ namespace: "serve-waits", cleanup: [SERVES] });
+
 beforeAll(async () => {
-  client = testbedClient();
-  namespace = await createNamespace(client, "serve-waits");
+  client = tb.client;
+  namespace = tb.namespace;
+  tb.defer(() => kubectl(["delete", "serveenvironment", ENV, "--ignore-not-found", "--wait=false"]));
+  tb.defer(async () => {
+    await webhook?.close();
+    await deleteWebhookConfiguration(client, CONFIGURATION);
+  });
   home = mkdtempSync(join(tmpdir(), "hermes-"));
   const port = await freePort();
   webhook = await startWebhookServer({
@@ -94,21 +93,9 @@ beforeAll(async () => {
   });
   await untilWebhookJudges();
   const serving = servingConfig.parse({ mlflowTrackingURI: mlflowURL(), modelCheckIntervalSeconds: 2 });
-  operator = await startManager([createServeController({ serving })], testConfig(namespace));
+  await tb.startOperator([createServeController({ serving })]);
   await trainIris(MODEL, "champion");
 }, 240_000);
-
-afterAll(async () => {
-  await operator?.stop();
-  await webhook?.close();
-  if (client) await deleteWebhookConfiguration(client, CONFIGURATION);
-  if (namespace) {
-    await kubectl(["delete", "serves", "--all", "-n", namespace, "--wait=false"]);
-    await deleteNamespace(client, namespace);
-  }
-  await kubectl(["delete", "serveenvironment", ENV, "--ignore-not-found", "--wait=false"]);
-  client?.close();
-});
 
 describe("a ray-serve Serve created before its model", () => {
   it("is accepted, waits for a model with nothing running, and deploys as a RayService once deploy-model sets it", async () => {

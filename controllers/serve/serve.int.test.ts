@@ -10,18 +10,11 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import type { KubeClient } from "../../operator/kube-client.ts";
 import type { KubeObject } from "../../operator/resource.ts";
-import {
-  getObject,
-  startManager,
-  type TestManager,
-  testbedClient,
-  testConfig,
-  waitFor,
-} from "../../operator/testing/testbed.ts";
-import { createNamespace, deleteNamespace } from "../../test-e2e/support/fixture.ts";
+import { getObject, waitFor } from "../../operator/testing/testbed.ts";
+import { useTestbed } from "../../test-e2e/support/fixture.ts";
 import { kubectl, kubectlOk } from "../../test-e2e/support/kubectl.ts";
 import {
   DEPLOYMENTS,
@@ -46,7 +39,6 @@ const SLOW = { timeoutMs: 120_000, intervalMs: 500 };
 
 let client: KubeClient;
 let namespace: string;
-let operator: TestManager;
 let home: string;
 
 const serve = (name: string) => getObject(client, SERVES, namespace, name);
@@ -97,29 +89,24 @@ const deployModel = (name: string, uri: string, ...extra: string[]) => [
   ...extra,
 ];
 
+const tb = useTestbed({ namespace: "serve-it", cleanup: [SERVES] });
+
 beforeAll(async () => {
-  client = testbedClient();
-  namespace = await createNamespace(client, "serve-it");
+  client = tb.client;
+  namespace = tb.namespace;
+  tb.defer(async () => {
+    for (const env of [ENV, SPOT_ENV, DRY_ENV])
+      await kubectl(["delete", "serveenvironment", env, "--ignore-not-found", "--wait=false"]);
+  });
   home = mkdtempSync(join(tmpdir(), "hermes-"));
   const serving = servingConfig.parse({
     mlflowTrackingURI: mlflowURL(),
     modelCheckIntervalSeconds: 2,
     rolloutDeadlineSeconds: 20,
   });
-  operator = await startManager([createServeController({ serving })], testConfig(namespace));
+  await tb.startOperator([createServeController({ serving })]);
   await trainIris(MODEL, "champion");
 }, 240_000);
-
-afterAll(async () => {
-  await operator?.stop();
-  if (namespace) {
-    await kubectl(["delete", "serves", "--all", "-n", namespace, "--wait=false"]);
-    await deleteNamespace(client, namespace);
-  }
-  for (const env of [ENV, SPOT_ENV, DRY_ENV])
-    await kubectl(["delete", "serveenvironment", env, "--ignore-not-found", "--wait=false"]);
-  client?.close();
-});
 
 describe("the seed's quick start through hermes", () => {
   it("deploys the registered iris model: Deployment, Service, HPA and Ingress as asked, pods Running on spot nodes, Ready with the resolved version", async () => {

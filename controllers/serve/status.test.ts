@@ -189,6 +189,28 @@ describe("computeServeStatus", () => {
     expect(modelResolved(status)).toMatchObject({ status: "True", message: "Resolved to models:/iris/2." });
   });
 
+  it("a missing feature group is a warning beside a serving revision, which stays Ready", () => {
+    const features = {
+      type: "FeaturesReady",
+      status: "False" as const,
+      reason: "FeatureGroupNotFound",
+      message: "FeatureGroup user-features does not exist in this namespace.",
+    };
+    const serving = {
+      ...base,
+      resolution: resolved,
+      rollout: { state: "available" as const, ready: 1, desired: 1, message: "Revision 2 is available." },
+      revisions: { current: revision(2, true) },
+    };
+    const status = computeServeStatus({ ...serving, features });
+    expect(status.phase).toBe("Ready");
+    expect(ready(status)?.status).toBe("True");
+    expect(status.conditions?.find((c) => c.type === "FeaturesReady")).toMatchObject(features);
+    // Features dropped from the spec: the condition goes with them.
+    const without = computeServeStatus({ ...serving, previousStatus: status });
+    expect(without.conditions?.map((c) => c.type)).not.toContain("FeaturesReady");
+  });
+
   it("is the same for the same inputs (no status write for an unchanged Serve)", () => {
     const first = computeServeStatus({ ...base, resolution: resolved });
     expect(computeServeStatus({ ...base, resolution: resolved, previousStatus: first })).toEqual(first);

@@ -8,6 +8,7 @@ import type { Condition } from "../../crds/src/index.ts";
 import { setCondition } from "../../operator/conditions.ts";
 import type { KubeObject } from "../../operator/resource.ts";
 import type { CapacityClass } from "../shared/placement.ts";
+import { FEATURES_READY, type FeaturesCondition } from "./features.ts";
 import type { Resolution } from "./resolve.ts";
 import type { Revisions, ServeStatus } from "./revisions.ts";
 
@@ -129,6 +130,8 @@ export interface ServeObservation {
   rollout?: Rollout | undefined;
   capacity?: CapacityClass | undefined;
   url?: string | undefined;
+  /** FeaturesReady (features.ts); undefined when the Serve reads no feature groups. */
+  features?: FeaturesCondition | undefined;
 }
 
 /** The Ready reason of a Serve whose spec.artifactBuildRef names a build that has not succeeded yet. */
@@ -202,6 +205,8 @@ export function computeServeStatus(o: ServeObservation): ServeStatus {
   } else {
     conditions = conditions?.filter((c) => c.type !== "ModelResolved");
   }
+  if (o.features) conditions = setCondition(conditions, o.features, at);
+  else conditions = conditions?.filter((c) => c.type !== FEATURES_READY);
 
   return {
     phase,

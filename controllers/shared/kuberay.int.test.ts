@@ -1,8 +1,9 @@
 // @testbed cluster
 /**
- * The RayCluster type Darwin renders against KubeRay's CRD as the testbed installs it: every field of the
- * subset exists in the CRD's schema with the same type, and the apiserver accepts what the renderers
- * produce with strict field validation (an unknown or misplaced field is an error, not silently dropped).
+ * The RayCluster and RayService types Darwin renders against KubeRay's CRDs as the testbed installs them:
+ * every field of the subset exists in the CRD's schema with the same type, and the apiserver accepts what
+ * the renderers produce with strict field validation (an unknown or misplaced field is an error, not
+ * silently dropped).
  */
 import { describe, expect, it } from "vitest";
 import type { z } from "zod";
@@ -11,8 +12,24 @@ import { useTestbed } from "../../test-e2e/support/fixture.ts";
 import { cluster, RUNTIME } from "../darwin-cluster/fixtures.ts";
 import { renderJupyterDeployment, renderJupyterService } from "../darwin-cluster/render/jupyter.ts";
 import { renderRayCluster } from "../darwin-cluster/render/ray-cluster.ts";
-import { rayClusterSpec } from "./kuberay.ts";
-import { DEPLOYMENTS, RAY_CLUSTERS, SERVICES } from "./resource-types.ts";
+import { irisContext } from "../serve/render/fixtures.ts";
+import {
+  renderAutoscaler,
+  renderDeployment,
+  renderIngress,
+  renderService,
+} from "../serve/render/model-server.ts";
+import { renderAppConfigMap, renderRayService } from "../serve/render/ray-service.ts";
+import { rayClusterSpec, rayServiceSpec } from "./kuberay.ts";
+import {
+  CONFIG_MAPS,
+  DEPLOYMENTS,
+  HORIZONTAL_POD_AUTOSCALERS,
+  INGRESSES,
+  RAY_CLUSTERS,
+  RAY_SERVICES,
+  SERVICES,
+} from "./resource-types.ts";
 
 interface OpenApiSchema {
   type?: string;
@@ -65,15 +82,36 @@ async function dryRunCreate(type: ResourceType, object: { metadata: { namespace?
   });
 }
 
-describe("KubeRay's RayCluster", () => {
-  it("has every field Darwin writes, with the type Darwin writes", async () => {
-    const crd = (await tb.client.request({
-      method: "GET",
-      path: "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/rayclusters.ray.io",
-    })) as { spec: { versions: Array<{ name: string; schema: { openAPIV3Schema: OpenApiSchema } }> } };
-    const v1 = crd.spec.versions.find((v) => v.name === "v1");
-    expect(v1).toBeDefined();
-    expect(mismatches(rayClusterSpec, v1?.schema.openAPIV3Schema.properties?.spec, "spec")).toEqual([]);
+/** The v1 `spec` schema of one of KubeRay's CRDs, as the testbed installed it. */
+async function crdSpec(plural: string): Promise<OpenApiSchema | undefined> {
+  const crd = (await tb.client.request({
+    method: "GET",
+    path: `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${plural}.ray.io`,
+  })) as { spec: { versions: Array<{ name: string; schema: { openAPIV3Schema: OpenApiSchema } }> } };
+  const v1 = crd.spec.versions.find((v) => v.name === "v1");
+  expect(v1).toBeDefined();
+  return v1?.schema.openAPIV3Schema.properties?.spec;
+}
+
+describe("KubeRay's RayCluster and RayService", () => {
+  it("have every field Darwin writes, with the type Darwin writes", async () => {
+    expect(mismatches(rayClusterSpec, await crdSpec("rayclusters"), "spec")).toEqual([]);
+    expect(mismatches(rayServiceSpec, await crdSpec("rayservices"), "spec")).toEqual([]);
+  });
+
+  it("accept the rendered RayService and api Serve children under strict field validation", async () => {
+    const api = irisContext();
+    await expect(dryRunCreate(DEPLOYMENTS, renderDeployment(api))).resolves.toBeDefined();
+    await expect(dryRunCreate(SERVICES, renderService(api.serve))).resolves.toBeDefined();
+    await expect(
+      dryRunCreate(HORIZONTAL_POD_AUTOSCALERS, renderAutoscaler(api.serve)),
+    ).resolves.toBeDefined();
+    await expect(dryRunCreate(INGRESSES, renderIngress(api.serve, api.environment))).resolves.toBeDefined();
+    const ray = irisContext({ spec: { type: "ray-serve", replicas: { min: 1, max: 3 } } });
+    await expect(dryRunCreate(CONFIG_MAPS, renderAppConfigMap(ray.serve))).resolves.toBeDefined();
+    await expect(
+      dryRunCreate(RAY_SERVICES, renderRayService(ray, { rayVersion: "2.37.0" })),
+    ).resolves.toBeDefined();
   });
 
   it("accepts the rendered RayCluster, Deployment and Service under strict field validation", async () => {

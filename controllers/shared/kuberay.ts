@@ -1,7 +1,7 @@
 /**
- * KubeRay's RayCluster (ray.io/v1), as far as Darwin writes it: the fields the renderers set, as a zod
- * schema so that `kuberay.int.test.ts` can walk it against the CRD the testbed installs (every field must
- * exist there with the same type). Pod templates are client-node's V1PodTemplateSpec: KubeRay embeds the
+ * KubeRay's RayCluster and RayService (ray.io/v1), as far as Darwin writes them: the fields the renderers
+ * set, as zod schemas so that `kuberay.int.test.ts` can walk them against the CRDs the testbed installs
+ * (every field must exist there with the same type). Pod templates are client-node's V1PodTemplateSpec: KubeRay embeds the
  * core type unchanged.
  */
 import type { V1PodTemplateSpec } from "@kubernetes/client-node";
@@ -43,4 +43,36 @@ export type RayCluster = {
   kind: "RayCluster";
   metadata: RenderedMetadata;
   spec: RayClusterSpec;
+};
+
+/**
+ * A RayService's worker group as a Serve renders it: `ray start` flags of its own, and numOfHosts left to
+ * KubeRay's default.
+ */
+export const rayServiceWorkerGroupSpec = rayWorkerGroupSpec
+  .omit({ numOfHosts: true })
+  .extend({ rayStartParams });
+
+/** The Ray cluster of a RayService (`spec.rayClusterConfig`): KubeRay's RayClusterSpec, without suspend. */
+export const rayServiceClusterSpec = z.strictObject({
+  rayVersion: z.string(),
+  enableInTreeAutoscaling: z.boolean(),
+  headGroupSpec: rayHeadGroupSpec,
+  workerGroupSpecs: z.array(rayServiceWorkerGroupSpec),
+});
+
+export const rayServiceSpec = z.strictObject({
+  /** The Ray Serve applications, as the YAML text KubeRay hands to Serve's REST API. */
+  serveConfigV2: z.string(),
+  rayClusterConfig: rayServiceClusterSpec,
+});
+
+export type RayServiceSpec = z.infer<typeof rayServiceSpec>;
+
+/** A RayService as a renderer returns it. */
+export type RayService = {
+  apiVersion: "ray.io/v1";
+  kind: "RayService";
+  metadata: RenderedMetadata;
+  spec: RayServiceSpec;
 };

@@ -58,6 +58,13 @@ export const RAY_SERVICES: ResourceType = {
   namespaced: true,
 };
 
+export const PODS: ResourceType = {
+  apiVersion: "v1",
+  kind: "Pod",
+  plural: "pods",
+  namespaced: true,
+};
+
 export const CONFIG_MAPS: ResourceType = {
   apiVersion: "v1",
   kind: "ConfigMap",
@@ -69,12 +76,5 @@ export const JOBS: ResourceType = {
   apiVersion: "batch/v1",
   kind: "Job",
   plural: "jobs",
-  namespaced: true,
-};
-
-export const PODS: ResourceType = {
-  apiVersion: "v1",
-  kind: "Pod",
-  plural: "pods",
   namespaced: true,
 };

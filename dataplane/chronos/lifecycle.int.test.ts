@@ -65,8 +65,8 @@ beforeAll(async () => {
     ...sample,
     metadata: { ...sample.metadata, namespace: tenant.namespace },
   });
-  // The operator posts with its own credentials (the testbed kubeconfig's user), as it does under hack/up.
-  const events = chronosSinkFromEnv(testLogger(), { DARWIN_CHRONOS_URL: chronos.url });
+  // The operator posts with its client's credentials (the testbed kubeconfig's user), as it does under hack/up.
+  const events = chronosSinkFromEnv(testLogger(), client, { DARWIN_CHRONOS_URL: chronos.url });
   if (!events) throw new Error("no sink");
   sink = events;
   operator = await startManager(

@@ -1,9 +1,11 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
+import { KubeConfig } from "@kubernetes/client-node";
 import { afterEach, describe, expect, it } from "vitest";
+import { KubeClient } from "../../operator/kube-client.ts";
 import { silentLogger } from "../../operator/logger.ts";
 import { waitFor } from "../../test-e2e/support/wait.ts";
-import { HttpEventSink } from "./sink.ts";
+import { chronosSinkFromEnv, HttpEventSink } from "./sink.ts";
 
 /** A local HTTP server answering with the statuses given, one per request (the last one repeats). */
 async function server(statuses: number[]) {
@@ -62,5 +64,29 @@ describe("HttpEventSink", () => {
     await waitFor("delivered", () => sink.stats.delivered === 1);
     expect(bodies.map((b) => b.events.map((e) => e.id))).toEqual([["bad"], ["good"]]);
     await sink.close();
+  });
+
+  it("posts with the credentials of the process's one Kubernetes client, not a kubeconfig of its own", async () => {
+    const { url, bodies, srv } = await server([202]);
+    close = () => srv.close();
+    const config = new KubeConfig();
+    config.loadFromOptions({
+      clusters: [{ name: "c", server: "https://127.0.0.1:1", skipTLSVerify: true }],
+      users: [{ name: "operator", token: "operator-token" }],
+      contexts: [{ name: "c", cluster: "c", user: "operator" }],
+      currentContext: "c",
+    });
+    const client = new KubeClient(config);
+    const sink = chronosSinkFromEnv(silentLogger(), client, { DARWIN_CHRONOS_URL: url });
+    expect(sink).toBeDefined();
+    sink?.publish(event("a"));
+    await waitFor("delivered", () => bodies.length === 1);
+    expect(bodies[0]?.authorization).toBe("Bearer operator-token");
+    await sink?.close();
+    client.close();
+  });
+
+  it("is off without DARWIN_CHRONOS_URL", () => {
+    expect(chronosSinkFromEnv(silentLogger(), { authorization: async () => undefined }, {})).toBeUndefined();
   });
 });

@@ -4,8 +4,8 @@
  * backoff while Chronos or Kafka is unavailable, so a reconcile never waits for, or fails because of, event
  * delivery. Event ids are deterministic, so a batch posted twice is stored once.
  */
-import { KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "pino";
+import type { KubeClient } from "../../operator/kube-client.ts";
 import type { EventInput } from "./event.ts";
 
 export interface EventSink {
@@ -126,23 +126,20 @@ export class HttpEventSink implements EventSink {
 
 /**
  * The operator's sink, when DARWIN_CHRONOS_URL names the Chronos service: events are posted with the
- * operator's own Kubernetes credentials (its kubeconfig user, or the in-cluster service-account token), which
- * Chronos checks like any other client's.
+ * credentials of the process's Kubernetes client (its kubeconfig user, or the in-cluster service-account
+ * token, asked per batch: tokens rotate), which Chronos checks like any other client's.
  */
-export function chronosSinkFromEnv(log: Logger, env: NodeJS.ProcessEnv = process.env): EventSink | undefined {
+export function chronosSinkFromEnv(
+  log: Logger,
+  client: Pick<KubeClient, "authorization">,
+  env: NodeJS.ProcessEnv = process.env,
+): EventSink | undefined {
   const url = env.DARWIN_CHRONOS_URL;
   if (!url) return undefined;
-  const config = new KubeConfig();
-  config.loadFromDefault();
   log.info({ url }, "Publishing lifecycle events to Chronos");
   return new HttpEventSink({
     url,
     log: log.child({ component: "chronos-sink" }),
-    authorization: async () => {
-      const options: { headers?: Record<string, unknown> } = { headers: {} };
-      await config.applyToHTTPSOptions(options);
-      const header = options.headers?.Authorization ?? options.headers?.authorization;
-      return typeof header === "string" ? header : undefined;
-    },
+    authorization: () => client.authorization(),
   });
 }

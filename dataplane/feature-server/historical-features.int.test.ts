@@ -13,11 +13,11 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CreateBucketCommand, type S3Client } from "@aws-sdk/client-s3";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { runHermes } from "../../cli/program.ts";
 import { FEATURE_GROUPS } from "../../controllers/feature-group/reconciler.ts";
 import type { KubeClient } from "../../operator/kube-client.ts";
-import { createObject, type TestManager, testbedClient, testLogger } from "../../operator/testing/testbed.ts";
+import { createObject, testbedClient, testLogger } from "../../operator/testing/testbed.ts";
 import {
   adminToken,
   dropTestStores,
@@ -26,7 +26,7 @@ import {
   testStoreConfig,
   waitForReady,
 } from "../../test-e2e/support/feature-store.ts";
-import { createNamespace } from "../../test-e2e/support/fixture.ts";
+import { useTestbed } from "../../test-e2e/support/fixture.ts";
 import { s3Endpoint } from "../../test-e2e/testbed/env.ts";
 import { literal, openDuckDb } from "../offline-store/duckdb.ts";
 import { downloadObject, s3Client, uploadFile } from "../offline-store/s3.ts";
@@ -51,7 +51,6 @@ interface Event {
 
 let client: KubeClient;
 let namespace: string;
-let operator: TestManager;
 let server: RunningFeatureServer;
 let s3: S3Client;
 let bucket: string;
@@ -85,14 +84,21 @@ async function post(body: unknown, options: { raw?: string; token?: string | nul
   return { statusCode: answer.statusCode, body: answer.json() as Record<string, unknown> };
 }
 
+const tb = useTestbed({ namespace: "offline-pit", cleanup: [FEATURE_GROUPS] });
+
 beforeAll(async () => {
-  client = testbedClient();
-  namespace = await createNamespace(client, "offline-pit");
-  operator = await startFeatureGroupOperator(namespace);
+  client = tb.client;
+  namespace = tb.namespace;
+  tb.defer(() => dropTestStores(namespace));
+  const operator = await startFeatureGroupOperator(namespace);
+  tb.defer(() => operator.stop());
   s3 = s3Client({ ...s3Endpoint(), forcePathStyle: true });
+  tb.defer(() => s3.destroy());
   bucket = `offline-pit-${Date.now().toString(36)}`;
   await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  tb.defer(() => deleteTestBucket(s3, bucket));
   dir = await mkdtemp(join(tmpdir(), "historical-test-"));
+  tb.defer(() => rm(dir, { recursive: true, force: true }));
   const endpoint = s3Endpoint();
   server = await startFeatureServer({
     config: featureServerConfig.parse({
@@ -101,6 +107,10 @@ beforeAll(async () => {
     }),
     client: testbedClient("darwin-feature-server"),
     log: testLogger(),
+  });
+  tb.defer(async () => {
+    await server.app.close();
+    await server.close();
   });
   await server.informer.waitForSync();
   await createObject(client, FEATURE_GROUPS, sampleFeatureGroup(namespace, { ttlSeconds: TTL_SECONDS }));
@@ -133,17 +143,6 @@ beforeAll(async () => {
   await writer.close();
   expect(writer.written.length).toBeGreaterThan(10);
 }, 180_000);
-
-afterAll(async () => {
-  await server?.app.close();
-  await server?.close();
-  await operator?.stop();
-  if (namespace) await dropTestStores(namespace);
-  if (s3 && bucket) await deleteTestBucket(s3, bucket);
-  s3?.destroy();
-  client?.close();
-  if (dir) await rm(dir, { recursive: true, force: true });
-});
 
 /** 10,000 entity rows: random times, and the edge cases around events and the TTL. */
 function entityRows(): Array<{ user: number; ts: bigint }> {

@@ -7,14 +7,13 @@
  * server reads them back.
  */
 import type { Client as CassandraClient } from "cassandra-driver";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { topicName } from "../../controllers/feature-group/names.ts";
 import { FEATURE_GROUPS } from "../../controllers/feature-group/reconciler.ts";
 import type { KubeClient } from "../../operator/kube-client.ts";
 import {
   createObject,
   getObject,
-  type TestManager,
   testbedClient,
   testLogger,
   waitFor,
@@ -28,7 +27,7 @@ import {
   testStoreConfig,
   waitForReady,
 } from "../../test-e2e/support/feature-store.ts";
-import { createNamespace, uniqueName } from "../../test-e2e/support/fixture.ts";
+import { uniqueName, useTestbed } from "../../test-e2e/support/fixture.ts";
 import { featureServerConfig } from "../feature-server/config.ts";
 import { type RunningFeatureServer, startFeatureServer } from "../feature-server/server.ts";
 import {
@@ -44,7 +43,6 @@ import type { RunningMaterializer } from "./run.ts";
 
 let client: KubeClient;
 let ns: string;
-let operator: TestManager;
 let server: RunningFeatureServer;
 let materializer: RunningMaterializer;
 let cassandra: CassandraClient;
@@ -92,12 +90,17 @@ async function waitForAges(group: string, expected: Record<string, [number, stri
   );
 }
 
+const tb = useTestbed({ namespace: "ingest-mat", cleanup: [FEATURE_GROUPS] });
+
 beforeAll(async () => {
-  client = testbedClient();
+  client = tb.client;
   admin = adminToken();
-  ns = await createNamespace(client, "ingest-mat");
+  ns = tb.namespace;
+  tb.defer(() => dropTestStores(ns));
   cassandra = testCassandra();
-  operator = await startFeatureGroupOperator(ns);
+  tb.defer(() => cassandra.shutdown());
+  const operator = await startFeatureGroupOperator(ns);
+  tb.defer(() => operator.stop());
   const stores = testStoreConfig();
   server = await startFeatureServer({
     config: featureServerConfig.parse({
@@ -108,25 +111,20 @@ beforeAll(async () => {
     client: testbedClient("darwin-feature-server"),
     log: testLogger(),
   });
+  tb.defer(async () => {
+    await server.app.close();
+    await server.close();
+  });
   await server.informer.waitForSync();
   await createObject(client, FEATURE_GROUPS, sampleFeatureGroup(ns, { ttlSeconds: 0 }));
   await waitForReady(client, ns, "user-features");
   topic = topicName(ns, "user-features", 1);
   materializer = await startTestMaterializer(ns, uniqueName("ingest-mat"));
+  tb.defer(() => materializer.close());
   await waitFor("the materializer to consume the group's topic", async () =>
     materializer.materializer.consumedTopics().includes(topic),
   );
 }, 180_000);
-
-afterAll(async () => {
-  await materializer?.close();
-  await server?.app.close();
-  await server?.close();
-  await operator?.stop();
-  await cassandra?.shutdown();
-  if (ns) await dropTestStores(ns);
-  client?.close();
-});
 
 describe("push and materializer", () => {
   it("converges out-of-order and duplicated pushes to the value of the latest event time", async () => {

@@ -11,12 +11,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CreateBucketCommand, type S3Client } from "@aws-sdk/client-s3";
 import type { Client as CassandraClient } from "cassandra-driver";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { runHermes } from "../../cli/program.ts";
 import { keyspaceName, tableName } from "../../controllers/feature-group/names.ts";
 import { FEATURE_GROUPS } from "../../controllers/feature-group/reconciler.ts";
 import type { KubeClient } from "../../operator/kube-client.ts";
-import { createObject, type TestManager, testbedClient, testLogger } from "../../operator/testing/testbed.ts";
+import { createObject, testbedClient, testLogger } from "../../operator/testing/testbed.ts";
 import {
   adminToken,
   dropTestStores,
@@ -26,7 +26,7 @@ import {
   testStoreConfig,
   waitForReady,
 } from "../../test-e2e/support/feature-store.ts";
-import { createNamespace } from "../../test-e2e/support/fixture.ts";
+import { useTestbed } from "../../test-e2e/support/fixture.ts";
 import { s3Endpoint } from "../../test-e2e/testbed/env.ts";
 import { featureServerConfig } from "../feature-server/config.ts";
 import { type RunningFeatureServer, startFeatureServer } from "../feature-server/server.ts";
@@ -36,7 +36,6 @@ import { type SampleRow, sampleRows, writeSampleParquet } from "./sample-data.ts
 
 let client: KubeClient;
 let namespace: string;
-let operator: TestManager;
 let server: RunningFeatureServer;
 let cassandra: CassandraClient;
 let s3: S3Client;
@@ -73,21 +72,33 @@ async function fetchUsers(users: bigint[]) {
   };
 }
 
+const tb = useTestbed({ namespace: "offline-load", cleanup: [FEATURE_GROUPS] });
+
 beforeAll(async () => {
-  client = testbedClient();
-  namespace = await createNamespace(client, "offline-load");
+  client = tb.client;
+  namespace = tb.namespace;
+  tb.defer(() => dropTestStores(namespace));
   cassandra = testCassandra();
-  operator = await startFeatureGroupOperator(namespace);
+  tb.defer(() => cassandra.shutdown());
+  const operator = await startFeatureGroupOperator(namespace);
+  tb.defer(() => operator.stop());
   const endpoint = s3Endpoint();
   s3 = s3Client({ ...endpoint, forcePathStyle: true });
+  tb.defer(() => s3.destroy());
   bucket = `offline-load-${Date.now().toString(36)}`;
   await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  tb.defer(() => deleteTestBucket(s3, bucket));
   dir = await mkdtemp(join(tmpdir(), "populator-test-"));
+  tb.defer(() => rm(dir, { recursive: true, force: true }));
   const stores = testStoreConfig();
   server = await startFeatureServer({
     config: featureServerConfig.parse({ maxKeys: 5000, cassandra: stores.cassandra }),
     client: testbedClient("darwin-feature-server"),
     log: testLogger(),
+  });
+  tb.defer(async () => {
+    await server.app.close();
+    await server.close();
   });
   await server.informer.waitForSync();
   await createObject(client, FEATURE_GROUPS, sampleFeatureGroup(namespace));
@@ -104,18 +115,6 @@ beforeAll(async () => {
     DARWIN_OFFLINE_STORE_URI: `s3://${bucket}/offline`,
   };
 }, 180_000);
-
-afterAll(async () => {
-  await server?.app.close();
-  await server?.close();
-  await operator?.stop();
-  await cassandra?.shutdown();
-  if (namespace) await dropTestStores(namespace);
-  if (s3 && bucket) await deleteTestBucket(s3, bucket);
-  s3?.destroy();
-  client?.close();
-  if (dir) await rm(dir, { recursive: true, force: true });
-});
 
 describe("hermes features load", () => {
   it("loads the 10,000-row sample from S3; the server serves each user's latest event", {

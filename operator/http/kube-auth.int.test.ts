@@ -4,10 +4,11 @@
  * API, a Role that lets it get ConfigMaps in its namespace, and a route guarded by that rule.
  */
 import { Registry } from "prom-client";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
+import { useTestbed } from "../../test-e2e/support/fixture.ts";
 import type { KubeClient } from "../kube-client.ts";
-import { testbedClient, testLogger } from "../testing/testbed.ts";
+import { testLogger } from "../testing/testbed.ts";
 import type { ErrorBody } from "./errors.ts";
 import { KubeAuth } from "./kube-auth.ts";
 import { buildService, type Service } from "./service.ts";
@@ -22,14 +23,12 @@ async function create(path: string, body: object): Promise<unknown> {
   return client.request({ method: "POST", path, body });
 }
 
+const tb = useTestbed({ namespace: "http-auth" });
+
 beforeAll(async () => {
-  client = testbedClient("darwin-http-auth-test");
-  const suffix = `${Date.now().toString(36)}-${Math.floor(Math.random() * 1e4)}`;
-  namespace = `http-auth-${suffix}`;
-  other = `http-auth-other-${suffix}`;
-  for (const name of [namespace, other]) {
-    await create("/api/v1/namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name } });
-  }
+  client = tb.client;
+  namespace = tb.namespace;
+  other = await tb.createNamespace("http-auth-other");
   await create(`/api/v1/namespaces/${namespace}/serviceaccounts`, {
     apiVersion: "v1",
     kind: "ServiceAccount",
@@ -75,13 +74,6 @@ beforeAll(async () => {
       async (request) => ({ user: auth.user(request).username }),
     );
   }
-});
-
-afterAll(async () => {
-  for (const name of [namespace, other]) {
-    await client.request({ method: "DELETE", path: `/api/v1/namespaces/${name}` }).catch(() => undefined);
-  }
-  client?.close();
 });
 
 const call = (url: string, bearer?: string) =>

@@ -142,7 +142,7 @@ beforeAll(async () => {
       metadata: { ...sample.metadata, namespace: tenant.namespace },
     });
   }
-  const events = chronosSinkFromEnv(testLogger(), { DARWIN_CHRONOS_URL: chronos.url });
+  const events = chronosSinkFromEnv(testLogger(), client, { DARWIN_CHRONOS_URL: chronos.url });
   if (!events) throw new Error("no sink");
   sink = events;
 

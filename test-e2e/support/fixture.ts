@@ -23,6 +23,8 @@ const NAMESPACES: ResourceType = {
 export interface TestbedOptions {
   /** Prefix of a namespace created for the file (a unique suffix is added); none creates no namespace. */
   namespace?: string;
+  /** More labels of that namespace (e.g. what a webhook configuration's namespaceSelector matches). */
+  labels?: Record<string, string>;
   /**
    * Kinds whose objects in the namespace are deleted at teardown, finalizers removed first: the operator
    * that would remove them is stopped by then, and the control tier runs no namespace controller.
@@ -56,7 +58,11 @@ export function uniqueName(prefix: string): string {
   return `${prefix}-${Date.now().toString(36)}-${Math.floor(Math.random() * 1e4)}`;
 }
 
-export async function createNamespace(client: KubeClient, prefix: string): Promise<string> {
+export async function createNamespace(
+  client: KubeClient,
+  prefix: string,
+  labels: Record<string, string> = {},
+): Promise<string> {
   const name = uniqueName(prefix);
   await client.request({
     method: "POST",
@@ -64,7 +70,7 @@ export async function createNamespace(client: KubeClient, prefix: string): Promi
     body: {
       apiVersion: "v1",
       kind: "Namespace",
-      metadata: { name, labels: { "darwin.dreamhorizon.org/test": prefix } },
+      metadata: { name, labels: { "darwin.dreamhorizon.org/test": prefix, ...labels } },
     },
   });
   return name;
@@ -108,7 +114,7 @@ export function useTestbed(options: TestbedOptions = {}): Testbed {
   beforeAll(async () => {
     client = testbedClient();
     if (options.namespace) {
-      namespace = await createNamespace(client, options.namespace);
+      namespace = await createNamespace(client, options.namespace, options.labels);
       namespaces.push(namespace);
     }
   });

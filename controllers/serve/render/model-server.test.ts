@@ -4,13 +4,11 @@ import { irisContext, LOCAL_ENVIRONMENT } from "./fixtures.ts";
 import { serveURL } from "./inputs.ts";
 import { renderAutoscaler, renderDeployment, renderIngress, renderService } from "./model-server.ts";
 
-type Container = { command?: string[]; env: Array<{ name: string; value: string }>; image: string };
-const podSpec = (ctx = irisContext()) =>
-  (
-    renderDeployment(ctx).spec as {
-      template: { spec: Record<string, unknown> & { containers: Container[] } };
-    }
-  ).template.spec;
+const podSpec = (ctx = irisContext()) => {
+  const spec = renderDeployment(ctx).spec?.template.spec;
+  if (!spec) throw new Error("the Deployment has no pod spec");
+  return spec;
+};
 
 describe("api Serve children", () => {
   it("renders the seed's iris-classifier (snapshot; the predict server's source elided)", () => {

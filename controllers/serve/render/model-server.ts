@@ -4,10 +4,11 @@
  * environment's domain serving /<serve>/predict. Pure.
  */
 
+import type { V1Deployment, V1Ingress, V1Service, V2HorizontalPodAutoscaler } from "@kubernetes/client-node";
 import { memoryQuantity } from "../../../api/validation/index.ts";
-import type { KubeObject } from "../../../operator/resource.ts";
 import { darwinKey } from "../../shared/labels.ts";
 import { placement } from "../../shared/placement.ts";
+import type { Rendered } from "../../shared/rendered.ts";
 import { DEPLOYMENTS, HORIZONTAL_POD_AUTOSCALERS, INGRESSES, SERVICES } from "../../shared/resource-types.ts";
 import { PREDICT_SERVER_SOURCE } from "../server/sources.ts";
 import {
@@ -24,7 +25,7 @@ import {
 /** The pod template's revision label: the Deployment's pods of one revision, and a rollback's way back. */
 export const REVISION_LABEL = darwinKey("revision");
 
-export function renderDeployment(ctx: RenderContext): KubeObject {
+export function renderDeployment(ctx: RenderContext): Rendered<V1Deployment> {
   const { serve, revision } = ctx;
   const amounts = { cpu: String(revision.cores), memory: memoryQuantity(revision.memory) };
   return {
@@ -70,7 +71,7 @@ export function renderDeployment(ctx: RenderContext): KubeObject {
   };
 }
 
-export function renderService(serve: ServeInput): KubeObject {
+export function renderService(serve: ServeInput): Rendered<V1Service> {
   return {
     apiVersion: SERVICES.apiVersion,
     kind: SERVICES.kind,
@@ -83,7 +84,7 @@ export function renderService(serve: ServeInput): KubeObject {
   };
 }
 
-export function renderAutoscaler(serve: ServeInput): KubeObject {
+export function renderAutoscaler(serve: ServeInput): Rendered<V2HorizontalPodAutoscaler> {
   const { replicas } = serve.spec;
   return {
     apiVersion: HORIZONTAL_POD_AUTOSCALERS.apiVersion,
@@ -114,7 +115,10 @@ export function renderAutoscaler(serve: ServeInput): KubeObject {
  * The Ingress on the environment's domain: `<serve><domainSuffix>` and, as the seed's quick start calls it,
  * any host; both route /<serve>/... to the Service (the predict server strips the prefix).
  */
-export function renderIngress(serve: ServeInput, environment: RenderContext["environment"]): KubeObject {
+export function renderIngress(
+  serve: ServeInput,
+  environment: RenderContext["environment"],
+): Rendered<V1Ingress> {
   const name = serve.metadata.name;
   const paths = [
     { path: `/${name}`, pathType: "Prefix", backend: { service: { name, port: { name: "http" } } } },

@@ -3,12 +3,14 @@
  * group on the Serve's capacity class) running Darwin's Ray Serve application, which loads the revision's
  * model with mlflow.pyfunc. The application's module comes from a ConfigMap mounted on every Ray pod. Pure.
  */
+import type { V1ConfigMap, V1Container, V1Volume } from "@kubernetes/client-node";
 import { stringify } from "yaml";
 import { memoryQuantity } from "../../../api/validation/index.ts";
-import type { KubeObject } from "../../../operator/resource.ts";
+import type { RayService } from "../../shared/kuberay.ts";
 import { dns1035Name } from "../../shared/names.ts";
 import { placement } from "../../shared/placement.ts";
-import { CONFIG_MAPS, RAY_SERVICES } from "../../shared/resource-types.ts";
+import type { Rendered } from "../../shared/rendered.ts";
+import { CONFIG_MAPS } from "../../shared/resource-types.ts";
 import { RAY_SERVE_APP_SOURCE } from "../server/sources.ts";
 import { childMetadata, type RenderContext, type ServeInput, serverEnv } from "./inputs.ts";
 import { REVISION_LABEL } from "./model-server.ts";
@@ -23,7 +25,7 @@ export const RAY_SERVE_PIP = ["mlflow==3.17.2"];
 export const rayServiceName = (serveName: string): string => dns1035Name(serveName, 40);
 export const appConfigMapName = (serveName: string): string => dns1035Name(serveName, 63, "-ray-serve-app");
 
-export function renderAppConfigMap(serve: ServeInput): KubeObject {
+export function renderAppConfigMap(serve: ServeInput): Rendered<V1ConfigMap> {
   return {
     apiVersion: CONFIG_MAPS.apiVersion,
     kind: CONFIG_MAPS.kind,
@@ -36,7 +38,7 @@ export interface RayServiceOptions {
   rayVersion: string;
 }
 
-export function renderRayService(ctx: RenderContext, options: RayServiceOptions): KubeObject {
+export function renderRayService(ctx: RenderContext, options: RayServiceOptions): RayService {
   const { serve, revision } = ctx;
   const name = serve.metadata.name;
   const amounts = { cpu: String(revision.cores), memory: memoryQuantity(revision.memory) };
@@ -61,8 +63,8 @@ export function renderRayService(ctx: RenderContext, options: RayServiceOptions)
       },
     ],
   };
-  const volume = { name: "darwin-serve-app", configMap: { name: appConfigMapName(name) } };
-  const container = (containerName: string) => ({
+  const volume: V1Volume = { name: "darwin-serve-app", configMap: { name: appConfigMapName(name) } };
+  const container = (containerName: string): V1Container => ({
     name: containerName,
     image: revision.image,
     env: [{ name: "PYTHONPATH", value: APP_DIR }],
@@ -71,8 +73,8 @@ export function renderRayService(ctx: RenderContext, options: RayServiceOptions)
   });
   const podLabels = { ...childMetadata(serve).labels, [REVISION_LABEL]: String(revision.number) };
   return {
-    apiVersion: RAY_SERVICES.apiVersion,
-    kind: RAY_SERVICES.kind,
+    apiVersion: "ray.io/v1",
+    kind: "RayService",
     metadata: childMetadata(serve, rayServiceName(name)),
     spec: {
       serveConfigV2: stringify(serveConfig),
