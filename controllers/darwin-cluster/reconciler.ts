@@ -36,7 +36,13 @@ import {
   renderJupyterService,
 } from "./render/jupyter.ts";
 import { type ClusterInput, rayClusterName, renderRayCluster } from "./render/ray-cluster.ts";
-import { type Blocker, computeDarwinClusterStatus, type Phase, packagesFailure } from "./status.ts";
+import {
+  type Blocker,
+  computeDarwinClusterStatus,
+  type PackagesFailure,
+  type Phase,
+  packagesFailure,
+} from "./status.ts";
 
 export const DARWIN_CLUSTERS = darwinResource(DarwinCluster);
 export const DARWIN_RUNTIMES = darwinResource(DarwinRuntime);
@@ -72,7 +78,7 @@ export function createDarwinClusterController(
     // A runtime created, changed or removed re-reconciles the clusters that name it.
     watches: [{ type: DARWIN_RUNTIMES, map: clustersUsingRuntime }],
     rbac: [
-      // The head pods of a cluster with pip packages, read while they start (checkPackages).
+      // The head pods of a cluster with pip or Maven packages, read while they start (checkPackages).
       { apiGroups: [""], resources: ["pods"], verbs: ["list"] },
       // The alert webhook's URL is read from its Secret when an alert is posted.
       ...(secret
@@ -142,11 +148,11 @@ async function reconcileDarwinCluster(
   return requeueAfterMs === undefined ? undefined : { requeueAfterMs };
 }
 
-/** How often the head pod of a cluster with pip packages is looked at until it is ready. */
+/** How often the head pod of a cluster with packages is looked at until it is ready. */
 const PACKAGES_POLL_MS = 10_000;
 
 /**
- * For a cluster with pip packages whose head is not ready: reads its head pods (KubeRay's, not cached:
+ * For a cluster with pip or Maven packages whose head is not ready: reads its head pods (KubeRay's, not cached:
  * only while they start) for a failed install step. The pods change without the RayCluster changing, so
  * they are looked at again until the head is ready.
  */
@@ -154,8 +160,9 @@ async function checkPackages(
   ctx: ReconcileContext,
   cluster: ClusterInput,
   rayCluster: KubeObject,
-): Promise<{ failure: string | undefined; requeueAfterMs: number } | undefined> {
-  if ((cluster.spec.packages?.pip ?? []).length === 0 || cluster.spec.suspend) return undefined;
+): Promise<{ failure: PackagesFailure | undefined; requeueAfterMs: number } | undefined> {
+  const { pip = [], maven = [] } = cluster.spec.packages ?? {};
+  if ((pip.length === 0 && maven.length === 0) || cluster.spec.suspend) return undefined;
   const conditions = isPlainObject(rayCluster.status) ? rayCluster.status.conditions : undefined;
   const headReady =
     Array.isArray(conditions) &&
@@ -279,7 +286,7 @@ async function writeStatus(
   blocker?: Blocker,
   activity?: ActivityOptions,
   alerts?: AlertsConfig,
-  packages?: { failure: string | undefined },
+  packages?: { failure: PackagesFailure | undefined },
 ): Promise<number | undefined> {
   const before = isPlainObject(cluster.status) ? cluster.status.phase : undefined;
   const input = { ...cluster, metadata: { ...cluster.metadata, generation: ctx.object.metadata.generation } };
