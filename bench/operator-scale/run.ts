@@ -105,14 +105,28 @@ const apiserverRequests = async () => {
   return countersBy(text, "apiserver_request_total", "verb");
 };
 
+/**
+ * The operator's Prometheus text. Tried three times: between two polls far apart (a list of 1,000 objects
+ * on a loaded apiserver takes seconds) the server may close the kept-alive connection as it is reused.
+ */
+async function operatorMetrics(): Promise<string> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await (await fetch(`http://127.0.0.1:${HTTP_PORT}/metrics`)).text();
+    } catch (error) {
+      if (attempt >= 3) throw error;
+      await sleep(200);
+    }
+  }
+}
+
 async function operatorRequests(): Promise<Map<string, number>> {
-  const text = await (await fetch(`http://127.0.0.1:${HTTP_PORT}/metrics`)).text();
-  return countersBy(text, "rest_client_requests_total", "method");
+  return countersBy(await operatorMetrics(), "rest_client_requests_total", "method");
 }
 
 /** The operator's V8 heap in use (MiB), from its Node.js process metrics. */
 async function operatorHeapMiB(): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${HTTP_PORT}/metrics`)).text();
+  const text = await operatorMetrics();
   return Number(/^nodejs_heap_size_used_bytes (\S+)$/m.exec(text)?.[1] ?? 0) / 2 ** 20;
 }
 
@@ -357,10 +371,18 @@ operator workers ${WORKERS}, KubeRay --reconcile-concurrency ${kuberayConcurrenc
       console.log(`heap snapshot: ${written ? join(SNAPSHOT_DIR, written) : "not written in 4 min"}`);
     }
   } finally {
-    operator.kill("SIGTERM");
     await client
       .request({ method: "DELETE", path: `/api/v1/namespaces/${NAMESPACE}` })
       .catch((error) => console.error(`namespace ${NAMESPACE} not deleted: ${error}`));
+    // The clusters' CatalogAssets carry the catalog controller's finalizer, which only the operator
+    // removes: it runs until they are gone (at most 10 minutes), or the namespace would never go.
+    const deadline = Date.now() + 600_000;
+    while (Date.now() < deadline) {
+      const left = await list(`/apis/${API_VERSION}/namespaces/${NAMESPACE}/catalogassets`).catch(() => []);
+      if (left.length === 0) break;
+      await sleep(5_000);
+    }
+    operator.kill("SIGTERM");
     await client
       .request({ method: "DELETE", path: `/apis/${API_VERSION}/darwinruntimes/${RUNTIME}` })
       .catch(() => {});
