@@ -15,6 +15,7 @@
 import type { Logger } from "pino";
 import type { ApplyResult } from "./apply.ts";
 import type { EventInput } from "./events.ts";
+import type { CacheTransform } from "./informer.ts";
 import type { JsonObject } from "./json.ts";
 import type { KubeClient } from "./kube-client.ts";
 import type { PolicyRule } from "./rbac.ts";
@@ -110,6 +111,12 @@ export interface CacheReader {
   list(type: ResourceType, namespace?: string): readonly KubeObject[];
 }
 
+/** What the caches keep of one kind's objects (see ControllerDefinition.cacheTransforms). */
+export interface CacheTransformFor {
+  type: ResourceType;
+  transform: CacheTransform;
+}
+
 export interface ControllerDefinition {
   /** Unique, lower-case; labels metrics and logs and names the finalizer (`<finalizerPrefix>/<name>`). */
   name: string;
@@ -131,6 +138,14 @@ export interface ControllerDefinition {
    * (npm run gen:rbac) grants exactly the derived rules plus these.
    */
   rbac?: PolicyRule[];
+  /**
+   * Per kind this controller reads (`for`, `owns` or `watches`), what its cache keeps: a function of the
+   * object that drops what no reader needs (a large status field nobody reads), so memory does not grow
+   * with it. It must keep what isApplied() compares (the fields this operator applies) and whatever every
+   * controller reading the kind uses: two controllers giving different transforms for one kind is an
+   * error at registration. The runtime already drops the managedFields entries it does not read.
+   */
+  cacheTransforms?: CacheTransformFor[];
   /** Concurrent reconciles (of different objects); the operator config's `workers` by default. */
   workers?: number;
   /** Brings the world in line with the object; idempotent, acting on what it reads now. */

@@ -11,6 +11,8 @@
  * A periodic resync re-announces every cached object, so reconcilers heal drift nobody was told about.
  * Deletions leave a tombstone for a while, so the response of a write that arrives after the watch
  * reported the object deleted cannot bring it back (see assume()).
+ * A transform, when given, is applied to every object before it is cached or announced (listed, watched or
+ * assumed), so the cache holds only what readers need (see CacheTransform).
  */
 import type { Logger } from "pino";
 import { ApiError, isGone } from "./api-error.ts";
@@ -46,6 +48,14 @@ export interface InformerEvent {
 
 export type InformerHandler = (event: InformerEvent) => void;
 
+/**
+ * What an informer keeps of an object: called on every listed, watched and assumed object before it is
+ * cached; returns the object to cache, leaving its argument as it was (assume() is given an object its
+ * caller goes on using). It must keep metadata.name, namespace, uid and resourceVersion, and everything
+ * the cache's readers use.
+ */
+export type CacheTransform = (object: KubeObject) => KubeObject;
+
 /** Why a watch was (re)started; counted in metrics. */
 export type WatchRestartReason = "gone" | "error" | "silence" | "closed";
 
@@ -70,6 +80,8 @@ export interface InformerOptions {
   pageSize?: number;
   log: Logger;
   observer?: InformerObserver | undefined;
+  /** Applied to each object before it is cached; the whole object is cached when undefined. */
+  transform?: CacheTransform | undefined;
 }
 
 /** How long a deleted object's tombstone keeps assume() from bringing it back. */
@@ -173,7 +185,8 @@ export class Informer {
    * write can arrive after the deletion that followed it, and a ghost in the cache would make an apply
    * believe a child exists that does not.
    */
-  assume(object: KubeObject, writer: string): void {
+  assume(written: KubeObject, writer: string): void {
+    const object = this.keep(written);
     const key = objectKey(object.metadata);
     const cached = this.cache.get(key);
     if (!cached) {
@@ -186,6 +199,11 @@ export class Informer {
     if (order === undefined || order >= 0) return;
     this.cache.set(key, object);
     this.emit({ type: "updated", object, previous: cached, writer });
+  }
+
+  /** The object as the cache keeps it. */
+  private keep(object: KubeObject): KubeObject {
+    return this.options.transform ? this.options.transform(object) : object;
   }
 
   /** Whether `object` is (a version of) an object already seen deleted. */
@@ -278,7 +296,9 @@ export class Informer {
       );
       for (const item of page.items) {
         // List items of built-in kinds carry no apiVersion and kind.
-        const object = kubeObject.parse({ apiVersion: this.type.apiVersion, kind: this.type.kind, ...item });
+        const object = this.keep(
+          kubeObject.parse({ apiVersion: this.type.apiVersion, kind: this.type.kind, ...item }),
+        );
         fresh.set(objectKey(object.metadata), object);
       }
       continueToken = page.metadata.continue || undefined;
@@ -360,7 +380,7 @@ export class Informer {
             healthy();
             continue;
           }
-          const object = kubeObject.parse(event.object);
+          const object = this.keep(kubeObject.parse(event.object));
           if (object.metadata.resourceVersion) this.resourceVersion = object.metadata.resourceVersion;
           healthy();
           this.stats.events += 1;

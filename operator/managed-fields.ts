@@ -88,3 +88,18 @@ export function isApplied(live: KubeObject, desired: KubeObject, manager: string
   if (!applied) return false;
   return jsonEqual(applyView(applied), applyView(JSON.parse(JSON.stringify(desired))));
 }
+
+/**
+ * `object` without the managedFields entries isApplied() does not read: every entry but `manager`'s
+ * applies to the whole object (other managers', subresource and Update entries). Those entries are often
+ * as large as the fields they describe, and a cache that keeps them grows with every writer of an object.
+ * Returns a copy when something is dropped; `object` itself is not changed.
+ */
+export function withOnlyAppliedFields(object: KubeObject, manager: string): KubeObject {
+  const entries = object.metadata.managedFields;
+  if (entries === undefined) return object;
+  const kept = entries.filter((e) => e.manager === manager && e.operation === "Apply" && !e.subresource);
+  if (kept.length === entries.length) return object;
+  const { managedFields: _dropped, ...metadata } = object.metadata;
+  return { ...object, metadata: kept.length > 0 ? { ...metadata, managedFields: kept } : metadata };
+}

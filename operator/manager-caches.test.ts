@@ -8,7 +8,7 @@ import type { KubeClient } from "./kube-client.ts";
 import { silentLogger } from "./logger.ts";
 import { Manager } from "./manager.ts";
 import { OperatorMetrics } from "./metrics.ts";
-import { type ResourceType, resourcePath } from "./resource.ts";
+import { type KubeObject, type ResourceType, resourcePath } from "./resource.ts";
 import { ScriptedApiserver, scriptedObject } from "./testing/scripted-apiserver.ts";
 
 const CONFIG_MAPS: ResourceType = {
@@ -280,5 +280,139 @@ describe("Manager with a cache that does not sync", () => {
     const ready = await http.inject({ method: "GET", url: "/readyz" });
     expect([ready.statusCode, ready.body]).toEqual([200, "ok"]);
     await http.close();
+  });
+});
+
+describe("Manager cache transforms", () => {
+  const owner = { apiVersion: WIDGETS.apiVersion, kind: WIDGETS.kind, name: "w", uid: "uid-w" };
+  const widget = {
+    apiVersion: WIDGETS.apiVersion,
+    kind: WIDGETS.kind,
+    metadata: {
+      name: "w",
+      namespace: "ns",
+      uid: "uid-w",
+      resourceVersion: "3",
+      managedFields: [
+        { manager: "kubectl", operation: "Apply", apiVersion: "example.com/v1", fieldsV1: { "f:spec": {} } },
+        {
+          manager: "darwin-operator",
+          operation: "Update",
+          subresource: "status",
+          apiVersion: "example.com/v1",
+          fieldsV1: { "f:status": {} },
+        },
+      ],
+    },
+    spec: { size: 1 },
+    status: { phase: "Ready", history: ["a long list no controller reads"] },
+  };
+  // The child as the apiserver has it after darwin-operator applied it and another writer added a label.
+  const child = {
+    apiVersion: "v1",
+    kind: "ConfigMap",
+    metadata: {
+      name: "w-child",
+      namespace: "ns",
+      resourceVersion: "3",
+      labels: { "app.kubernetes.io/managed-by": "darwin-operator", other: "x" },
+      ownerReferences: [{ ...owner, controller: true, blockOwnerDeletion: true }],
+      managedFields: [
+        {
+          manager: "darwin-operator",
+          operation: "Apply",
+          apiVersion: "v1",
+          fieldsType: "FieldsV1",
+          fieldsV1: {
+            "f:data": { "f:k": {} },
+            "f:metadata": {
+              "f:labels": { "f:app.kubernetes.io/managed-by": {} },
+              "f:ownerReferences": { 'k:{"uid":"uid-w"}': {} },
+            },
+          },
+        },
+        { manager: "someone", operation: "Update", apiVersion: "v1", fieldsV1: { "f:metadata": {} } },
+      ],
+    },
+    data: { k: "v" },
+  };
+  const dropHistory = (object: KubeObject): KubeObject => {
+    const status = object.status as { history?: unknown } | undefined;
+    if (!status) return object;
+    const { history: _h, ...rest } = status;
+    return { ...object, status: rest };
+  };
+
+  function newManager(): Manager {
+    return new Manager({
+      client,
+      config: parseConfig({ namespaces: ["ns"], leaderElection: { enabled: false } }),
+      log: silentLogger(),
+      metrics: new OperatorMetrics({ processMetrics: false }),
+      identity: "test",
+      finalizerPrefix: "example.com",
+    });
+  }
+
+  it("keep no managedFields but the operator's own apply, and what the application's transform leaves; an unchanged child is still not written", async () => {
+    server = new ScriptedApiserver();
+    server.listsOf.set(resourcePath(WIDGETS, "ns"), [{ resourceVersion: "3", items: [widget] }]);
+    server.listsOf.set(resourcePath(CONFIG_MAPS, "ns"), [{ resourceVersion: "3", items: [child] }]);
+    client = await server.start();
+    manager = newManager();
+    let written: boolean | undefined;
+    manager.register({
+      name: "widgets",
+      for: WIDGETS,
+      owns: [CONFIG_MAPS],
+      cacheTransforms: [{ type: WIDGETS, transform: dropHistory }],
+      async reconcile(ctx) {
+        const result = await ctx.apply(CONFIG_MAPS, {
+          apiVersion: "v1",
+          kind: "ConfigMap",
+          metadata: { name: "w-child" },
+          data: { k: "v" },
+        });
+        written = result.written;
+        return undefined;
+      },
+    });
+    await manager.start();
+    await waitFor("the widget reconciled", () => written !== undefined);
+    // The child carries what the operator would apply: its own apply entry, kept in the cache, says so.
+    expect(written).toBe(false);
+
+    const cachedWidget = manager.informer(WIDGETS, "ns")?.get("ns", "w");
+    expect(cachedWidget?.metadata).not.toHaveProperty("managedFields");
+    expect(cachedWidget?.status).toEqual({ phase: "Ready" });
+    expect(cachedWidget?.spec).toEqual({ size: 1 });
+    const cachedChild = manager.informer(CONFIG_MAPS, "ns")?.get("ns", "w-child");
+    expect(cachedChild?.metadata.managedFields?.map((e) => `${e.manager} ${e.operation}`)).toEqual([
+      "darwin-operator Apply",
+    ]);
+    expect(cachedChild?.metadata.labels).toEqual(child.metadata.labels);
+    expect(server.requests.filter((r) => r.method !== "GET")).toEqual([]);
+  });
+
+  it("refuse two different transforms for one kind, and a transform for a kind the controller does not read", async () => {
+    server = new ScriptedApiserver();
+    client = await server.start();
+    manager = newManager();
+    const definition = (name: string, transform = dropHistory) => ({
+      name,
+      for: WIDGETS,
+      cacheTransforms: [{ type: WIDGETS, transform }],
+      reconcile: async () => undefined,
+    });
+    manager.register(definition("a"));
+    manager.register(definition("b"));
+    expect(() => manager?.register(definition("c", (o) => o))).toThrow(
+      "controllers a and c give different cache transforms for widgets.example.com: one kind has one cache",
+    );
+    expect(() =>
+      manager?.register({ ...definition("d"), cacheTransforms: [{ type: SECRETS, transform: dropHistory }] }),
+    ).toThrow(
+      "controller d gives a cache transform for secrets.core, which it neither reconciles, owns nor watches",
+    );
   });
 });

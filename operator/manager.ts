@@ -10,15 +10,16 @@
  * controller-runtime does, and the Deployment restarts the pod as a fresh candidate).
  */
 import type { Logger } from "pino";
-import { MANAGED_BY_SELECTOR } from "./apply.ts";
+import { FIELD_MANAGER, MANAGED_BY_SELECTOR } from "./apply.ts";
 import type { OperatorConfig } from "./config.ts";
-import type { CacheReader, ControllerDefinition } from "./controller.ts";
+import type { CacheReader, CacheTransformFor, ControllerDefinition } from "./controller.ts";
 import { type CacheIndex, ControllerRunner } from "./controller-runner.ts";
 import { EventRecorder } from "./events.ts";
 import { Informer, type InformerEvent } from "./informer.ts";
 import { jsonEqual } from "./json.ts";
 import type { KubeClient } from "./kube-client.ts";
 import { LeaderElector } from "./leader-election.ts";
+import { withOnlyAppliedFields } from "./managed-fields.ts";
 import type { OperatorMetrics } from "./metrics.ts";
 import { controllerOwnerKey } from "./owner-references.ts";
 import { type KubeObject, objectKey, type ResourceType, typeId } from "./resource.ts";
@@ -40,6 +41,8 @@ export class Manager implements CacheIndex, CacheReader {
   private readonly options: ManagerOptions;
   private readonly log: Logger;
   private readonly informers = new Map<string, Informer>();
+  /** The application's cache transform per kind (typeId), and the controller that gave it. */
+  private readonly transforms = new Map<string, { controller: string; transform: CacheTransformFor }>();
   private readonly runners: ControllerRunner[] = [];
   /** The informer ids each controller reads (its kind, owned and watched kinds). */
   private readonly needs = new Map<ControllerRunner, Set<string>>();
@@ -70,6 +73,7 @@ export class Manager implements CacheIndex, CacheReader {
     if (this.runners.some((r) => r.definition.name === definition.name)) {
       throw new Error(`controller ${definition.name} is registered twice`);
     }
+    this.addTransforms(definition);
     const { config } = this.options;
     const runner = new ControllerRunner(definition, {
       client: this.options.client,
@@ -115,6 +119,40 @@ export class Manager implements CacheIndex, CacheReader {
       }
     }
     return runner;
+  }
+
+  /** Records a controller's cache transforms; one kind gets one transform, from whichever reads it. */
+  private addTransforms(definition: ControllerDefinition): void {
+    const reads = new Set(
+      [definition.for, ...(definition.owns ?? []), ...(definition.watches ?? []).map((w) => w.type)].map(
+        typeId,
+      ),
+    );
+    for (const given of definition.cacheTransforms ?? []) {
+      const id = typeId(given.type);
+      if (!reads.has(id)) {
+        throw new Error(
+          `controller ${definition.name} gives a cache transform for ${id}, which it neither reconciles, owns nor watches`,
+        );
+      }
+      const earlier = this.transforms.get(id);
+      if (earlier && earlier.transform.transform !== given.transform) {
+        throw new Error(
+          `controllers ${earlier.controller} and ${definition.name} give different cache transforms for ${id}: one kind has one cache`,
+        );
+      }
+      if (!earlier) this.transforms.set(id, { controller: definition.name, transform: given });
+    }
+  }
+
+  /**
+   * What the caches keep of an object of `type`: without the managedFields entries the runtime does not
+   * read (all but its own apply's), then through the application's transform for the kind, if any.
+   */
+  private keep(type: ResourceType, object: KubeObject): KubeObject {
+    const kept = withOnlyAppliedFields(object, FIELD_MANAGER);
+    const transform = this.transforms.get(typeId(type))?.transform.transform;
+    return transform ? transform(kept) : kept;
   }
 
   /**
@@ -315,6 +353,8 @@ export class Manager implements CacheIndex, CacheReader {
           backoff: { baseMs: 200, maxMs: config.watch.maxBackoffSeconds * 1000 },
           log: this.log,
           observer: this.options.metrics.informerObserver(),
+          // Looked up per object: a controller registered later may give the kind's transform.
+          transform: (object) => this.keep(type, object),
         });
         this.informers.set(id, informer);
       }

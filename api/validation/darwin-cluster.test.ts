@@ -115,6 +115,36 @@ describe("validateDarwinCluster", () => {
     expect(errors[0]?.fix).toMatch(/two '='/);
   });
 
+  it("takes Maven coordinates only for a Spark runtime, and only as group:artifact:version", () => {
+    const sparkRuntime = {
+      name: "ray2.37.0-py310-spark3.5.1-cpu",
+      spec: { ...cpuRuntime.spec, displayName: "Ray2.37.0-Py310-Spark3.5.1-CPU", sparkVersion: "3.5.1" },
+    };
+    const withSpark = { lookups: lookupsFrom({ runtimes: [cpuRuntime, sparkRuntime] }) };
+    const maven = { pip: [], maven: ["org.apache.spark:spark-avro_2.12:3.5.1", "org.a:b:1.0;x"] };
+    const onSpark = cluster({ runtime: "Ray2.37.0-Py310-Spark3.5.1-CPU", packages: maven });
+    expect(validateDarwinCluster(onSpark, undefined, withSpark)).toEqual([
+      expect.objectContaining({
+        field: "spec.packages.maven[1]",
+        message: '"org.a:b:1.0;x" is not Maven coordinates group:artifact:version',
+      }),
+    ]);
+
+    const plain = { pip: [], maven: ["org.apache.spark:spark-avro_2.12:3.5.1"] };
+    expect(validateDarwinCluster(cluster({ packages: plain }), undefined, withSpark)).toEqual([
+      {
+        field: "spec.packages.maven",
+        message:
+          'runtime "Ray2.37.0-Py310-CPU" has no Spark (no sparkVersion), and Maven packages are resolved and used by Spark',
+        fix: "set spec.runtime to a Spark runtime (Ray2.37.0-Py310-Spark3.5.1-CPU) or remove spec.packages.maven",
+      },
+    ]);
+    // A cluster stored before this rule keeps working while neither its runtime nor its coordinates change.
+    const before = cluster({ packages: plain });
+    const after = cluster({ packages: plain, inactiveTimeMinutes: 30 });
+    expect(validateDarwinCluster(after, before, withSpark)).toEqual([]);
+  });
+
   it("reports schema violations with field paths before any rule runs", () => {
     const errors = validateDarwinCluster(
       cluster({ owner: "nobody", workerGroups: [{ name: "A", cores: 0, memory: 4, capacity: "cheap" }] }),

@@ -1,7 +1,9 @@
 /**
  * DarwinCluster rules beyond the CRD schema: the runtime must exist and be usable, GPUs need a GPU runtime,
- * memory must be enough for a Ray node, and pip requirements must be ones pip can read.
+ * memory must be enough for a Ray node, pip requirements must be ones pip can read, and Maven coordinates
+ * need a Spark runtime (whose PySpark's Ivy resolves them) and the characters the install step accepts.
  */
+import type { z } from "zod";
 import { DarwinCluster } from "../../crds/src/index.ts";
 import type { Lookups, RuntimeRecord, ValidationContext } from "./context.ts";
 import { type FieldError, fieldPath, quote } from "./field-error.ts";
@@ -21,6 +23,9 @@ const RAY_NODE_MEMORY = {
  */
 const PIP_REQUIREMENT =
   /^(?:[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?(?:\s*\[\s*[A-Za-z0-9._-]+(?:\s*,\s*[A-Za-z0-9._-]+)*\s*\])?(?:\s*(?:===|==|!=|~=|>=|<=|>|<)\s*[A-Za-z0-9.*+!_-]+(?:\s*,\s*(?:===|==|!=|~=|>=|<=|>|<)\s*[A-Za-z0-9.*+!_-]+)*|\s*@\s*[a-z][a-z0-9+.-]*:\/\/\S+)?(?:\s*;\s*[A-Za-z0-9_.'"<>=!~ ()-]+)?|(?:git\+)?(?:https?|ssh|file):\/\/\S+)$/;
+
+/** group:artifact:version as the Maven install step takes them (render/packages.ts MAVEN_SCRIPT). */
+const MAVEN_COORDINATE = /^[A-Za-z0-9_.-]+:[A-Za-z0-9_.-]+:[A-Za-z0-9_.+-]+$/;
 
 export function validateDarwinCluster(
   object: unknown,
@@ -64,6 +69,45 @@ export function validateDarwinCluster(
       });
     }
   });
+  errors.push(...mavenErrors(spec, old, selectsRuntime, runtime, context.lookups));
+  return errors;
+}
+
+type Spec = z.output<typeof DarwinCluster.spec>;
+
+/**
+ * Maven coordinates: each one group:artifact:version; and, when the runtime or the list is new, a runtime
+ * with Spark (a cluster created earlier keeps working as it did).
+ */
+function mavenErrors(
+  spec: Spec,
+  old: Spec | undefined,
+  selectsRuntime: boolean,
+  runtime: RuntimeRecord | undefined,
+  lookups: Lookups,
+): FieldError[] {
+  const maven = spec.packages?.maven ?? [];
+  const errors: FieldError[] = [];
+  maven.forEach((coordinate, i) => {
+    if (!MAVEN_COORDINATE.test(coordinate)) {
+      errors.push({
+        field: fieldPath("spec", "packages", "maven", i),
+        message: `${quote(coordinate)} is not Maven coordinates group:artifact:version`,
+        fix: "write group:artifact:version with letters, digits, '.', '_' and '-' (and '+' in the version), e.g. org.apache.spark:spark-avro_2.12:3.5.1",
+      });
+    }
+  });
+  const changed = maven.join(",") !== (old?.packages?.maven ?? []).join(",");
+  if (runtime && maven.length > 0 && !runtime.spec.sparkVersion && (selectsRuntime || changed)) {
+    const spark = usable(lookups.listRuntimes()).filter((r) => r.spec.sparkVersion);
+    errors.push({
+      field: "spec.packages.maven",
+      message: `runtime ${quote(spec.runtime)} has no Spark (no sparkVersion), and Maven packages are resolved and used by Spark`,
+      fix: spark.length
+        ? `set spec.runtime to a Spark runtime (${names(spark)}) or remove spec.packages.maven`
+        : "remove spec.packages.maven: no Spark runtime is installed (kubectl get darwinruntimes)",
+    });
+  }
   return errors;
 }
 

@@ -5,7 +5,8 @@
  * testbed process over the same stretch (where the time goes), the operator's requests by verb, the
  * apiserver's requests by verb, and the operator's writes per cluster over the steady minutes afterwards.
  * Needs the cluster tier: DARWIN_TESTBED_SLOT=N hack/testbed up cluster; then
- *   node bench/operator-scale/run.ts [--clusters 1000] [--steady-seconds 300] [--parallel 8]
+ *   node bench/operator-scale/run.ts [--clusters 1000] [--steady-seconds 300] [--parallel 8] [--workers 4]
+ *     [--heap-snapshot DIR]
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -23,12 +24,18 @@ const { values: args } = parseArgs({
     "steady-seconds": { type: "string", default: "300" },
     parallel: { type: "string", default: "8" },
     "pods-per-node": { type: "string", default: "110" },
+    // The operator's reconciles at once (its `workers` config).
+    workers: { type: "string", default: "4" },
+    // Writes a heap snapshot of the operator into DIR once the steady stretch is over.
+    "heap-snapshot": { type: "string" },
   },
 });
 const CLUSTERS = Number(args.clusters);
 const STEADY_SECONDS = Number(args["steady-seconds"]);
 const PARALLEL = Number(args.parallel);
 const PODS_PER_NODE = Number(args["pods-per-node"]);
+const WORKERS = Number(args.workers);
+const SNAPSHOT_DIR = args["heap-snapshot"];
 const env = { ...loadTestbedEnv(), ...process.env } as Record<string, string>;
 const RUN = Date.now().toString(36);
 const NAMESPACE = `bench-scale-${RUN}`;
@@ -98,10 +105,48 @@ const apiserverRequests = async () => {
   return countersBy(text, "apiserver_request_total", "verb");
 };
 
-async function operatorRequests(): Promise<Map<string, number>> {
-  const text = await (await fetch(`http://127.0.0.1:${HTTP_PORT}/metrics`)).text();
-  return countersBy(text, "rest_client_requests_total", "method");
+/**
+ * The operator's Prometheus text. Tried three times: between two polls far apart (a list of 1,000 objects
+ * on a loaded apiserver takes seconds) the server may close the kept-alive connection as it is reused.
+ */
+async function operatorMetrics(): Promise<string> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await (await fetch(`http://127.0.0.1:${HTTP_PORT}/metrics`)).text();
+    } catch (error) {
+      if (attempt >= 3) throw error;
+      await sleep(200);
+    }
+  }
 }
+
+async function operatorRequests(): Promise<Map<string, number>> {
+  return countersBy(await operatorMetrics(), "rest_client_requests_total", "method");
+}
+
+/** The operator's V8 heap in use (MiB), from its Node.js process metrics. */
+async function operatorHeapMiB(): Promise<number> {
+  const text = await operatorMetrics();
+  return Number(/^nodejs_heap_size_used_bytes (\S+)$/m.exec(text)?.[1] ?? 0) / 2 ** 20;
+}
+
+/** A flag's value on a process's command line (e.g. KubeRay's --reconcile-concurrency). */
+function processFlag(pid: number | undefined, flag: string): string | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const argv = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+    const arg = argv.find((a) => a.startsWith(`${flag}=`));
+    return arg?.slice(flag.length + 1);
+  } catch {
+    return undefined;
+  }
+}
+
+const loadAverage = () =>
+  os
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join(" ");
 
 async function list(
   path: string,
@@ -184,7 +229,12 @@ async function main() {
   writeFileSync(configFile, `http: { host: 127.0.0.1, port: ${HTTP_PORT} }\nwebhook: { enabled: false }\n`);
   const operator: ChildProcess = spawn(
     process.execPath,
-    [join(REPO, "cmd", "operator.ts"), "--config", configFile],
+    [
+      ...(SNAPSHOT_DIR ? ["--heapsnapshot-signal=SIGUSR2", `--diagnostic-dir=${SNAPSHOT_DIR}`] : []),
+      join(REPO, "cmd", "operator.ts"),
+      "--config",
+      configFile,
+    ],
     {
       env: {
         ...process.env,
@@ -192,6 +242,7 @@ async function main() {
         DARWIN_NAMESPACES: NAMESPACE,
         DARWIN_LEADER_ELECTION: "false",
         DARWIN_LOG_LEVEL: "warn",
+        DARWIN_WORKERS: String(WORKERS),
       },
       stdio: ["ignore", "ignore", "inherit"],
     },
@@ -204,6 +255,9 @@ async function main() {
       await sleep(250);
     }
     const processes = testbedProcesses();
+    const kuberayConcurrency =
+      processFlag(processes.get("kuberay"), "--reconcile-concurrency") ?? "1 (KubeRay's default)";
+    const loadBefore = loadAverage();
     const cpuBefore = cpuOf(processes);
     const operatorBefore = processUsage(pid)?.cpu ?? 0;
     const apiBefore = await apiserverRequests();
@@ -225,11 +279,13 @@ async function main() {
     );
     const applied = (Date.now() - start) / 1000;
     let peakRss = 0;
+    let peakHeap = 0;
     let allRayClusters: number | undefined;
     let allReady: number | undefined;
     let lastLog = 0;
     while (allReady === undefined) {
       peakRss = Math.max(peakRss, processUsage(pid)?.rssMiB ?? 0);
+      peakHeap = Math.max(peakHeap, await operatorHeapMiB());
       const rayClusters = (await list(`/apis/ray.io/v1/namespaces/${NAMESPACE}/rayclusters`)).length;
       if (allRayClusters === undefined && rayClusters >= CLUSTERS)
         allRayClusters = (Date.now() - start) / 1000;
@@ -248,6 +304,8 @@ async function main() {
     const rampCpu = diff(cpuOf(processes), cpuBefore);
     const operatorCpu = (processUsage(pid)?.cpu ?? 0) - operatorBefore;
     const rssAfter = processUsage(pid)?.rssMiB ?? 0;
+    const heapAfter = await operatorHeapMiB();
+    const loadAtReady = loadAverage();
     const apiRamp = diff(await apiserverRequests(), apiBefore);
     const opRamp = diff(await operatorRequests(), opBefore);
 
@@ -264,6 +322,8 @@ async function main() {
       peakRss = Math.max(peakRss, processUsage(pid)?.rssMiB ?? 0);
       await sleep(5_000);
     }
+    const rssSteady = processUsage(pid)?.rssMiB ?? 0;
+    const heapSteady = await operatorHeapMiB();
     const opSteady = diff(await operatorRequests(), opSteadyBefore);
     const moved = (await list(`/apis/${API_VERSION}/namespaces/${NAMESPACE}/darwinclusters`)).filter(
       (d) => versions.get(d.metadata.name) !== d.metadata.resourceVersion,
@@ -279,17 +339,17 @@ async function main() {
         .map(([k, v]) => `${k} ${v}`)
         .join(", ");
     console.log(`
-machine: ${os.cpus().length} x ${os.cpus()[0]?.model}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, load average ${os
-      .loadavg()
-      .map((l) => l.toFixed(1))
-      .join(" ")} (shared testbed)
+machine: ${os.cpus().length} x ${os.cpus()[0]?.model}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB (shared testbed)
+load average (1, 5, 15 min): ${loadBefore} before the applies, ${loadAtReady} when all were Ready, ${loadAverage()} after the steady stretch
+operator workers ${WORKERS}, KubeRay --reconcile-concurrency ${kuberayConcurrency}
 
 | figure | value |
 |---|---|
 | DarwinClusters | ${CLUSTERS} (${nodes} KWOK nodes, ${PARALLEL} parallel server-side applies, done after ${applied.toFixed(1)} s) |
 | every RayCluster exists | ${allRayClusters?.toFixed(1) ?? "not reached"} s |
 | every DarwinCluster Ready | ${allReady?.toFixed(1) ?? "not reached in 30 min"} s |
-| operator peak RSS | ${peakRss.toFixed(0)} MiB (${rssAfter.toFixed(0)} MiB when all Ready) |
+| operator peak RSS | ${peakRss.toFixed(0)} MiB (${rssAfter.toFixed(0)} MiB when all Ready, ${rssSteady.toFixed(0)} MiB after the steady stretch) |
+| operator V8 heap used | peak ${peakHeap.toFixed(0)} MiB, ${heapAfter.toFixed(0)} MiB when all Ready, ${heapSteady.toFixed(0)} MiB after the steady stretch |
 | operator CPU until all Ready | ${operatorCpu.toFixed(1)} s |
 | operator requests until Ready | ${fmt(opRamp)} |
 | apiserver requests until Ready (all clients) | ${fmt(apiRamp)} |
@@ -297,11 +357,32 @@ machine: ${os.cpus().length} x ${os.cpus()[0]?.model}, ${(os.totalmem() / 2 ** 3
 | steady ${STEADY_SECONDS} s: operator writes | ${steadyWrites} (${(steadyWrites / CLUSTERS).toFixed(3)} per cluster); requests ${fmt(opSteady) || "none"} |
 | steady ${STEADY_SECONDS} s: DarwinClusters whose resourceVersion moved | ${moved} |
 `);
+    if (SNAPSHOT_DIR) {
+      // Node writes Heap.<date>.<pid>...heapsnapshot into the diagnostic directory; wait until it is complete.
+      const before = new Set(readdirSync(SNAPSHOT_DIR));
+      operator.kill("SIGUSR2");
+      let written: string | undefined;
+      for (let i = 0; i < 240 && !written; i++) {
+        await sleep(1_000);
+        const file = readdirSync(SNAPSHOT_DIR).find((f) => f.endsWith(".heapsnapshot") && !before.has(f));
+        if (file && (await fetch(`http://127.0.0.1:${HTTP_PORT}/healthz`).catch(() => undefined))?.ok)
+          written = file;
+      }
+      console.log(`heap snapshot: ${written ? join(SNAPSHOT_DIR, written) : "not written in 4 min"}`);
+    }
   } finally {
-    operator.kill("SIGTERM");
     await client
       .request({ method: "DELETE", path: `/api/v1/namespaces/${NAMESPACE}` })
       .catch((error) => console.error(`namespace ${NAMESPACE} not deleted: ${error}`));
+    // The clusters' CatalogAssets carry the catalog controller's finalizer, which only the operator
+    // removes: it runs until they are gone (at most 10 minutes), or the namespace would never go.
+    const deadline = Date.now() + 600_000;
+    while (Date.now() < deadline) {
+      const left = await list(`/apis/${API_VERSION}/namespaces/${NAMESPACE}/catalogassets`).catch(() => []);
+      if (left.length === 0) break;
+      await sleep(5_000);
+    }
+    operator.kill("SIGTERM");
     await client
       .request({ method: "DELETE", path: `/apis/${API_VERSION}/darwinruntimes/${RUNTIME}` })
       .catch(() => {});

@@ -100,7 +100,8 @@ describe("pip packages", () => {
       },
     };
     const failure = packagesFailure([headPod]);
-    expect(failure).toContain("Could not find a version that satisfies the requirement");
+    expect(failure?.field).toBe("pip");
+    expect(failure?.message).toContain("Could not find a version that satisfies the requirement");
     const input = cluster({ packages: { pip: ["darwin-no-such-package-7f3a==1.0"] } });
     const status = computeDarwinClusterStatus(
       input,

@@ -44,7 +44,13 @@ import {
   renderJupyterService,
 } from "./render/jupyter.ts";
 import { type ClusterInput, rayClusterName, renderRayCluster } from "./render/ray-cluster.ts";
-import { type Blocker, computeDarwinClusterStatus, type Phase, packagesFailure } from "./status.ts";
+import {
+  type Blocker,
+  computeDarwinClusterStatus,
+  type PackagesFailure,
+  type Phase,
+  packagesFailure,
+} from "./status.ts";
 
 export const DARWIN_CLUSTERS = darwinResource(DarwinCluster);
 export const DARWIN_RUNTIMES = darwinResource(DarwinRuntime);
@@ -163,15 +169,16 @@ export function clusterOfHeadPod(pod: KubeObject): string[] {
 }
 
 /**
- * For a cluster with pip packages whose head is not ready: its head pods (from the watch's cache; their
+ * For a cluster with pip or Maven packages whose head is not ready: its head pods (from the watch's cache; their
  * changes wake the cluster) for a failed install step.
  */
 function checkPackages(
   ctx: ReconcileContext,
   cluster: ClusterInput,
   rayCluster: KubeObject,
-): { failure: string | undefined } | undefined {
-  if ((cluster.spec.packages?.pip ?? []).length === 0 || cluster.spec.suspend) return undefined;
+): { failure: PackagesFailure | undefined } | undefined {
+  const { pip = [], maven = [] } = cluster.spec.packages ?? {};
+  if ((pip.length === 0 && maven.length === 0) || cluster.spec.suspend) return undefined;
   const conditions = isPlainObject(rayCluster.status) ? rayCluster.status.conditions : undefined;
   const headReady =
     Array.isArray(conditions) &&
@@ -292,7 +299,7 @@ async function writeStatus(
   blocker?: Blocker,
   activity?: ActivityOptions,
   alerts?: AlertsConfig,
-  packages?: { failure: string | undefined },
+  packages?: { failure: PackagesFailure | undefined },
 ): Promise<number | undefined> {
   const before = isPlainObject(cluster.status) ? cluster.status.phase : undefined;
   const input = { ...cluster, metadata: { ...cluster.metadata, generation: ctx.object.metadata.generation } };

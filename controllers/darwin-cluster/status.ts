@@ -9,7 +9,7 @@ import { type ConditionUpdate, findCondition, setCondition } from "../../operato
 import type { KubeObject } from "../../operator/resource.ts";
 import type { CapacityPrices } from "./prices.ts";
 import { jupyterURL } from "./render/jupyter.ts";
-import { PACKAGES_CONTAINER } from "./render/packages.ts";
+import { MAVEN_CONTAINER, PACKAGES_CONTAINER } from "./render/packages.ts";
 import { type ClusterInput, HEAD_PORTS, headServiceName, rayClusterName } from "./render/ray-cluster.ts";
 
 export type DarwinClusterStatus = z.output<typeof DarwinCluster.status>;
@@ -260,7 +260,7 @@ export function computeDarwinClusterStatus(
   prices: CapacityPrices,
   now: Date,
   blocker?: Blocker,
-  packages?: { failure: string | undefined },
+  packages?: { failure: PackagesFailure | undefined },
 ): DarwinClusterStatus {
   const previous = DarwinClusterStatusView.safeParse(cluster.status ?? {});
   const conditions = previous.success ? previous.data.conditions : undefined;
@@ -280,7 +280,7 @@ export function computeDarwinClusterStatus(
       type: "Ready",
       status: "False",
       reason: "PackagesFailed",
-      message: `The pip packages could not be installed, so Ray does not start: ${packages.failure}; fix spec.packages.pip.`,
+      message: `The ${STEPS[packages.failure.field].what} could not be installed, so Ray does not start: ${packages.failure.message}; fix spec.packages.${packages.failure.field}.`,
     };
   } else if (phase === "Ready" && cluster.spec.jupyter.enabled) {
     const available = DeploymentView.safeParse(jupyter ?? {}).data?.status?.availableReplicas ?? 0;
@@ -333,21 +333,38 @@ export function computeDarwinClusterStatus(
  * cluster is Ready after a failure; absent for a cluster whose packages never failed.
  */
 function packagesState(
-  failure: string | undefined,
+  failure: PackagesFailure | undefined,
   before: Condition | undefined,
   phase: Phase,
 ): ConditionUpdate | undefined {
   if (failure !== undefined)
-    return { type: "PackagesFailed", status: "True", reason: "PipInstallFailed", message: failure };
+    return {
+      type: "PackagesFailed",
+      status: "True",
+      reason: STEPS[failure.field].reason,
+      message: failure.message,
+    };
   if (before?.status === "True" && phase === "Ready")
     return {
       type: "PackagesFailed",
       status: "False",
       reason: "Installed",
-      message: "The pip packages are installed.",
+      message: "The packages are installed.",
     };
   return undefined;
 }
+
+/** A failed install step: which list of spec.packages it installs, and the tool's message. */
+export interface PackagesFailure {
+  field: "pip" | "maven";
+  message: string;
+}
+
+/** The install steps (init containers) by spec.packages field: container, condition reason, wording. */
+const STEPS = {
+  pip: { container: PACKAGES_CONTAINER, reason: "PipInstallFailed", what: "pip packages" },
+  maven: { container: MAVEN_CONTAINER, reason: "MavenResolveFailed", what: "Maven packages" },
+} as const;
 
 /** The previous status, read leniently: only its conditions and activity carry over. */
 const DarwinClusterStatusView = z.looseObject({
@@ -384,17 +401,23 @@ const PodView = z.looseObject({
 });
 
 /**
- * pip's message when the install step of any of these pods failed (now, or in its last attempt before a
- * restart), else undefined. Pure.
+ * The failure of an install step (pip's, then Maven's) of any of these pods (now, or in its last attempt
+ * before a restart), with the step's message, else undefined. Pure.
  */
-export function packagesFailure(pods: readonly unknown[]): string | undefined {
+export function packagesFailure(pods: readonly unknown[]): PackagesFailure | undefined {
   for (const pod of pods) {
     const statuses = PodView.safeParse(pod).data?.status?.initContainerStatuses ?? [];
-    const install = statuses.find((s) => s.name === PACKAGES_CONTAINER);
-    const failed = [install?.state?.terminated, install?.lastState?.terminated].find(
-      (t) => t !== undefined && t.exitCode !== 0,
-    );
-    if (failed) return failed.message?.trim() || `pip install failed (exit ${failed.exitCode})`;
+    for (const field of ["pip", "maven"] as const) {
+      const install = statuses.find((s) => s.name === STEPS[field].container);
+      const failed = [install?.state?.terminated, install?.lastState?.terminated].find(
+        (t) => t !== undefined && t.exitCode !== 0,
+      );
+      if (failed) {
+        const message =
+          failed.message?.trim() || `${STEPS[field].container} failed (exit ${failed.exitCode})`;
+        return { field, message };
+      }
+    }
   }
   return undefined;
 }

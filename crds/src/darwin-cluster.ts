@@ -117,12 +117,12 @@ export const DarwinClusterSpec = z
           .max(256)
           .default([])
           .describe(
-            "Maven coordinates (group:artifact:version), passed comma-separated to every Ray container and to Jupyter in DARWIN_MAVEN_PACKAGES for Spark or Java to resolve; nothing is downloaded at start.",
+            "Maven coordinates (group:artifact:version) for Spark runtimes, resolved with their dependencies from Maven Central on every Ray pod before Ray starts (an init container running the Ivy of the runtime's PySpark, into a volume), and put on Spark's class path through the spark-defaults.conf that SPARK_CONF_DIR names; one that cannot be resolved sets condition PackagesFailed naming it. Also passed comma-separated in DARWIN_MAVEN_PACKAGES to every Ray container and to Jupyter.",
           ),
       })
       .optional()
       .describe(
-        "Packages the cluster's jobs use: pip ones installed on every Ray pod, Maven ones handed on.",
+        "Packages the cluster's jobs use, installed on every Ray pod before Ray starts: pip ones, and Maven ones for Spark.",
       ),
     alerts: z
       .object({

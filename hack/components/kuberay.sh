@@ -7,6 +7,9 @@ KUBERAY_VERSION=${DARWIN_KUBERAY_VERSION:-v1.5.0}
 KUBERAY_DIR=$DARWIN_CACHE/kuberay-$KUBERAY_VERSION
 KUBERAY_METRICS_PORT=${DARWIN_KUBERAY_METRICS_PORT:-28080}
 KUBERAY_PROBE_PORT=${DARWIN_KUBERAY_PROBE_PORT:-28081}
+# RayClusters reconciled at once. KubeRay's default is 1: one RayCluster at a time, about one head pod a
+# second here, which made a burst of 300 DarwinClusters wait minutes for Ready (bench/operator-scale).
+KUBERAY_RECONCILE_CONCURRENCY=${DARWIN_KUBERAY_RECONCILE_CONCURRENCY:-16}
 
 kuberay_build() {
   local src
@@ -41,6 +44,7 @@ kuberay_start() {
   # One operator, no leader election (nothing to fail over to). Metrics and probes on loopback.
   KUBECONFIG=$KUBECONFIG_FILE tb_spawn kuberay "$KUBERAY_DIR/bin/ray-operator" \
     --enable-leader-election=false \
+    --reconcile-concurrency="$KUBERAY_RECONCILE_CONCURRENCY" \
     --metrics-addr="127.0.0.1:$KUBERAY_METRICS_PORT" \
     --health-probe-bind-address="127.0.0.1:$KUBERAY_PROBE_PORT" \
     --log-stdout-encoder=console

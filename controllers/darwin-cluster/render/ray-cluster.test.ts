@@ -132,7 +132,7 @@ describe("renderRayCluster", () => {
     });
   });
 
-  it("installs pip packages on every Ray pod before Ray starts, and passes them and Maven coordinates on", () => {
+  it("installs pip and Maven packages on every Ray pod before Ray starts, and passes them on", () => {
     const rc = render(
       cluster({ packages: { pip: ["xgboost==2.1.1", "pandas"], maven: ["org.a:b:1.0"] } }),
       RUNTIME,
@@ -141,17 +141,24 @@ describe("renderRayCluster", () => {
       { name: "DARWIN_RUNTIME_ENV", value: '{"pip":["xgboost==2.1.1","pandas"]}' },
       { name: "DARWIN_MAVEN_PACKAGES", value: "org.a:b:1.0" },
       { name: "PYTHONPATH", value: "/opt/darwin/packages" },
+      { name: "SPARK_CONF_DIR", value: "/opt/darwin/maven/conf" },
     ];
     for (const pod of [rc.spec.headGroupSpec.template.spec, rc.spec.workerGroupSpecs[0]?.template.spec]) {
       expect(pod?.containers[0]?.env).toEqual(env);
       expect(pod?.containers[0]?.volumeMounts).toEqual([
         { name: "darwin-packages", mountPath: "/opt/darwin/packages" },
+        { name: "darwin-maven", mountPath: "/opt/darwin/maven" },
       ]);
-      expect(pod?.volumes).toEqual([{ name: "darwin-packages", emptyDir: {} }]);
-      const init = pod?.initContainers?.[0];
-      expect(init?.image).toBe(RUNTIME.image);
-      // The requirements are arguments of the script, never part of it.
-      expect(init?.command?.slice(3)).toEqual(["install-packages", "xgboost==2.1.1", "pandas"]);
+      expect(pod?.volumes).toEqual([
+        { name: "darwin-packages", emptyDir: {} },
+        { name: "darwin-maven", emptyDir: {} },
+      ]);
+      const [pip, maven] = pod?.initContainers ?? [];
+      expect(pip?.image).toBe(RUNTIME.image);
+      expect(maven?.image).toBe(RUNTIME.image);
+      // The requirements and coordinates are arguments of the scripts, never part of them.
+      expect(pip?.command?.slice(3)).toEqual(["install-packages", "xgboost==2.1.1", "pandas"]);
+      expect(maven?.command?.slice(3)).toEqual(["install-maven-packages", "org.a:b:1.0"]);
     }
     const plain = render(cluster(), RUNTIME).spec.headGroupSpec.template.spec;
     expect(plain?.containers[0]?.env).toBeUndefined();

@@ -107,11 +107,11 @@ export function renderRayCluster(
   const annotations = clusterAnnotations(cluster);
   const install = renderPackageInstall(spec, runtime.image);
   const env = [...packageEnv(spec), ...(install?.env ?? [])];
-  // With pip packages, every Ray pod installs them first, into a volume its Ray container imports from.
+  // With packages, every Ray pod installs them first, into volumes its Ray container reads them from.
   const withInstall = install
     ? {
-        pod: { initContainers: [install.initContainer], volumes: [install.volume] },
-        container: { volumeMounts: [install.mount] },
+        pod: { initContainers: install.initContainers, volumes: install.volumes },
+        container: { volumeMounts: install.mounts },
       }
     : { pod: {}, container: {} };
   const hasWorkers = spec.workerGroups.some((g) => g.maxPods > 0);
