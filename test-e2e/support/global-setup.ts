@@ -3,8 +3,8 @@
  * hands the endpoints to the tests through process.env. A test file declares what it needs in a comment
  * line near its top: `// @testbed control`, `// @testbed cluster`, `// @testbed data` (several allowed).
  * Files without one get the control plane. The testbed stays up afterwards for fast re-runs; stop it with
- * `npm run testbed down`. The operator `hack/up` started is stopped while the tests run and started again
- * afterwards, so the platform is left as the tests found it.
+ * `npm run testbed down`. The operator, Chronos processor and materializer `hack/up` started are stopped
+ * while the tests run and started again afterwards, so the platform is left as the tests found it.
  */
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -13,6 +13,8 @@ import type { TestProject } from "vitest/node";
 import { loadTestbedEnv } from "./testbed-env.ts";
 
 const REPO = join(import.meta.dirname, "..", "..");
+/** The processes hack/up leaves running that write Darwin objects or consume their topics. */
+const PLATFORM_WRITERS = ["darwin_operator", "chronos_processor", "materializer"];
 const TIER_PRAGMA = /^\s*\/\/\s*@testbed\s+([a-z ,]+)$/m;
 
 /** Positional arguments of `vitest run <filters...>`: the file filters the user gave. */
@@ -57,12 +59,14 @@ export default async function setup(project: TestProject): Promise<(() => void) 
   const testbed = (...args: string[]) =>
     execFileSync(join(REPO, "hack", "testbed"), args, { cwd: REPO, stdio: "inherit" });
   const status = execFileSync(join(REPO, "hack", "testbed"), ["status"], { cwd: REPO, encoding: "utf8" });
-  const operatorWasRunning = isReady(status, "darwin_operator");
+  const wereRunning = PLATFORM_WRITERS.filter((c) => isReady(status, c));
   testbed("up", ...tiers);
-  // Tests start the operators and webhooks they need; the one hack/up leaves running would judge their
-  // objects with its own webhooks, so it stops, and its webhook configuration goes with it (the apiserver
-  // is up by now, which removing the configuration needs).
-  testbed("stop", "darwin_operator");
+  // Tests start the operators, webhooks and data-plane consumers they need. The ones hack/up leaves running
+  // would act on the tests' objects: its operator would judge them with its own webhooks, the Chronos
+  // processor writes the status of every ChronosTransformer, and both consumers would share the tests'
+  // Kafka consumer groups. They stop (the operator's webhook configuration goes with it; the apiserver is
+  // up by now, which removing the configuration needs).
+  if (wereRunning.length > 0) testbed("stop", ...wereRunning);
   const env = loadTestbedEnv();
   Object.assign(process.env, env);
   if (env.KUBECONFIG && env.DARWIN_KUBECTL) {
@@ -84,8 +88,8 @@ export default async function setup(project: TestProject): Promise<(() => void) 
       },
     );
   }
-  // teardown: the platform hack/up started (operator and webhooks) runs again, as before the tests
+  // teardown: the platform hack/up started (operator, webhooks, processor, materializer) runs again
   return () => {
-    if (operatorWasRunning) testbed("up", "darwin_operator");
+    if (wereRunning.length > 0) testbed("up", ...wereRunning);
   };
 }
