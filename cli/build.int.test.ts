@@ -7,39 +7,27 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { artifactBuildsConfig } from "../controllers/artifact-build/config.ts";
-import { ARTIFACT_BUILDS, createArtifactBuildController } from "../controllers/artifact-build/reconciler.ts";
+import { beforeAll, describe, expect, it } from "vitest";
+import { ARTIFACT_BUILDS } from "../controllers/artifact-build/reconciler.ts";
+import { useBuildTestbed } from "../controllers/artifact-build/testing/harness.ts";
 import { finishBuildPod } from "../controllers/artifact-build/testing/kubelet.ts";
 import {
   FAKE_DIGEST,
   type LocalRepository,
-  localRepository,
   runBuildScript,
 } from "../controllers/artifact-build/testing/local-build.ts";
-import { createServeController, SERVE_ENVIRONMENTS, SERVES } from "../controllers/serve/reconciler.ts";
+import { SERVES } from "../controllers/serve/reconciler.ts";
 import { hermes } from "../controllers/serve/testing/hermes.ts";
 import { DEPLOYMENTS } from "../controllers/shared/resource-types.ts";
 import { API_VERSION } from "../crds/src/index.ts";
 import type { KubeClient } from "../operator/kube-client.ts";
-import {
-  createObject,
-  getObject,
-  startManager,
-  type TestManager,
-  testbedClient,
-  testConfig,
-  waitFor,
-} from "../operator/testing/testbed.ts";
-import { createNamespace, deleteNamespace } from "../test-e2e/support/fixture.ts";
-import { kubectl } from "../test-e2e/support/kubectl.ts";
+import { createObject, getObject, waitFor } from "../operator/testing/testbed.ts";
 
 const RUN = `${Date.now().toString(36)}${Math.floor(Math.random() * 1e4)}`;
 const ENV = `hermes-build-${RUN}`;
 
 let client: KubeClient;
 let namespace: string;
-let operator: TestManager;
 let repo: LocalRepository;
 let home: string;
 
@@ -49,35 +37,10 @@ const phaseOf = async (name: string) =>
 const untilBuilding = (name: string) =>
   waitFor(`${name} to be Building`, async () => ((await phaseOf(name)) === "Building" ? true : undefined));
 
-beforeAll(async () => {
-  client = testbedClient();
-  namespace = await createNamespace(client, "hermes-build");
+const tb = useBuildTestbed({ prefix: "hermes-build", environment: ENV });
+beforeAll(() => {
+  ({ client, namespace, repo } = tb);
   home = mkdtempSync(join(tmpdir(), "hermes-"));
-  repo = await localRepository();
-  await createObject(client, SERVE_ENVIRONMENTS, {
-    apiVersion: API_VERSION,
-    kind: "ServeEnvironment",
-    metadata: { name: ENV },
-    spec: { domainSuffix: ".local", clusterName: "testbed", namespace },
-  });
-  const builds = artifactBuildsConfig.parse({
-    nodeSelector: { "darwin.dreamhorizon.org/test-no-node": RUN },
-  });
-  operator = await startManager(
-    [createServeController(), createArtifactBuildController({ builds, imageSize: async () => 1 })],
-    testConfig(namespace),
-  );
-}, 120_000);
-
-afterAll(async () => {
-  await operator?.stop();
-  repo?.stop();
-  if (namespace) {
-    await kubectl(["delete", "serves,artifactbuilds,jobs,pods", "--all", "-n", namespace, "--wait=false"]);
-    await deleteNamespace(client, namespace);
-  }
-  await kubectl(["delete", "serveenvironment", ENV, "--ignore-not-found", "--wait=false"]);
-  client?.close();
 });
 
 const build = (...args: string[]) =>

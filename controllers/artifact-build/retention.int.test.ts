@@ -3,31 +3,18 @@
  * Finished builds are deleted once past finishedRetentionSeconds (0 here), except the newest keepPerServe
  * (1 here) of each Serve. The build pods are played as in artifact-build.int.test.ts.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { API_VERSION, ArtifactBuild } from "../../crds/src/index.ts";
 import type { KubeClient } from "../../operator/kube-client.ts";
-import {
-  createObject,
-  getObject,
-  startManager,
-  type TestManager,
-  testbedClient,
-  testConfig,
-  waitFor,
-} from "../../operator/testing/testbed.ts";
-import { createNamespace, deleteNamespace } from "../../test-e2e/support/fixture.ts";
-import { kubectl } from "../../test-e2e/support/kubectl.ts";
-import { artifactBuildsConfig } from "./config.ts";
-import { ARTIFACT_BUILDS, createArtifactBuildController } from "./reconciler.ts";
+import { createObject, getObject, waitFor } from "../../operator/testing/testbed.ts";
+import { ARTIFACT_BUILDS } from "./reconciler.ts";
 import { SERVE_LABEL } from "./render/build-job.ts";
+import { useBuildTestbed } from "./testing/harness.ts";
 import { finishBuildPod } from "./testing/kubelet.ts";
-import { type LocalRepository, localRepository, runBuildScript } from "./testing/local-build.ts";
-
-const RUN = `${Date.now().toString(36)}${Math.floor(Math.random() * 1e4)}`;
+import { type LocalRepository, runBuildScript } from "./testing/local-build.ts";
 
 let client: KubeClient;
 let namespace: string;
-let operator: TestManager;
 let repo: LocalRepository;
 
 const phaseOf = async (name: string) =>
@@ -47,29 +34,12 @@ async function buildAndFinish(name: string, serve?: string): Promise<void> {
   await finishBuildPod(client, namespace, name, 0, runBuildScript(repo, {}).message);
 }
 
-beforeAll(async () => {
-  client = testbedClient();
-  namespace = await createNamespace(client, "artifact-build-retention");
-  repo = await localRepository();
-  const builds = artifactBuildsConfig.parse({
-    finishedRetentionSeconds: 0,
-    keepPerServe: 1,
-    nodeSelector: { "darwin.dreamhorizon.org/test-no-node": RUN },
-  });
-  operator = await startManager(
-    [createArtifactBuildController({ builds, imageSize: async () => 1 })],
-    testConfig(namespace),
-  );
-}, 120_000);
-
-afterAll(async () => {
-  await operator?.stop();
-  repo?.stop();
-  if (namespace) {
-    await kubectl(["delete", "artifactbuilds,jobs,pods", "--all", "-n", namespace, "--wait=false"]);
-    await deleteNamespace(client, namespace);
-  }
-  client?.close();
+const tb = useBuildTestbed({
+  prefix: "artifact-build-retention",
+  builds: { finishedRetentionSeconds: 0, keepPerServe: 1 },
+});
+beforeAll(() => {
+  ({ client, namespace, repo } = tb);
 });
 
 describe("finished builds", () => {

@@ -5,31 +5,16 @@
  * `repository@sha256:<digest>` once the build has succeeded. The build pod is played by the test (see
  * ../artifact-build/artifact-build.int.test.ts); the model is an s3:// URI, which needs no MLflow.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { API_VERSION } from "../../crds/src/index.ts";
 import type { KubeClient } from "../../operator/kube-client.ts";
-import {
-  createObject,
-  getObject,
-  startManager,
-  type TestManager,
-  testbedClient,
-  testConfig,
-  waitFor,
-} from "../../operator/testing/testbed.ts";
-import { createNamespace, deleteNamespace } from "../../test-e2e/support/fixture.ts";
-import { kubectl } from "../../test-e2e/support/kubectl.ts";
-import { artifactBuildsConfig } from "../artifact-build/config.ts";
-import { ARTIFACT_BUILDS, createArtifactBuildController } from "../artifact-build/reconciler.ts";
+import { createObject, getObject, waitFor } from "../../operator/testing/testbed.ts";
+import { ARTIFACT_BUILDS } from "../artifact-build/reconciler.ts";
+import { useBuildTestbed } from "../artifact-build/testing/harness.ts";
 import { finishBuildPod } from "../artifact-build/testing/kubelet.ts";
-import {
-  FAKE_DIGEST,
-  type LocalRepository,
-  localRepository,
-  runBuildScript,
-} from "../artifact-build/testing/local-build.ts";
+import { FAKE_DIGEST, type LocalRepository, runBuildScript } from "../artifact-build/testing/local-build.ts";
 import { DEPLOYMENTS } from "../shared/resource-types.ts";
-import { createServeController, SERVE_ENVIRONMENTS, SERVES } from "./reconciler.ts";
+import { SERVES } from "./reconciler.ts";
 import type { ServeStatus } from "./revisions.ts";
 
 const RUN = `${Date.now().toString(36)}${Math.floor(Math.random() * 1e4)}`;
@@ -37,41 +22,15 @@ const ENV = `serve-build-${RUN}`;
 
 let client: KubeClient;
 let namespace: string;
-let operator: TestManager;
 let repo: LocalRepository;
 
 const serveStatus = async () =>
   ((await getObject(client, SERVES, namespace, "iris"))?.status ?? {}) as ServeStatus;
 const ready = (s: ServeStatus) => s.conditions?.find((c) => c.type === "Ready");
 
-beforeAll(async () => {
-  client = testbedClient();
-  namespace = await createNamespace(client, "serve-build");
-  repo = await localRepository();
-  await createObject(client, SERVE_ENVIRONMENTS, {
-    apiVersion: API_VERSION,
-    kind: "ServeEnvironment",
-    metadata: { name: ENV },
-    spec: { domainSuffix: ".local", clusterName: "testbed", namespace },
-  });
-  const builds = artifactBuildsConfig.parse({
-    nodeSelector: { "darwin.dreamhorizon.org/test-no-node": RUN },
-  });
-  operator = await startManager(
-    [createServeController(), createArtifactBuildController({ builds, imageSize: async () => 1 })],
-    testConfig(namespace),
-  );
-}, 120_000);
-
-afterAll(async () => {
-  await operator?.stop();
-  repo?.stop();
-  if (namespace) {
-    await kubectl(["delete", "serves,artifactbuilds,jobs,pods", "--all", "-n", namespace, "--wait=false"]);
-    await deleteNamespace(client, namespace);
-  }
-  await kubectl(["delete", "serveenvironment", ENV, "--ignore-not-found", "--wait=false"]);
-  client?.close();
+const tb = useBuildTestbed({ prefix: "serve-build", environment: ENV });
+beforeAll(() => {
+  ({ client, namespace, repo } = tb);
 });
 
 describe("a Serve with artifactBuildRef", () => {
