@@ -5,7 +5,6 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { KubeConfig } from "@kubernetes/client-node";
 import type { Client as CassandraClient } from "cassandra-driver";
 import { parse as parseYaml } from "yaml";
 import { featureStoreConfig } from "../../controllers/feature-group/config.ts";
@@ -19,6 +18,7 @@ import {
 } from "../../controllers/feature-group/stores.ts";
 import { findCondition } from "../../operator/conditions.ts";
 import type { KubeClient } from "../../operator/kube-client.ts";
+import { loadKubeAccess } from "../../operator/kubeconfig.ts";
 import type { KubeObject } from "../../operator/resource.ts";
 import {
   getObject,
@@ -165,7 +165,6 @@ export async function dropTestStores(namespace: string): Promise<void> {
 
 /** The testbed admin's bearer token (system:masters), from the testbed's kubeconfig. */
 export function adminToken(): string {
-  const config = new KubeConfig();
-  config.loadFromFile(process.env.KUBECONFIG ?? "");
-  return config.getCurrentUser()?.token ?? "";
+  const { token } = loadKubeAccess({ kubeconfig: process.env.KUBECONFIG });
+  return token?.type === "static" ? token.token : "";
 }
