@@ -7,11 +7,11 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Client as CassandraClient } from "cassandra-driver";
 import { parse as parseYaml } from "yaml";
+import { cassandraClient } from "../../controllers/feature-group/cassandra.ts";
 import { featureStoreConfig } from "../../controllers/feature-group/config.ts";
 import { keyspaceName, namespaceTopicPrefix, tableName } from "../../controllers/feature-group/names.ts";
 import { createFeatureGroupController, FEATURE_GROUPS } from "../../controllers/feature-group/reconciler.ts";
 import {
-  cassandraClient,
   type FeatureStoreConfig,
   FeatureStores,
   SCHEMA_HISTORY_TABLE,
