@@ -5,7 +5,8 @@
  * a command needs one.
  */
 import { execFileSync } from "node:child_process";
-import { join } from "node:path";
+import { readdirSync, readFileSync } from "node:fs";
+import { join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
 
 const REPO = join(import.meta.dirname, "..");
@@ -71,5 +72,27 @@ await runHermes(["--help"], io);`,
     );
     expect(loaded).toContain("commander");
     expect(loaded.filter((name) => HEAVY.includes(name))).toEqual([]);
+  });
+});
+
+/** The TypeScript files that ship (not tests, test support or benchmarks), relative to the repository. */
+function shippedSources(dir = REPO): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) {
+      const skip =
+        ["node_modules", "test-e2e", "bench", "testing"].includes(entry.name) || entry.name.startsWith(".");
+      return skip ? [] : shippedSources(path);
+    }
+    return entry.name.endsWith(".ts") && !entry.name.endsWith(".test.ts") ? [relative(REPO, path)] : [];
+  });
+}
+
+describe("@kubernetes/client-node", () => {
+  it("is imported for its types only by shipped code (it is a dev dependency: images do not have it)", () => {
+    const valueImports = shippedSources().filter((file) =>
+      /^import (?!type )[^;]*from "@kubernetes\/client-node"/m.test(readFileSync(join(REPO, file), "utf8")),
+    );
+    expect(valueImports).toEqual([]);
   });
 });
