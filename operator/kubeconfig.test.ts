@@ -148,6 +148,7 @@ current-context: dev
   it.each([
     ["a missing file", undefined, /could not read kubeconfig .*nope/],
     ["no current context", "clusters: []\n", /sets no current-context: name one with --context/],
+    ["a file that is not YAML", "clusters: [\n", /kubeconfig .* is not YAML/],
     [
       "a context naming an undefined cluster",
       "contexts: [{name: x, context: {cluster: gone}}]\ncurrent-context: x\n",

@@ -227,7 +227,13 @@ function readKubeconfig(path: string): KubeconfigFile {
   } catch (error) {
     throw new Error(`could not read kubeconfig ${path}: ${(error as Error).message}`);
   }
-  const parsed = kubeconfigSchema.safeParse(parse(text) ?? {});
+  let document: unknown;
+  try {
+    document = parse(text);
+  } catch (error) {
+    throw new Error(`kubeconfig ${path} is not YAML: ${(error as Error).message}`);
+  }
+  const parsed = kubeconfigSchema.safeParse(document ?? {});
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw new Error(`kubeconfig ${path}: ${issue?.path.join(".") ?? ""}: ${issue?.message ?? "invalid"}`);
