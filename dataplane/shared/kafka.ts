@@ -201,14 +201,8 @@ export class KafkaPublisher {
   private async send(lane: Lane, messages: readonly OutgoingMessage[]): Promise<void> {
     if (this.closed) throw new KafkaUnavailable("the publisher is closing", 2);
     const producer = this.producerOf(lane);
-    const send = producer.send({
-      messages: messages.map((m) => ({
-        topic: m.topic,
-        key: m.key,
-        value: m.value,
-        ...(m.headers ? { headers: m.headers } : {}),
-      })),
-    });
+    // The client reads the messages (topic, key, value, headers) and copies what it sends.
+    const send = producer.send({ messages: messages as OutgoingMessage[] });
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
