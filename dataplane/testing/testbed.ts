@@ -1,11 +1,10 @@
 /**
  * Test support for the data-plane services on the testbed: a MariaDB database of their own per test file,
- * and tenants (a namespace, a ServiceAccount, a Role granting data-plane verbs, and a token for it).
+ * and tenants (a namespace's ServiceAccount, a Role granting it data-plane verbs, and a token for it).
  */
 import mysql from "mysql2/promise";
 import { z } from "zod";
 import type { KubeClient } from "../../operator/kube-client.ts";
-import { deleteNamespace } from "../../test-e2e/support/fixture.ts";
 import { mysqlEndpoint } from "../../test-e2e/testbed/env.ts";
 import { uniqueName } from "../../test-e2e/testbed/testbed-cli.ts";
 import { createPool, type Pool } from "../shared/mysql.ts";
@@ -41,18 +40,18 @@ export interface Tenant {
   namespace: string;
   /** A token of the ServiceAccount `client` in the namespace. */
   token: string;
-  delete(): Promise<void>;
 }
 
-/** A namespace whose ServiceAccount `client` may do `verbs` on `resources` (group darwin.dreamhorizon.org). */
-export async function createTenant(
+/**
+ * Makes `namespace` (created by the test's fixture, which also deletes it) a tenant: its ServiceAccount
+ * `client` may do `verbs` on `resources` (group darwin.dreamhorizon.org).
+ */
+export async function grantTenant(
   client: KubeClient,
-  prefix: string,
+  namespace: string,
   grant: { resources: string[]; verbs: string[] },
 ): Promise<Tenant> {
-  const namespace = `${prefix}-${Date.now().toString(36)}-${Math.floor(Math.random() * 1e4)}`;
   const create = (path: string, body: object) => client.request({ method: "POST", path, body });
-  await create("/api/v1/namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: namespace } });
   await create(`/api/v1/namespaces/${namespace}/serviceaccounts`, {
     apiVersion: "v1",
     kind: "ServiceAccount",
@@ -78,5 +77,5 @@ export async function createTenant(
       spec: { expirationSeconds: 3600 },
     }),
   );
-  return { namespace, token: answer.status.token, delete: () => deleteNamespace(client, namespace) };
+  return { namespace, token: answer.status.token };
 }
