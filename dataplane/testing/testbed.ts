@@ -38,24 +38,25 @@ export async function createTestDatabase(prefix: string): Promise<TestDatabase> 
 
 export interface Tenant {
   namespace: string;
-  /** A token of the ServiceAccount `client` in the namespace. */
+  /** A token of the tenant's ServiceAccount in the namespace. */
   token: string;
 }
 
 /**
  * Makes `namespace` (created by the test's fixture, which also deletes it) a tenant: its ServiceAccount
- * `client` may do `verbs` on `resources` (group darwin.dreamhorizon.org).
+ * `account` (default `client`) may do `verbs` on `resources` (group darwin.dreamhorizon.org).
  */
 export async function grantTenant(
   client: KubeClient,
   namespace: string,
-  grant: { resources: string[]; verbs: string[] },
+  grant: { resources: string[]; verbs: string[]; account?: string },
 ): Promise<Tenant> {
+  const account = grant.account ?? "client";
   const create = (path: string, body: object) => client.request({ method: "POST", path, body });
   await create(`/api/v1/namespaces/${namespace}/serviceaccounts`, {
     apiVersion: "v1",
     kind: "ServiceAccount",
-    metadata: { name: "client" },
+    metadata: { name: account },
   });
   await create(`/apis/rbac.authorization.k8s.io/v1/namespaces/${namespace}/roles`, {
     apiVersion: "rbac.authorization.k8s.io/v1",
@@ -68,10 +69,10 @@ export async function grantTenant(
     kind: "RoleBinding",
     metadata: { name: "dataplane" },
     roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "dataplane" },
-    subjects: [{ kind: "ServiceAccount", name: "client", namespace }],
+    subjects: [{ kind: "ServiceAccount", name: account, namespace }],
   });
   const answer = z.object({ status: z.object({ token: z.string() }) }).parse(
-    await create(`/api/v1/namespaces/${namespace}/serviceaccounts/client/token`, {
+    await create(`/api/v1/namespaces/${namespace}/serviceaccounts/${account}/token`, {
       apiVersion: "authentication.k8s.io/v1",
       kind: "TokenRequest",
       spec: { expirationSeconds: 3600 },
