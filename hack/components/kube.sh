@@ -170,21 +170,33 @@ KUBECONFIG
 # kube_apiserver_args: the apiserver's command line, one word a line (kube_apiserver_refresh compares it with
 # the running one).
 kube_apiserver_args() {
-  local admission=(--disable-admission-plugins=ServiceAccount)
+  local admission=(--disable-admission-plugins=ServiceAccount) bind=127.0.0.1 advertise=127.0.0.1 endpoints=none
   # ServiceAccount admission rejects every pod whose service account does not exist yet, and only the
   # controller-manager creates the "default" one in new namespaces. The apiserver is shared by the
   # control tier (no controller-manager) and the cluster tier, and keeps running when the tier grows, so by
-  # default the plugin is off; KWOK pods run no containers, so there is no token to mount anyway. Real pods
-  # do (KubeRay's autoscaler talks to the apiserver), so the node tier, which runs on the cluster tier,
-  # turns it on with the marker file $KUBE_DATA/serviceaccount-admission; DARWIN_KUBE_SA_ADMISSION=1 too.
-  [[ ${DARWIN_KUBE_SA_ADMISSION:-0} == 1 || -e $KUBE_DATA/serviceaccount-admission ]] && admission=()
+  # default the plugin is off; KWOK pods run no containers, so there is no token to mount anyway.
+  # Real pods do talk to the apiserver (KubeRay's autoscaler, the operator as a pod), so the node tier, which
+  # runs on the cluster tier, restarts it with the marker file $KUBE_DATA/real-node: ServiceAccount admission
+  # on, and reachable from pods. Without the node, the `kubernetes` Service has no endpoints (a loopback
+  # address is no use to a pod), so in-cluster clients got "connection refused" at 10.96.0.1. With it, the
+  # apiserver keeps the Service's endpoints at the node's bridge address (lease reconciler) and listens on
+  # every address, the bridge's included, which exists only while the node runs. DARWIN_KUBE_SA_ADMISSION=1
+  # turns on the admission plugin alone.
+  if [[ -e $KUBE_DATA/real-node ]]; then
+    admission=()
+    bind=0.0.0.0
+    advertise=$NODE_IP
+    endpoints=lease
+  elif [[ ${DARWIN_KUBE_SA_ADMISSION:-0} == 1 ]]; then
+    admission=()
+  fi
   # Kubelets are dialled at their InternalIP (KWOK's nodes and the real node have no resolvable hostname),
   # with a client certificate, and their serving certificates are checked against the testbed CA.
   # PodNodeSelector and PodTolerationRestriction let a namespace send all its pods to the real node (its
   # annotations add the node selector and the toleration), with no change to the workloads.
   printf '%s\n' "$KUBE_BIN/kube-apiserver" \
-    --bind-address=127.0.0.1 \
-    --advertise-address=127.0.0.1 \
+    --bind-address="$bind" \
+    --advertise-address="$advertise" \
     --secure-port="$KUBE_APISERVER_PORT" \
     --etcd-servers="$ETCD_URL" \
     --tls-cert-file="$KUBE_DATA/apiserver.crt" \
@@ -207,7 +219,7 @@ kube_apiserver_args() {
     --service-account-key-file="$KUBE_DATA/sa.pub" \
     --service-account-signing-key-file="$KUBE_DATA/sa.key" \
     --service-cluster-ip-range=10.96.0.0/16 \
-    --endpoint-reconciler-type=none \
+    --endpoint-reconciler-type="$endpoints" \
     --allow-privileged=true \
     --profiling=false \
     --enable-admission-plugins=NodeRestriction,PodNodeSelector,PodTolerationRestriction \

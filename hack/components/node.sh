@@ -344,7 +344,7 @@ node_cleanup() (
   done
   rm -rf "$NODE_DATA/kubelet/pods" 2>/dev/null || true
   # the next apiserver start goes back to the cluster tier's flags
-  rm -f "$KUBE_DATA/serviceaccount-admission"
+  rm -f "$KUBE_DATA/real-node"
   if kube_apiserver_ready 2>/dev/null; then
     node_kubectl delete node "$NODE_NAME" --ignore-not-found --wait=false >/dev/null 2>&1
   fi
@@ -355,10 +355,11 @@ node_cleanup() (
 kubelet_start() {
   tb_running containerd || tb_die "the kubelet needs containerd (hack/testbed up containerd)"
   kube_controller_manager_ready || tb_die "the node needs the controller-manager (hack/testbed up cluster)"
-  # Real pods get service-account tokens (KubeRay's autoscaler calls the apiserver): the apiserver restarts
-  # once with ServiceAccount admission, which the running controller-manager makes safe.
+  # Real pods get service-account tokens and reach the apiserver through the kubernetes Service (KubeRay's
+  # autoscaler calls it): the apiserver restarts once with the node's flags (kube_apiserver_args); the
+  # running controller-manager makes ServiceAccount admission safe.
   mkdir -p "$KUBE_DATA"
-  touch "$KUBE_DATA/serviceaccount-admission"
+  touch "$KUBE_DATA/real-node"
   kube_apiserver_refresh
   kube_client_cert "node-$NODE_NAME" "/O=system:nodes/CN=system:node:$NODE_NAME"
   kube_cert "kubelet-$NODE_NAME" "/CN=$NODE_NAME" "subjectAltName=IP:$NODE_IP,DNS:$NODE_NAME" \
@@ -426,7 +427,7 @@ YAML
 # Ready also means the apiserver runs with the node's flags (it may have been restarted with others since):
 # otherwise `up` runs kubelet_start again, which restarts the apiserver and leaves the running kubelet alone.
 kubelet_ready() {
-  [[ -e $KUBE_DATA/serviceaccount-admission ]] && kube_apiserver_current || return 1
+  [[ -e $KUBE_DATA/real-node ]] && kube_apiserver_current || return 1
   [[ $(curl -fsS --max-time 3 "http://127.0.0.1:$NODE_KUBELET_HEALTHZ_PORT/healthz") == ok ]] || return 1
   [[ $(node_kubectl get node "$NODE_NAME" \
     -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null) == True ]]

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { createDarwinClusterController } from "../../controllers/darwin-cluster/reconciler.ts";
 import { headServiceName, rayClusterName } from "../../controllers/darwin-cluster/render/ray-cluster.ts";
+import { RayDashboardClient } from "../../controllers/shared/ray-dashboard.ts";
 import type { KubeObject } from "../../operator/resource.ts";
 import { startManager, type TestManager, testConfig } from "../../operator/testing/testbed.ts";
 import { kubectl, kubectlOk } from "../support/kubectl.ts";
@@ -102,6 +103,28 @@ describe("the DarwinCluster sample on the local runtime", () => {
     }
   });
 
+  it("runs KubeRay's autoscaler beside the head, reading its RayCluster from the apiserver", async () => {
+    // the autoscaler container exits when it cannot read its RayCluster through the kubernetes Service
+    const ready = await waitFor(
+      "the head pod's autoscaler container ready",
+      async () => {
+        const out = await kubectlOk([
+          "-n",
+          namespace,
+          "get",
+          "pods",
+          "-l",
+          `ray.io/cluster=${rayClusterName(name)},ray.io/node-type=head`,
+          "-o",
+          'jsonpath={.items[0].status.containerStatuses[?(@.name=="autoscaler")].ready}',
+        ]);
+        return out.trim() === "true" ? out : undefined;
+      },
+      { timeoutMs: 120_000, intervalMs: 1000 },
+    );
+    expect(ready.trim()).toBe("true");
+  });
+
   it("answers on the dashboard's /api/version at the head Service's name", async () => {
     const version = await waitFor(
       "the Ray dashboard",
@@ -115,26 +138,21 @@ describe("the DarwinCluster sample on the local runtime", () => {
   });
 
   it("runs a job submitted through Ray's Jobs REST API", async () => {
+    // the platform's own client of the Jobs API (the one DarwinJob uses)
+    const ray = new RayDashboardClient(dashboard);
+    const submissionId = `node-test-${Date.now().toString(36)}`;
     const entrypoint = `python -c "import ray; ray.init(); print('answer', ray.get(ray.remote(lambda: 6 * 7).remote()))"`;
-    const submitted = await fetch(`${dashboard}/api/jobs/`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ entrypoint }),
-    });
-    expect(submitted.status).toBe(200);
-    const { submission_id: id } = (await submitted.json()) as { submission_id: string };
+    await ray.submitJob({ submissionId, entrypoint });
     const done = await waitFor(
-      `job ${id} to finish`,
+      `job ${submissionId} to finish`,
       async () => {
-        const res = await fetch(`${dashboard}/api/jobs/${id}`);
-        const job = (await res.json()) as { status: string; message?: string };
-        return ["SUCCEEDED", "FAILED", "STOPPED"].includes(job.status) ? job : undefined;
+        const job = await ray.getJob(submissionId);
+        return job && ["SUCCEEDED", "FAILED", "STOPPED"].includes(job.status) ? job : undefined;
       },
       { timeoutMs: 180_000, intervalMs: 1000 },
     );
-    expect(done.status, done.message).toBe("SUCCEEDED");
-    const { logs } = (await (await fetch(`${dashboard}/api/jobs/${id}/logs`)).json()) as { logs: string };
-    expect(logs).toContain("answer 42");
+    expect(done.status, done.message ?? "").toBe("SUCCEEDED");
+    expect(await ray.jobLogs(submissionId)).toContain("answer 42");
   }, 240_000);
 });
 

@@ -2,8 +2,8 @@
 /**
  * Real pods on the testbed's node darwin-node-0: images from the local registry run under containerd,
  * `kubectl logs` and `kubectl exec` reach them through the apiserver and the kubelet, a ClusterIP Service
- * answers from this machine and from another pod (kube-proxy's iptables rules), and pods resolve Service
- * names through CoreDNS.
+ * answers from this machine and from another pod (kube-proxy's iptables rules), pods resolve Service
+ * names through CoreDNS, and a pod reaches the apiserver through the `kubernetes` Service.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { kubectl, kubectlOk } from "../support/kubectl.ts";
@@ -91,6 +91,23 @@ describe("a pod on the real node", () => {
   it("runs commands through kubectl exec", async () => {
     const out = await kubectlOk(["-n", namespace, "exec", "client", "--", "cat", "/etc/os-release"]);
     expect(out).toContain("Debian GNU/Linux 12 (bookworm)");
+  });
+});
+
+describe("the apiserver from a pod", () => {
+  it("answers through the kubernetes Service, to the pod's service account token", async () => {
+    // what every in-cluster client does (KubeRay's autoscaler, the operator as a pod): the Service's
+    // address from the environment, the mounted CA and token
+    const sa = "/var/run/secrets/kubernetes.io/serviceaccount";
+    const script = [
+      `wget -qO- --ca-certificate=${sa}/ca.crt`,
+      `--header="Authorization: Bearer $(cat ${sa}/token)" --header="Content-Type: application/json"`,
+      `--post-data='{"apiVersion":"authentication.k8s.io/v1","kind":"SelfSubjectReview"}'`,
+      "https://kubernetes.default.svc/apis/authentication.k8s.io/v1/selfsubjectreviews",
+    ].join(" ");
+    const out = await kubectlOk(["-n", namespace, "exec", "client", "--", "sh", "-c", script]);
+    const review = JSON.parse(out) as { status: { userInfo: { username: string } } };
+    expect(review.status.userInfo.username).toBe(`system:serviceaccount:${namespace}:default`);
   });
 });
 

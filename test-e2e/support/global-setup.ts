@@ -65,8 +65,10 @@ export default async function setup(project: TestProject): Promise<(() => void) 
   // would act on the tests' objects: its operator would judge them with its own webhooks, the Chronos
   // processor writes the status of every ChronosTransformer, and both consumers would share the tests'
   // Kafka consumer groups. They stop (the operator's webhook configuration goes with it; the apiserver is
-  // up by now, which removing the configuration needs).
-  if (wereRunning.length > 0) testbed("stop", ...wereRunning);
+  // up by now, which removing the configuration needs). The operator is stopped even when it is not running:
+  // one that exited (it does when it loses its lease, as across an apiserver restart) leaves its webhook
+  // configuration behind, which would refuse every create of a Darwin kind.
+  testbed("stop", ...new Set(["darwin_operator", ...wereRunning]));
   const env = loadTestbedEnv();
   Object.assign(process.env, env);
   if (env.KUBECONFIG && env.DARWIN_KUBECTL) {
