@@ -7,9 +7,9 @@
  * Ignore) for the release's lifetime.
  */
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
-import { uniqueName } from "../test-e2e/support/fixture.ts";
+import { useTestbed } from "../test-e2e/support/fixture.ts";
 import { kubectl, kubectlOk, runTestbedTool } from "../test-e2e/support/kubectl.ts";
 
 const CHART = join(import.meta.dirname, "darwin");
@@ -49,6 +49,7 @@ async function eventually(what: string, check: () => Promise<boolean>, timeoutMs
   throw new Error(`timed out waiting until ${what}`);
 }
 
+const tb = useTestbed({ namespace: "helm" });
 let namespace = "";
 
 /** The chart's default runtimes and environment: the samples, which hack/up may already have applied. */
@@ -62,8 +63,19 @@ const DEFAULTS = [
 let saved: Array<{ metadata: Record<string, unknown> }> = [];
 
 beforeAll(async () => {
-  namespace = uniqueName("helm");
-  await kubectlOk(["create", "namespace", namespace]);
+  namespace = tb.namespace;
+  tb.defer(async () => {
+    await helm(["uninstall", RELEASE, "-n", namespace]);
+    // What uninstall keeps on purpose, created by this file: the default runtimes and environment.
+    await kubectl(["delete", ...DEFAULTS, "--ignore-not-found"]);
+    if (saved.length > 0) {
+      for (const item of saved) {
+        for (const field of ["resourceVersion", "uid", "creationTimestamp", "generation", "managedFields"])
+          delete item.metadata[field];
+      }
+      await kubectlOk(["create", "-f", "-"], { apiVersion: "v1", kind: "List", items: saved });
+    }
+  });
   // Helm will not adopt objects it did not create: the samples of the same names step aside while the
   // release owns them, and come back as they were.
   // With none of them there, kubectl prints nothing at all (not an empty list).
@@ -73,20 +85,6 @@ beforeAll(async () => {
   };
   saved = existing.items;
   if (saved.length > 0) await kubectlOk(["delete", ...DEFAULTS, "--ignore-not-found"]);
-});
-
-afterAll(async () => {
-  await helm(["uninstall", RELEASE, "-n", namespace]);
-  // What uninstall keeps on purpose, created by this file: the default runtimes and environment.
-  await kubectl(["delete", ...DEFAULTS, "--ignore-not-found"]);
-  if (saved.length > 0) {
-    for (const item of saved) {
-      for (const field of ["resourceVersion", "uid", "creationTimestamp", "generation", "managedFields"])
-        delete item.metadata[field];
-    }
-    await kubectlOk(["create", "-f", "-"], { apiVersion: "v1", kind: "List", items: saved });
-  }
-  await kubectl(["delete", "namespace", namespace, "--wait=false"]);
 });
 
 describe("charts/darwin on the testbed", () => {

@@ -9,26 +9,17 @@
  * BuildKit. The admission webhook judges the file's namespace, as in a cluster.
  */
 import { pino } from "pino";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { API_VERSION, ArtifactBuild } from "../../crds/src/index.ts";
 import type { KubeClient } from "../../operator/kube-client.ts";
 import type { KubeObject } from "../../operator/resource.ts";
-import {
-  eventsAbout,
-  getObject,
-  mergePatch,
-  startManager,
-  type TestManager,
-  testbedClient,
-  testConfig,
-  waitFor,
-} from "../../operator/testing/testbed.ts";
-import { createNamespace, deleteNamespace } from "../../test-e2e/support/fixture.ts";
+import { eventsAbout, getObject, mergePatch, waitFor } from "../../operator/testing/testbed.ts";
+import { useTestbed } from "../../test-e2e/support/fixture.ts";
 import { freePort } from "../../test-e2e/support/free-port.ts";
 import { kubectl } from "../../test-e2e/support/kubectl.ts";
 import { deleteWebhookConfiguration } from "../../webhooks/kube.ts";
-import { startWebhookServer, type WebhookServer } from "../../webhooks/start.ts";
-import { JOBS } from "../shared/resource-types.ts";
+import { startWebhookServer } from "../../webhooks/start.ts";
+import { JOBS, PODS } from "../shared/resource-types.ts";
 import { artifactBuildsConfig } from "./config.ts";
 import { ARTIFACT_BUILDS, createArtifactBuildController } from "./reconciler.ts";
 import { buildJobName } from "./render/build-job.ts";
@@ -43,10 +34,9 @@ const NO_NODE = { "darwin.dreamhorizon.org/test-no-node": RUN };
 /** Stands in for the registry's answer: the KWOK cluster pushes nothing anywhere. */
 const FAKE_IMAGE_SIZE = 4242;
 
+const tb = useTestbed({ namespace: "artifact-build", cleanup: [ARTIFACT_BUILDS, JOBS, PODS] });
 let client: KubeClient;
 let namespace: string;
-let operator: TestManager;
-let webhook: WebhookServer | undefined;
 let repo: LocalRepository;
 
 const build = (name: string, spec: Record<string, unknown> = {}): KubeObject => ({
@@ -90,11 +80,13 @@ const success = () => {
 };
 
 beforeAll(async () => {
-  client = testbedClient();
-  namespace = await createNamespace(client, "artifact-build");
+  client = tb.client;
+  namespace = tb.namespace;
   repo = await localRepository();
+  tb.defer(() => repo.stop());
+  tb.defer(() => deleteWebhookConfiguration(client, CONFIGURATION));
   const port = await freePort();
-  webhook = await startWebhookServer({
+  const webhook = await startWebhookServer({
     client,
     port,
     host: "127.0.0.1",
@@ -115,28 +107,14 @@ beforeAll(async () => {
       },
     },
   });
+  tb.defer(() => webhook.close());
   const builds = artifactBuildsConfig.parse({
     maxConcurrent: 1,
     maxConcurrentPerNamespace: 1,
     nodeSelector: NO_NODE,
   });
-  operator = await startManager(
-    [createArtifactBuildController({ builds, imageSize: async () => FAKE_IMAGE_SIZE })],
-    testConfig(namespace),
-  );
+  await tb.startOperator([createArtifactBuildController({ builds, imageSize: async () => FAKE_IMAGE_SIZE })]);
 }, 120_000);
-
-afterAll(async () => {
-  await operator?.stop();
-  await webhook?.close();
-  if (client) await deleteWebhookConfiguration(client, CONFIGURATION);
-  repo?.stop();
-  if (namespace) {
-    await kubectl(["delete", "artifactbuilds,jobs,pods", "--all", "-n", namespace, "--wait=false"]);
-    await deleteNamespace(client, namespace);
-  }
-  client?.close();
-});
 
 describe("ArtifactBuild", () => {
   it("refuses a repository URL BuildKit cannot clone at admission, naming the field", async () => {

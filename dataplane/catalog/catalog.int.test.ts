@@ -11,7 +11,7 @@ import { randomUUID } from "node:crypto";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { Registry } from "prom-client";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { CATALOG_ASSETS, createCatalogAssetController } from "../../controllers/catalog-asset/reconciler.ts";
 import { KubeAuth, listenService, type Service } from "../../operator/http/index.ts";
 import type { KubeClient } from "../../operator/kube-client.ts";
@@ -20,27 +20,23 @@ import {
   getObject,
   mergePatch,
   REPO,
-  startManager,
-  type TestManager,
-  testbedClient,
-  testConfig,
   testLogger,
   waitFor,
 } from "../../operator/testing/testbed.ts";
+import { useTestbed } from "../../test-e2e/support/fixture.ts";
 import { kubectl } from "../../test-e2e/support/kubectl.ts";
 import { migrate } from "../shared/mysql.ts";
-import { createTenant, createTestDatabase, type Tenant, type TestDatabase } from "../testing/testbed.ts";
+import { createTestDatabase, grantTenant, type Tenant } from "../testing/testbed.ts";
 import { mariadbCatalogIndex } from "./index.ts";
 import { CATALOG_MIGRATIONS } from "./migrations.ts";
 import { buildCatalogService } from "./service.ts";
 
 const GRANT = { resources: ["catalogassets", "lineageevents"], verbs: ["get", "list", "create"] };
 
+const tb = useTestbed({ namespace: "catalog-a", cleanup: [CATALOG_ASSETS] });
 let client: KubeClient;
-let db: TestDatabase;
 let teamA: Tenant;
 let teamB: Tenant;
-let operator: TestManager;
 let app: Service;
 
 function asset(namespace: string, name: string, spec: Record<string, unknown>) {
@@ -73,33 +69,27 @@ const registered = (namespace: string, name: string) =>
   });
 
 beforeAll(async () => {
-  client = testbedClient("darwin-catalog-test");
-  db = await createTestDatabase("catalog_it");
+  client = tb.client;
+  const db = await createTestDatabase("catalog_it");
+  tb.defer(() => db.drop());
   await migrate(db.pool, "catalog", CATALOG_MIGRATIONS);
-  teamA = await createTenant(client, "catalog-a", GRANT);
-  teamB = await createTenant(client, "catalog-b", GRANT);
-  operator = await startManager(
-    [createCatalogAssetController({ index: mariadbCatalogIndex({ pool: db.pool }) })],
-    testConfig(teamA.namespace, { namespaces: [teamA.namespace, teamB.namespace] }),
-  );
+  teamA = await grantTenant(client, tb.namespace, GRANT);
+  teamB = await grantTenant(client, await tb.createNamespace("catalog-b"), GRANT);
+  await tb.startOperator([createCatalogAssetController({ index: mariadbCatalogIndex({ pool: db.pool }) })], {
+    namespaces: [teamA.namespace, teamB.namespace],
+  });
+  // While the controller runs, so its finalizer removes the index rows and lets the namespaces go.
+  tb.beforeStop(async () => {
+    for (const tenant of [teamA, teamB])
+      await kubectl(["delete", "catalogassets", "--all", "-n", tenant.namespace, "--timeout=60s"]);
+  });
   app = await buildCatalogService({
     pool: db.pool,
     auth: new KubeAuth({ client }),
     logger: testLogger(),
     registry: new Registry(),
   });
-});
-
-afterAll(async () => {
-  // While the controller runs, so its finalizer removes the index rows and lets the namespaces go.
-  for (const tenant of [teamA, teamB])
-    if (tenant) await kubectl(["delete", "catalogassets", "--all", "-n", tenant.namespace, "--timeout=60s"]);
-  await operator?.stop();
-  await app?.close();
-  await teamA?.delete();
-  await teamB?.delete();
-  await db?.drop();
-  client?.close();
+  tb.defer(() => app.close());
 });
 
 describe("catalog search", () => {

@@ -8,7 +8,7 @@
  * and deleting it removes it.
  */
 import { Registry } from "prom-client";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { MlflowClient } from "../../controllers/serve/mlflow-client.ts";
 import {
   deleteModel,
@@ -20,9 +20,10 @@ import {
 } from "../../controllers/serve/testing/mlflow.ts";
 import { KubeAuth, type Service } from "../../operator/http/index.ts";
 import type { KubeClient } from "../../operator/kube-client.ts";
-import { testbedClient, testLogger } from "../../operator/testing/testbed.ts";
+import { testLogger } from "../../operator/testing/testbed.ts";
+import { useTestbed } from "../../test-e2e/support/fixture.ts";
 import { migrate } from "../shared/mysql.ts";
-import { createTenant, createTestDatabase, type Tenant, type TestDatabase } from "../testing/testbed.ts";
+import { createTestDatabase, grantTenant, type Tenant, type TestDatabase } from "../testing/testbed.ts";
 import { CATALOG_MIGRATIONS } from "./migrations.ts";
 import { MlflowModelSync } from "./mlflow-sync.ts";
 import { buildCatalogService } from "./service.ts";
@@ -32,6 +33,7 @@ const RUN = `${Date.now().toString(36)}${Math.floor(Math.random() * 1e4)}`;
 const MODEL = `iris-catalog-${RUN}`;
 const RENAMED = `iris-renamed-${RUN}`;
 
+const tb = useTestbed({ namespace: "catalog-mlflow-a" });
 let client: KubeClient;
 let db: TestDatabase;
 let teamA: Tenant;
@@ -75,34 +77,30 @@ const models = async (tenant: Tenant, query: Record<string, string> = {}) => {
 };
 
 beforeAll(async () => {
-  client = testbedClient("darwin-catalog-mlflow-test");
+  client = tb.client;
   db = await createTestDatabase("catalog_mlflow_it");
+  tb.defer(() => db.drop());
   await migrate(db.pool, "catalog", CATALOG_MIGRATIONS);
-  teamA = await createTenant(client, "catalog-mlflow-a", GRANT);
-  teamB = await createTenant(client, "catalog-mlflow-b", GRANT);
+  teamA = await grantTenant(client, tb.namespace, GRANT);
+  teamB = await grantTenant(client, await tb.createNamespace("catalog-mlflow-b"), GRANT);
   app = await buildCatalogService({
     pool: db.pool,
     auth: new KubeAuth({ client }),
     logger: testLogger(),
     registry: new Registry(),
   });
+  tb.defer(() => app.close());
   sync = new MlflowModelSync({
     pool: db.pool,
     client: new MlflowClient(mlflowURL()),
     log: testLogger(),
     intervalMs: 60_000,
   });
+  tb.defer(async () => {
+    for (const name of [MODEL, RENAMED]) await deleteModel(name).catch(() => undefined);
+  });
   trained = await trainIris(MODEL, "champion", { namespace: teamA.namespace });
 }, 300_000);
-
-afterAll(async () => {
-  for (const name of [MODEL, RENAMED]) await deleteModel(name).catch(() => undefined);
-  await app?.close();
-  await teamA?.delete();
-  await teamB?.delete();
-  await db?.drop();
-  client?.close();
-});
 
 describe("MLflow's registered models in the catalog", () => {
   it("registers a model in the tenant its tag names, with versions, alias, run, experiment and lineage", async () => {

@@ -9,28 +9,23 @@ import { execFile } from "node:child_process";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { MessagesStreamFallbackModes, MessagesStreamModes } from "@platformatic/kafka";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import type { Service } from "../../operator/http/index.ts";
 import type { KubeClient } from "../../operator/kube-client.ts";
-import {
-  CHRONOS,
-  createObject,
-  getObject,
-  REPO,
-  testbedClient,
-  waitFor,
-} from "../../operator/testing/testbed.ts";
+import { CHRONOS, createObject, getObject, REPO, waitFor } from "../../operator/testing/testbed.ts";
+import { useTestbed } from "../../test-e2e/support/fixture.ts";
 import { kafkaConsumer } from "../../test-e2e/testbed/kafka.ts";
 import { uniqueName } from "../../test-e2e/testbed/testbed-cli.ts";
 import type { Rows } from "../shared/mysql.ts";
 import { startChronos, type TestChronos } from "../testing/chronos.ts";
-import { createTenant, type Tenant, type TestDatabase } from "../testing/testbed.ts";
+import { grantTenant, type Tenant, type TestDatabase } from "../testing/testbed.ts";
 import { dlqTopic } from "./kafka.ts";
 import { DLQ_HEADERS } from "./processor.ts";
 
 const GRANT = { resources: ["chronosevents"], verbs: ["create", "get", "list"] };
 const run = promisify(execFile);
 
+const tb = useTestbed({ namespace: "chronos-a" });
 let client: KubeClient;
 let tenant: Tenant;
 let other: Tenant;
@@ -80,18 +75,12 @@ const recorded = (id: string) =>
   );
 
 beforeAll(async () => {
-  client = testbedClient("darwin-chronos-test");
-  tenant = await createTenant(client, "chronos-a", GRANT);
-  other = await createTenant(client, "chronos-b", GRANT);
+  client = tb.client;
+  tenant = await grantTenant(client, tb.namespace, GRANT);
+  other = await grantTenant(client, await tb.createNamespace("chronos-b"), GRANT);
   chronos = await startChronos(client, tenant.namespace);
+  tb.defer(() => chronos.stop());
   ({ db, app } = chronos);
-});
-
-afterAll(async () => {
-  await chronos?.stop();
-  await tenant?.delete();
-  await other?.delete();
-  client?.close();
 });
 
 describe("Chronos", () => {

@@ -1,4 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+// @testbed cluster data
+import { beforeAll, describe, expect, it } from "vitest";
 import {
   createDarwinClusterController,
   DARWIN_CLUSTERS,
@@ -9,29 +10,25 @@ import {
   createObject,
   getObject,
   mergePatch,
-  startManager,
-  type TestManager,
-  testbedClient,
-  testConfig,
   testLogger,
   waitFor,
 } from "../../operator/testing/testbed.ts";
+import { useTestbed } from "../../test-e2e/support/fixture.ts";
 import { kubectl, kubectlOk } from "../../test-e2e/support/kubectl.ts";
 import { startChronos, type TestChronos } from "../testing/chronos.ts";
 import { sampleObject } from "../testing/samples.ts";
-import { createTenant, type Tenant } from "../testing/testbed.ts";
+import { grantTenant, type Tenant } from "../testing/testbed.ts";
 import { darwinClusterEvents, withLifecycleEvents } from "./lifecycle.ts";
-import { chronosSinkFromEnv, type EventSink } from "./sink.ts";
+import { chronosSinkFromEnv } from "./sink.ts";
 
 const RUN = `${Date.now().toString(36)}${Math.floor(Math.random() * 1e4)}`;
 const RUNTIME = `chronos-it-ray-${RUN}`;
 const SLOW = { timeoutMs: 120_000, intervalMs: 250 };
 
+const tb = useTestbed({ namespace: "chronos-life", cleanup: [DARWIN_CLUSTERS] });
 let client: KubeClient;
 let tenant: Tenant;
 let chronos: TestChronos;
-let sink: EventSink;
-let operator: TestManager;
 
 async function read(path: string) {
   const response = await chronos.app.inject({
@@ -43,8 +40,8 @@ async function read(path: string) {
 }
 
 beforeAll(async () => {
-  client = testbedClient("darwin-chronos-lifecycle-test");
-  tenant = await createTenant(client, "chronos-life", {
+  client = tb.client;
+  tenant = await grantTenant(client, tb.namespace, {
     resources: ["chronosevents"],
     verbs: ["get", "list"],
   });
@@ -59,30 +56,19 @@ beforeAll(async () => {
       image: "rayproject/ray:2.37.0-py310",
     },
   });
+  tb.defer(() => kubectl(["delete", "darwinruntime", RUNTIME, "--ignore-not-found", "--wait=false"]));
   chronos = await startChronos(client, tenant.namespace);
+  tb.defer(() => chronos.stop());
   const sample = sampleObject("chronostransformer", "cluster-lifecycle");
   await createObject(client, CHRONOS, {
     ...sample,
     metadata: { ...sample.metadata, namespace: tenant.namespace },
   });
   // The operator posts with its client's credentials (the testbed kubeconfig's user), as it does under hack/up.
-  const events = chronosSinkFromEnv(testLogger(), client, { DARWIN_CHRONOS_URL: chronos.url });
-  if (!events) throw new Error("no sink");
-  sink = events;
-  operator = await startManager(
-    [withLifecycleEvents(createDarwinClusterController(), sink, darwinClusterEvents)],
-    testConfig(tenant.namespace),
-  );
-});
-
-afterAll(async () => {
-  await operator?.stop();
-  await sink?.close();
-  await chronos?.stop();
-  if (tenant) await kubectl(["delete", "darwinclusters", "--all", "-n", tenant.namespace, "--wait=false"]);
-  await tenant?.delete();
-  await kubectl(["delete", "darwinruntime", RUNTIME, "--ignore-not-found", "--wait=false"]);
-  client?.close();
+  const sink = chronosSinkFromEnv(testLogger(), client, { DARWIN_CHRONOS_URL: chronos.url });
+  if (!sink) throw new Error("no sink");
+  tb.defer(() => sink.close());
+  await tb.startOperator([withLifecycleEvents(createDarwinClusterController(), sink, darwinClusterEvents)]);
 });
 
 describe("cluster lifecycle through Chronos", () => {

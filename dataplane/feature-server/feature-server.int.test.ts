@@ -14,14 +14,13 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Client as CassandraClient } from "cassandra-driver";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { FEATURE_GROUPS } from "../../controllers/feature-group/reconciler.ts";
 import { findCondition } from "../../operator/conditions.ts";
 import type { KubeClient } from "../../operator/kube-client.ts";
 import {
   createObject,
   mergePatch,
-  type TestManager,
   testbed,
   testbedClient,
   testLogger,
@@ -38,7 +37,8 @@ import {
   waitForReady,
   writeFeatureRow,
 } from "../../test-e2e/support/feature-store.ts";
-import { createNamespace } from "../../test-e2e/support/fixture.ts";
+import { useTestbed } from "../../test-e2e/support/fixture.ts";
+import { grantTenant } from "../testing/testbed.ts";
 import { featureServerConfig } from "./config.ts";
 import { type RunningFeatureServer, startFeatureServer } from "./server.ts";
 
@@ -49,10 +49,10 @@ const FIXTURE = JSON.parse(
 const FETCH = "/feature-store/v1/features:fetch";
 const FEAST = "/get-online-features";
 
+const tb = useTestbed({ namespace: "fs-srv-a", cleanup: [FEATURE_GROUPS] });
 let client: KubeClient;
 let nsA: string;
 let nsB: string;
-let operator: TestManager;
 let server: RunningFeatureServer;
 let cassandra: CassandraClient;
 let admin: string;
@@ -104,36 +104,6 @@ const writeRow = (
   eventTime: Date,
 ) => writeFeatureRow(cassandra, namespace, group, version, values, eventTime);
 
-/** A ServiceAccount in `namespace` allowed to get FeatureGroups there, and a token for it. */
-async function serviceAccountToken(namespace: string, name: string): Promise<string> {
-  const base = `/api/v1/namespaces/${namespace}/serviceaccounts`;
-  await client.request({ method: "POST", path: base, body: { metadata: { name } } });
-  const rbac = `/apis/rbac.authorization.k8s.io/v1/namespaces/${namespace}`;
-  await client.request({
-    method: "POST",
-    path: `${rbac}/roles`,
-    body: {
-      metadata: { name: "feature-reader" },
-      rules: [{ apiGroups: ["darwin.dreamhorizon.org"], resources: ["featuregroups"], verbs: ["get"] }],
-    },
-  });
-  await client.request({
-    method: "POST",
-    path: `${rbac}/rolebindings`,
-    body: {
-      metadata: { name: "feature-reader" },
-      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "feature-reader" },
-      subjects: [{ kind: "ServiceAccount", name, namespace }],
-    },
-  });
-  const answer = (await client.request({
-    method: "POST",
-    path: `${base}/${name}/token`,
-    body: { apiVersion: "authentication.k8s.io/v1", kind: "TokenRequest", spec: { expirationSeconds: 3600 } },
-  })) as { status: { token: string } };
-  return answer.status.token;
-}
-
 const seedCall = {
   feature_group_name: "user_features",
   feature_columns: ["age", "tenure", "activity_score"],
@@ -142,21 +112,31 @@ const seedCall = {
 };
 
 beforeAll(async () => {
-  client = testbedClient();
+  client = tb.client;
   admin = adminToken();
-  nsA = await createNamespace(client, "fs-srv-a");
-  nsB = await createNamespace(client, "fs-srv-b");
+  nsA = tb.namespace;
+  nsB = await tb.createNamespace("fs-srv-b");
+  tb.defer(() => dropTestStores(nsB));
+  tb.defer(() => dropTestStores(nsA));
   cassandra = testCassandra();
-  operator = await startFeatureGroupOperator(nsA, nsB);
+  tb.defer(() => cassandra.shutdown());
+  const operator = await startFeatureGroupOperator(nsA, nsB);
+  tb.defer(() => operator.stop());
   const stores = testStoreConfig();
   server = await startFeatureServer({
     config: featureServerConfig.parse({ maxKeys: 100, authCacheSeconds: 1, cassandra: stores.cassandra }),
     client: testbedClient("darwin-feature-server"),
     log: testLogger(),
   });
+  tb.defer(async () => {
+    await server.app.close();
+    await server.close();
+  });
   await server.informer.waitForSync();
-  readerA = await serviceAccountToken(nsA, "reader");
-  readerB = await serviceAccountToken(nsB, "reader");
+  // ServiceAccounts `reader` allowed to get FeatureGroups in their own namespace.
+  const reader = { resources: ["featuregroups"], verbs: ["get"], account: "reader" };
+  readerA = (await grantTenant(client, nsA, reader)).token;
+  readerB = (await grantTenant(client, nsB, reader)).token;
 
   // The seed's group; no TTL here, so the fixture's event times stay fresh whenever the test runs.
   await createObject(client, FEATURE_GROUPS, sampleFeatureGroup(nsA, { ttlSeconds: 0 }));
@@ -173,16 +153,6 @@ beforeAll(async () => {
   ];
   for (const [i, row] of rows.entries())
     await writeRow(nsA, "user-features", 1, row, new Date(times[i] as string));
-});
-
-afterAll(async () => {
-  await server?.app.close();
-  await server?.close();
-  await operator?.stop();
-  await cassandra?.shutdown();
-  if (nsA) await dropTestStores(nsA);
-  if (nsB) await dropTestStores(nsB);
-  client?.close();
 });
 
 describe("feature server", () => {

@@ -8,11 +8,10 @@
  */
 import type { ChildProcess } from "node:child_process";
 import type { Client as CassandraClient } from "cassandra-driver";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { topicName } from "../../controllers/feature-group/names.ts";
 import { FEATURE_GROUPS } from "../../controllers/feature-group/reconciler.ts";
-import type { KubeClient } from "../../operator/kube-client.ts";
-import { createObject, type TestManager, testbedClient, waitFor } from "../../operator/testing/testbed.ts";
+import { createObject, waitFor } from "../../operator/testing/testbed.ts";
 import {
   dropTestStores,
   sampleFeatureGroup,
@@ -20,7 +19,7 @@ import {
   testCassandra,
   waitForReady,
 } from "../../test-e2e/support/feature-store.ts";
-import { createNamespace, uniqueName } from "../../test-e2e/support/fixture.ts";
+import { uniqueName, useTestbed } from "../../test-e2e/support/fixture.ts";
 import { formatEventTime } from "../shared/feature-row.ts";
 import type { OutgoingMessage } from "../shared/kafka.ts";
 import {
@@ -34,28 +33,22 @@ import {
 const MESSAGES = 100_000;
 const ENTITIES = 25_000;
 
-let client: KubeClient;
+const tb = useTestbed({ namespace: "ingest-crash", cleanup: [FEATURE_GROUPS] });
 let ns: string;
-let operator: TestManager;
 let cassandra: CassandraClient;
 let child: ChildProcess | undefined;
 
 beforeAll(async () => {
-  client = testbedClient();
-  ns = await createNamespace(client, "ingest-crash");
+  ns = tb.namespace;
+  tb.defer(() => dropTestStores(ns));
   cassandra = testCassandra();
-  operator = await startFeatureGroupOperator(ns);
-  await createObject(client, FEATURE_GROUPS, sampleFeatureGroup(ns, { ttlSeconds: 0 }));
-  await waitForReady(client, ns, "user-features");
+  tb.defer(() => cassandra.shutdown());
+  const operator = await startFeatureGroupOperator(ns);
+  tb.defer(() => operator.stop());
+  tb.defer(() => child?.kill("SIGKILL"));
+  await createObject(tb.client, FEATURE_GROUPS, sampleFeatureGroup(ns, { ttlSeconds: 0 }));
+  await waitForReady(tb.client, ns, "user-features");
 }, 180_000);
-
-afterAll(async () => {
-  child?.kill("SIGKILL");
-  await operator?.stop();
-  await cassandra?.shutdown();
-  if (ns) await dropTestStores(ns);
-  client?.close();
-});
 
 /** A seeded PRNG, so a failure can be replayed. */
 function seeded(seed: number): () => number {

@@ -9,17 +9,10 @@
  * dataplane/materializer/materializer-restarts.int.test.ts`).
  */
 import type { Client as CassandraClient } from "cassandra-driver";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { topicName } from "../../controllers/feature-group/names.ts";
 import { FEATURE_GROUPS } from "../../controllers/feature-group/reconciler.ts";
-import type { KubeClient } from "../../operator/kube-client.ts";
-import {
-  createObject,
-  type TestManager,
-  testbed,
-  testbedClient,
-  waitFor,
-} from "../../operator/testing/testbed.ts";
+import { createObject, testbed, waitFor } from "../../operator/testing/testbed.ts";
 import {
   dropTestStores,
   sampleFeatureGroup,
@@ -27,7 +20,7 @@ import {
   testCassandra,
   waitForReady,
 } from "../../test-e2e/support/feature-store.ts";
-import { createNamespace, uniqueName } from "../../test-e2e/support/fixture.ts";
+import { uniqueName, useTestbed } from "../../test-e2e/support/fixture.ts";
 import { formatEventTime } from "../shared/feature-row.ts";
 import type { OutgoingMessage } from "../shared/kafka.ts";
 import {
@@ -41,26 +34,20 @@ import type { RunningMaterializer } from "./run.ts";
 
 const ENTITIES = 2_000;
 
-let client: KubeClient;
+const tb = useTestbed({ namespace: "ingest-restart", cleanup: [FEATURE_GROUPS] });
 let ns: string;
-let operator: TestManager;
 let materializer: RunningMaterializer | undefined;
 
 beforeAll(async () => {
-  client = testbedClient();
-  ns = await createNamespace(client, "ingest-restart");
-  operator = await startFeatureGroupOperator(ns);
-  await createObject(client, FEATURE_GROUPS, sampleFeatureGroup(ns, { ttlSeconds: 0 }));
-  await waitForReady(client, ns, "user-features");
-}, 180_000);
-
-afterAll(async () => {
-  await materializer?.close();
-  await operator?.stop();
+  ns = tb.namespace;
   // Cassandra may be slow to drop a keyspace right after its restart: try again once.
-  if (ns) await dropTestStores(ns).catch(() => dropTestStores(ns));
-  client?.close();
-});
+  tb.defer(() => dropTestStores(ns).catch(() => dropTestStores(ns)));
+  const operator = await startFeatureGroupOperator(ns);
+  tb.defer(() => operator.stop());
+  tb.defer(() => materializer?.close());
+  await createObject(tb.client, FEATURE_GROUPS, sampleFeatureGroup(ns, { ttlSeconds: 0 }));
+  await waitForReady(tb.client, ns, "user-features");
+}, 180_000);
 
 describe("materializer restarts", () => {
   it("resumes after a Kafka broker restart and a Cassandra restart and loses nothing", {

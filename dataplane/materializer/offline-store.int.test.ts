@@ -9,13 +9,12 @@
  * false), which the online routes refuse.
  */
 import { CreateBucketCommand, type S3Client } from "@aws-sdk/client-s3";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { FEATURE_GROUPS } from "../../controllers/feature-group/reconciler.ts";
 import type { KubeClient } from "../../operator/kube-client.ts";
 import {
   createObject,
   getObject,
-  type TestManager,
   testbedClient,
   testLogger,
   waitFor,
@@ -28,7 +27,7 @@ import {
   testStoreConfig,
   waitForReady,
 } from "../../test-e2e/support/feature-store.ts";
-import { createNamespace, uniqueName } from "../../test-e2e/support/fixture.ts";
+import { uniqueName, useTestbed } from "../../test-e2e/support/fixture.ts";
 import { s3Endpoint } from "../../test-e2e/testbed/env.ts";
 import { featureServerConfig } from "../feature-server/config.ts";
 import { type RunningFeatureServer, startFeatureServer } from "../feature-server/server.ts";
@@ -38,9 +37,9 @@ import { brokers, startTestMaterializer } from "../testing/materializer.ts";
 import { deleteTestBucket } from "../testing/s3.ts";
 import type { RunningMaterializer } from "./run.ts";
 
+const tb = useTestbed({ namespace: "ingest-offline", cleanup: [FEATURE_GROUPS] });
 let client: KubeClient;
 let ns: string;
-let operator: TestManager;
 let server: RunningFeatureServer;
 let materializer: RunningMaterializer | undefined;
 let s3: S3Client;
@@ -81,12 +80,16 @@ async function lag(name: string): Promise<number | undefined> {
 }
 
 beforeAll(async () => {
-  client = testbedClient();
-  ns = await createNamespace(client, "ingest-offline");
-  operator = await startFeatureGroupOperator(ns);
+  client = tb.client;
+  ns = tb.namespace;
+  tb.defer(() => dropTestStores(ns));
+  const operator = await startFeatureGroupOperator(ns);
+  tb.defer(() => operator.stop());
   s3 = s3Client({ ...s3Endpoint(), forcePathStyle: true });
+  tb.defer(() => s3.destroy());
   bucket = `ingest-offline-${Date.now().toString(36)}`;
   await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  tb.defer(() => deleteTestBucket(s3, bucket));
   server = await startFeatureServer({
     config: featureServerConfig.parse({
       authCacheSeconds: 1,
@@ -96,6 +99,10 @@ beforeAll(async () => {
     }),
     client: testbedClient("darwin-feature-server"),
     log: testLogger(),
+  });
+  tb.defer(async () => {
+    await server.app.close();
+    await server.close();
   });
   await server.informer.waitForSync();
   await createObject(client, FEATURE_GROUPS, sampleFeatureGroup(ns, { ttlSeconds: 3600 }));
@@ -108,19 +115,9 @@ beforeAll(async () => {
   await waitForReady(client, ns, OFFLINE_ONLY);
   groupId = uniqueName("ingest-offline");
   // Files only when it stops: the first test sees the offsets held back.
+  tb.defer(() => materializer?.close());
   materializer = await startTestMaterializer(ns, groupId, offlineStore(600_000));
 }, 180_000);
-
-afterAll(async () => {
-  await materializer?.close();
-  await server?.app.close();
-  await server?.close();
-  await operator?.stop();
-  if (ns) await dropTestStores(ns);
-  if (s3 && bucket) await deleteTestBucket(s3, bucket);
-  s3?.destroy();
-  client?.close();
-});
 
 describe("materialized rows in the offline store", () => {
   it("commits pushed rows once they are in S3, writes them on stop, and trains on them as of each row's time", {

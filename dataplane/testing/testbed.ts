@@ -1,11 +1,10 @@
 /**
  * Test support for the data-plane services on the testbed: a MariaDB database of their own per test file,
- * and tenants (a namespace, a ServiceAccount, a Role granting data-plane verbs, and a token for it).
+ * and tenants (a namespace's ServiceAccount, a Role granting it data-plane verbs, and a token for it).
  */
 import mysql from "mysql2/promise";
 import { z } from "zod";
 import type { KubeClient } from "../../operator/kube-client.ts";
-import { deleteNamespace } from "../../test-e2e/support/fixture.ts";
 import { mysqlEndpoint } from "../../test-e2e/testbed/env.ts";
 import { uniqueName } from "../../test-e2e/testbed/testbed-cli.ts";
 import { createPool, type Pool } from "../shared/mysql.ts";
@@ -39,24 +38,25 @@ export async function createTestDatabase(prefix: string): Promise<TestDatabase> 
 
 export interface Tenant {
   namespace: string;
-  /** A token of the ServiceAccount `client` in the namespace. */
+  /** A token of the tenant's ServiceAccount in the namespace. */
   token: string;
-  delete(): Promise<void>;
 }
 
-/** A namespace whose ServiceAccount `client` may do `verbs` on `resources` (group darwin.dreamhorizon.org). */
-export async function createTenant(
+/**
+ * Makes `namespace` (created by the test's fixture, which also deletes it) a tenant: its ServiceAccount
+ * `account` (default `client`) may do `verbs` on `resources` (group darwin.dreamhorizon.org).
+ */
+export async function grantTenant(
   client: KubeClient,
-  prefix: string,
-  grant: { resources: string[]; verbs: string[] },
+  namespace: string,
+  grant: { resources: string[]; verbs: string[]; account?: string },
 ): Promise<Tenant> {
-  const namespace = `${prefix}-${Date.now().toString(36)}-${Math.floor(Math.random() * 1e4)}`;
+  const account = grant.account ?? "client";
   const create = (path: string, body: object) => client.request({ method: "POST", path, body });
-  await create("/api/v1/namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: namespace } });
   await create(`/api/v1/namespaces/${namespace}/serviceaccounts`, {
     apiVersion: "v1",
     kind: "ServiceAccount",
-    metadata: { name: "client" },
+    metadata: { name: account },
   });
   await create(`/apis/rbac.authorization.k8s.io/v1/namespaces/${namespace}/roles`, {
     apiVersion: "rbac.authorization.k8s.io/v1",
@@ -69,14 +69,14 @@ export async function createTenant(
     kind: "RoleBinding",
     metadata: { name: "dataplane" },
     roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "dataplane" },
-    subjects: [{ kind: "ServiceAccount", name: "client", namespace }],
+    subjects: [{ kind: "ServiceAccount", name: account, namespace }],
   });
   const answer = z.object({ status: z.object({ token: z.string() }) }).parse(
-    await create(`/api/v1/namespaces/${namespace}/serviceaccounts/client/token`, {
+    await create(`/api/v1/namespaces/${namespace}/serviceaccounts/${account}/token`, {
       apiVersion: "authentication.k8s.io/v1",
       kind: "TokenRequest",
       spec: { expirationSeconds: 3600 },
     }),
   );
-  return { namespace, token: answer.status.token, delete: () => deleteNamespace(client, namespace) };
+  return { namespace, token: answer.status.token };
 }

@@ -9,7 +9,7 @@
  * cluster, and stops finding them once they are deleted.
  */
 import { Registry } from "prom-client";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { CATALOG_ASSETS, createCatalogAssetController } from "../../controllers/catalog-asset/reconciler.ts";
 import { withCatalogRegistration } from "../../controllers/catalog-asset/registration.ts";
 import {
@@ -34,16 +34,11 @@ import {
   serveEvents,
   withLifecycleEvents,
 } from "../../dataplane/chronos/lifecycle.ts";
-import { chronosSinkFromEnv, type EventSink } from "../../dataplane/chronos/sink.ts";
+import { chronosSinkFromEnv } from "../../dataplane/chronos/sink.ts";
 import { migrate } from "../../dataplane/shared/mysql.ts";
 import { startChronos, type TestChronos } from "../../dataplane/testing/chronos.ts";
 import { sampleObject } from "../../dataplane/testing/samples.ts";
-import {
-  createTenant,
-  createTestDatabase,
-  type Tenant,
-  type TestDatabase,
-} from "../../dataplane/testing/testbed.ts";
+import { createTestDatabase, grantTenant, type Tenant } from "../../dataplane/testing/testbed.ts";
 import { KubeAuth, type Service } from "../../operator/http/index.ts";
 import type { KubeClient } from "../../operator/kube-client.ts";
 import {
@@ -51,10 +46,6 @@ import {
   createObject,
   getObject,
   mergePatch,
-  startManager,
-  type TestManager,
-  testbedClient,
-  testConfig,
   testLogger,
   waitFor,
 } from "../../operator/testing/testbed.ts";
@@ -64,6 +55,7 @@ import {
   testStoreConfig,
   waitForReady,
 } from "../support/feature-store.ts";
+import { useTestbed } from "../support/fixture.ts";
 import { kubectl, kubectlOk } from "../support/kubectl.ts";
 
 const RUN = `${Date.now().toString(36)}${Math.floor(Math.random() * 1e4)}`;
@@ -72,14 +64,14 @@ const RUNTIME = `events-it-ray-${RUN}`;
 const MODEL = `iris-events-${RUN}`;
 const SLOW = { timeoutMs: 180_000, intervalMs: 500 };
 
+const tb = useTestbed({
+  namespace: "events-platform",
+  cleanup: [SERVES, FEATURE_GROUPS, DARWIN_CLUSTERS, CATALOG_ASSETS],
+});
 let client: KubeClient;
 let tenant: Tenant;
 let chronos: TestChronos;
-let sink: EventSink;
-let catalogDb: TestDatabase;
 let catalog: Service;
-let operator: TestManager;
-let closeFeatureGroups: () => Promise<void>;
 let model: RegisteredModel;
 
 async function chronosGet(path: string) {
@@ -128,13 +120,15 @@ const searchNames = async (query: Record<string, string>) =>
   (await search(query)).assets.map((a) => a.name).sort();
 
 beforeAll(async () => {
-  client = testbedClient("darwin-platform-objects-test");
+  client = tb.client;
   const training = trainIris(MODEL, "champion");
-  tenant = await createTenant(client, "events-platform", {
+  tenant = await grantTenant(client, tb.namespace, {
     resources: ["chronosevents", "catalogassets"],
     verbs: ["get", "list"],
   });
+  tb.defer(() => dropTestStores(tenant.namespace));
   chronos = await startChronos(client, tenant.namespace);
+  tb.defer(() => chronos.stop());
   for (const rule of ["feature-group-lifecycle", "serve-lifecycle"]) {
     const sample = sampleObject("chronostransformer", rule);
     await createObject(client, CHRONOS, {
@@ -142,11 +136,12 @@ beforeAll(async () => {
       metadata: { ...sample.metadata, namespace: tenant.namespace },
     });
   }
-  const events = chronosSinkFromEnv(testLogger(), client, { DARWIN_CHRONOS_URL: chronos.url });
-  if (!events) throw new Error("no sink");
-  sink = events;
+  const sink = chronosSinkFromEnv(testLogger(), client, { DARWIN_CHRONOS_URL: chronos.url });
+  if (!sink) throw new Error("no sink");
+  tb.defer(() => sink.close());
 
-  catalogDb = await createTestDatabase("events_catalog_it");
+  const catalogDb = await createTestDatabase("events_catalog_it");
+  tb.defer(() => catalogDb.drop());
   await migrate(catalogDb.pool, "catalog", CATALOG_MIGRATIONS);
   catalog = await buildCatalogService({
     pool: catalogDb.pool,
@@ -154,7 +149,12 @@ beforeAll(async () => {
     logger: testLogger(),
     registry: new Registry(),
   });
+  tb.defer(() => catalog.close());
 
+  tb.defer(async () => {
+    await kubectl(["delete", "serveenvironment", ENV, "--ignore-not-found", "--wait=false"]);
+    await kubectl(["delete", "darwinruntime", RUNTIME, "--ignore-not-found", "--wait=false"]);
+  });
   await kubectlOk(["apply", "-f", "-"], {
     apiVersion: "darwin.dreamhorizon.org/v1alpha1",
     kind: "ServeEnvironment",
@@ -179,14 +179,14 @@ beforeAll(async () => {
   });
 
   const featureGroups = createFeatureGroupController({ stores: testStoreConfig(), recheckAfterMs: 2000 });
-  closeFeatureGroups = () => featureGroups.close();
+  tb.defer(() => featureGroups.close());
   const serving = servingConfig.parse({
     mlflowTrackingURI: mlflowURL(),
     modelCheckIntervalSeconds: 2,
     rolloutDeadlineSeconds: 60,
   });
   // As cmd/controllers.ts wires them.
-  operator = await startManager(
+  await tb.startOperator(
     [
       withCatalogRegistration(
         withLifecycleEvents(featureGroups, sink, featureGroupEvents),
@@ -202,28 +202,15 @@ beforeAll(async () => {
       ),
       createCatalogAssetController({ index: mariadbCatalogIndex({ pool: catalogDb.pool }) }),
     ],
-    testConfig(tenant.namespace, { queue: { baseBackoffMs: 50, maxBackoffSeconds: 2 } }),
+    { queue: { baseBackoffMs: 50, maxBackoffSeconds: 2 } },
   );
-  model = await training;
-}, 300_000);
-
-afterAll(async () => {
   // While the operator runs, so finalizers let the objects and the namespace go.
-  if (tenant)
+  tb.beforeStop(async () => {
     for (const kind of ["serves", "featuregroups", "darwinclusters", "catalogassets"])
       await kubectl(["delete", kind, "--all", "-n", tenant.namespace, "--timeout=60s"]);
-  await operator?.stop();
-  await closeFeatureGroups?.();
-  await sink?.close();
-  await chronos?.stop();
-  await catalog?.close();
-  await catalogDb?.drop();
-  if (tenant) await dropTestStores(tenant.namespace);
-  await tenant?.delete();
-  await kubectl(["delete", "serveenvironment", ENV, "--ignore-not-found", "--wait=false"]);
-  await kubectl(["delete", "darwinruntime", RUNTIME, "--ignore-not-found", "--wait=false"]);
-  client?.close();
-});
+  });
+  model = await training;
+}, 300_000);
 
 describe("platform objects in Chronos and the catalog", () => {
   it("give the serve's lineage (model version, its run and experiment, feature group) and the group's versions, from lifecycle events alone", {

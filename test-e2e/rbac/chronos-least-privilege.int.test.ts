@@ -10,33 +10,26 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Registry } from "prom-client";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
 import { RBAC_DIR } from "../../cmd/rbac.ts";
 import { buildChronosService } from "../../dataplane/chronos/service.ts";
 import { startChronos, type TestChronos } from "../../dataplane/testing/chronos.ts";
 import { sampleObject } from "../../dataplane/testing/samples.ts";
-import { createTenant, type Tenant } from "../../dataplane/testing/testbed.ts";
+import { grantTenant, type Tenant } from "../../dataplane/testing/testbed.ts";
 import { KubeAuth, type Service } from "../../operator/http/index.ts";
 import { KubeClient } from "../../operator/kube-client.ts";
 import type { KubeObject } from "../../operator/resource.ts";
-import {
-  CHRONOS,
-  createObject,
-  getObject,
-  testbedClient,
-  testLogger,
-  waitFor,
-} from "../../operator/testing/testbed.ts";
+import { CHRONOS, createObject, getObject, testLogger, waitFor } from "../../operator/testing/testbed.ts";
+import { useTestbed } from "../support/fixture.ts";
 import { kubectl, kubectlOk } from "../support/kubectl.ts";
 import { serviceAccountKubeconfig } from "../support/service-account.ts";
 
+const tb = useTestbed({ namespace: "events-rbac" });
 let admin: KubeClient;
 let tenant: Tenant;
 let chronos: TestChronos;
 let workDir: string;
-const clients: KubeClient[] = [];
-const roles: string[] = [];
 
 /** The committed ClusterRole of a service, renamed for this test, bound to `account` in the tenant's namespace. */
 async function bindCommittedRole(service: string, account: string): Promise<void> {
@@ -46,7 +39,7 @@ async function bindCommittedRole(service: string, account: string): Promise<void
   const role = docs.find((d) => d.kind === "ClusterRole");
   if (!role) throw new Error(`no ClusterRole for ${service}`);
   const name = `${tenant.namespace}-${service}`;
-  roles.push(name);
+  tb.defer(() => kubectl(["delete", "clusterrole,clusterrolebinding", name, "--ignore-not-found"]));
   await kubectlOk(["apply", "-f", "-"], { ...role, metadata: { name } });
   await kubectlOk(["apply", "-f", "-"], {
     apiVersion: "rbac.authorization.k8s.io/v1",
@@ -62,7 +55,7 @@ async function clientAs(account: string): Promise<KubeClient> {
   await kubectlOk(["create", "serviceaccount", account, "-n", tenant.namespace]);
   const file = await serviceAccountKubeconfig(admin, tenant.namespace, account, workDir);
   const client = KubeClient.load({ kubeconfig: file, userAgent: `darwin-${account}` });
-  clients.push(client);
+  tb.defer(() => client.close());
   return client;
 }
 
@@ -80,9 +73,10 @@ const postEvent = (app: Service, id: string) =>
   });
 
 beforeAll(async () => {
-  admin = testbedClient("darwin-chronos-rbac-test");
+  admin = tb.client;
   workDir = mkdtempSync(join(tmpdir(), "chronos-rbac-"));
-  tenant = await createTenant(admin, "events-rbac", {
+  tb.defer(() => rmSync(workDir, { recursive: true, force: true }));
+  tenant = await grantTenant(admin, tb.namespace, {
     resources: ["chronosevents"],
     verbs: ["create", "get", "list"],
   });
@@ -96,17 +90,8 @@ beforeAll(async () => {
     metadata: { ...sample.metadata, namespace: tenant.namespace },
   });
   chronos = await startChronos(admin, tenant.namespace, { api, processor });
+  tb.defer(() => chronos.stop());
 }, 120_000);
-
-afterAll(async () => {
-  await chronos?.stop();
-  for (const client of clients) client.close();
-  for (const name of roles)
-    await kubectl(["delete", "clusterrole,clusterrolebinding", name, "--ignore-not-found"]);
-  await tenant?.delete();
-  if (workDir) rmSync(workDir, { recursive: true, force: true });
-  admin?.close();
-});
 
 describe("Chronos with only its generated roles", () => {
   it("takes a tenant's event, and the processor applies the tenant's rule and writes its status", async () => {

@@ -6,6 +6,10 @@
  *   const tb = useTestbed({ namespace: "dc", cleanup: [DARWIN_CLUSTERS] });
  *   beforeAll(async () => { await tb.startOperator([createDarwinClusterController()]); });
  *   it("...", async () => { await tb.client.request(...); ... tb.namespace ... });
+ *
+ * Teardown runs in this order: the `beforeStop` cleanups (operators still running), the operators stop,
+ * the `defer` cleanups, then the `cleanup` kinds and the namespaces go. Cleanups of one kind run last in,
+ * first out.
  */
 import { afterAll, beforeAll } from "vitest";
 import type { ControllerDefinition } from "../../operator/controller.ts";
@@ -51,6 +55,11 @@ export interface Testbed {
   createNamespace(prefix: string): Promise<string>;
   /** Runs `cleanup` at teardown, after the operators stopped and before the namespace goes (last in, first out). */
   defer(cleanup: () => Promise<unknown> | unknown): void;
+  /**
+   * Runs `cleanup` at teardown while the operators still run (last in, first out): deleting objects whose
+   * finalizer an operator must remove, so that what it cleans up elsewhere (index rows, tables) goes too.
+   */
+  beforeStop(cleanup: () => Promise<unknown> | unknown): void;
 }
 
 /** A unique namespace name with a readable prefix. */
@@ -110,6 +119,7 @@ export function useTestbed(options: TestbedOptions = {}): Testbed {
   const namespaces: string[] = [];
   const operators: TestManager[] = [];
   const deferred: Array<() => Promise<unknown> | unknown> = [];
+  const beforeStop: Array<() => Promise<unknown> | unknown> = [];
 
   beforeAll(async () => {
     client = testbedClient();
@@ -120,8 +130,19 @@ export function useTestbed(options: TestbedOptions = {}): Testbed {
   });
 
   afterAll(async () => {
-    for (const operator of operators.splice(0).reverse()) await operator.stop();
-    for (const cleanup of deferred.splice(0).reverse()) await cleanup();
+    // Every step runs even when one before it failed, so a failed cleanup leaves no operator running and
+    // no namespace behind; the failures are reported together at the end.
+    const failures: unknown[] = [];
+    const attempt = async (step: () => Promise<unknown> | unknown) => {
+      try {
+        await step();
+      } catch (error) {
+        failures.push(error);
+      }
+    };
+    for (const cleanup of beforeStop.splice(0).reverse()) await attempt(cleanup);
+    for (const operator of operators.splice(0).reverse()) await attempt(() => operator.stop());
+    for (const cleanup of deferred.splice(0).reverse()) await attempt(cleanup);
     client?.close();
     if (namespaces.length > 0) {
       // A client of its own: a test may have restarted the apiserver under the first one's connections.
@@ -132,6 +153,8 @@ export function useTestbed(options: TestbedOptions = {}): Testbed {
       }
       cleaner.close();
     }
+    if (failures.length === 1) throw failures[0];
+    if (failures.length > 1) throw new AggregateError(failures, `${failures.length} teardown steps failed`);
   });
 
   return {
@@ -156,6 +179,9 @@ export function useTestbed(options: TestbedOptions = {}): Testbed {
     },
     defer(cleanup) {
       deferred.push(cleanup);
+    },
+    beforeStop(cleanup) {
+      beforeStop.push(cleanup);
     },
   };
 }

@@ -1,25 +1,20 @@
 /**
  * The setup and teardown the ArtifactBuild integration tests share: a namespace, a local git repository,
  * and the ArtifactBuild controller (with the Serve controller and a ServeEnvironment of this namespace when
- * the test deploys builds) in a manager of their own. Build pods get a node selector no node matches, so
- * KWOK leaves them to the test, which plays the kubelet (./kubelet.ts).
+ * the test deploys builds), on the shared fixture (useTestbed). Build pods get a node selector no node
+ * matches, so KWOK leaves them to the test, which plays the kubelet (./kubelet.ts).
  */
-import { afterAll, beforeAll } from "vitest";
+import { beforeAll } from "vitest";
 import type { z } from "zod";
 import { API_VERSION } from "../../../crds/src/index.ts";
 import type { KubeClient } from "../../../operator/kube-client.ts";
-import {
-  createObject,
-  startManager,
-  type TestManager,
-  testbedClient,
-  testConfig,
-} from "../../../operator/testing/testbed.ts";
-import { createNamespace, deleteNamespace } from "../../../test-e2e/support/fixture.ts";
+import { createObject, type TestManager } from "../../../operator/testing/testbed.ts";
+import { useTestbed } from "../../../test-e2e/support/fixture.ts";
 import { kubectl } from "../../../test-e2e/support/kubectl.ts";
-import { createServeController, SERVE_ENVIRONMENTS } from "../../serve/reconciler.ts";
+import { createServeController, SERVE_ENVIRONMENTS, SERVES } from "../../serve/reconciler.ts";
+import { JOBS, PODS } from "../../shared/resource-types.ts";
 import { artifactBuildsConfig } from "../config.ts";
-import { createArtifactBuildController } from "../reconciler.ts";
+import { ARTIFACT_BUILDS, createArtifactBuildController } from "../reconciler.ts";
 import { type LocalRepository, localRepository } from "./local-build.ts";
 
 export interface BuildTestbed {
@@ -38,13 +33,21 @@ export function useBuildTestbed(options: {
   builds?: Omit<z.input<typeof artifactBuildsConfig>, "nodeSelector">;
 }): BuildTestbed {
   const run = `${Date.now().toString(36)}${Math.floor(Math.random() * 1e4)}`;
-  const tb = {} as BuildTestbed;
   const { environment } = options;
+  const testbed = useTestbed({
+    namespace: options.prefix,
+    cleanup: environment ? [SERVES, ARTIFACT_BUILDS, JOBS, PODS] : [ARTIFACT_BUILDS, JOBS, PODS],
+  });
+  const tb = {} as BuildTestbed;
   beforeAll(async () => {
-    tb.client = testbedClient();
-    tb.namespace = await createNamespace(tb.client, options.prefix);
+    tb.client = testbed.client;
+    tb.namespace = testbed.namespace;
     tb.repo = await localRepository();
+    testbed.defer(() => tb.repo.stop());
     if (environment) {
+      testbed.defer(() =>
+        kubectl(["delete", "serveenvironment", environment, "--ignore-not-found", "--wait=false"]),
+      );
       await createObject(tb.client, SERVE_ENVIRONMENTS, {
         apiVersion: API_VERSION,
         kind: "ServeEnvironment",
@@ -57,23 +60,9 @@ export function useBuildTestbed(options: {
       nodeSelector: { "darwin.dreamhorizon.org/test-no-node": run },
     });
     const controller = createArtifactBuildController({ builds, imageSize: async () => 1 });
-    tb.operator = await startManager(
+    tb.operator = await testbed.startOperator(
       environment ? [createServeController(), controller] : [controller],
-      testConfig(tb.namespace),
     );
   }, 120_000);
-
-  afterAll(async () => {
-    await tb.operator?.stop();
-    tb.repo?.stop();
-    if (tb.namespace) {
-      const kinds = environment ? "serves,artifactbuilds,jobs,pods" : "artifactbuilds,jobs,pods";
-      await kubectl(["delete", kinds, "--all", "-n", tb.namespace, "--wait=false"]);
-      await deleteNamespace(tb.client, tb.namespace);
-    }
-    if (environment)
-      await kubectl(["delete", "serveenvironment", environment, "--ignore-not-found", "--wait=false"]);
-    tb.client?.close();
-  });
   return tb;
 }
