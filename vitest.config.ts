@@ -3,13 +3,13 @@ import { defineConfig } from "vitest/config";
 const integrationFiles = ["**/*.int.test.ts"];
 const exclude = ["node_modules/**", "dist/**"];
 /**
- * The real-node suites (test-e2e/node, `// @testbed node`) need the node tier, whose first build takes about
- * 40 minutes on 2 cores; they run when DARWIN_NODE_TESTS=1 (or when named: `npx vitest run test-e2e/node`).
+ * The real-node suites (test-e2e/node, `// @testbed node`) need the node tier, which only the default testbed
+ * runs (one real node per machine): in a testbed slot they are left out unless named on the command line.
  */
 const nodeSuites = ["test-e2e/node/**"];
 const namedOnCommandLine = process.argv.some((arg) => arg.includes("test-e2e/node"));
 const integrationExclude =
-  process.env.DARWIN_NODE_TESTS === "1" || namedOnCommandLine ? exclude : [...exclude, ...nodeSuites];
+  process.env.DARWIN_TESTBED_SLOT && !namedOnCommandLine ? [...exclude, ...nodeSuites] : exclude;
 
 export default defineConfig({
   test: {

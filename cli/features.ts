@@ -12,10 +12,8 @@ import { readFileSync } from "node:fs";
 import { type Command, InvalidArgumentError } from "commander";
 import { featureStoreConfig } from "../controllers/feature-group/config.ts";
 import { RequestError } from "../dataplane/feature-server/groups.ts";
-import { s3ConfigFromEnv } from "../dataplane/offline-store/s3.ts";
-import { LoadRejected } from "../dataplane/populator/load.ts";
+import type { S3Config } from "../dataplane/offline-store/s3.ts";
 import { progressLine } from "../dataplane/populator/progress.ts";
-import { populate } from "../dataplane/populator/run.ts";
 import type { KubeClient } from "../operator/kube-client.ts";
 import { featureServerURL } from "./features-fetch.ts";
 import { type Kind, listResources } from "./kube.ts";
@@ -83,6 +81,12 @@ export function addFeatureCommands(program: Command, context: FeatureCommandCont
       .option("--no-offline-store", "load the online table only"),
     "hermes features load user_features --file s3://datasets/user_features.parquet -n team-a",
   ).action(async (group: string, opts) => {
+    // The loader's drivers (Cassandra, S3, DuckDB) are imported by this command only, not by every hermes run.
+    const [{ s3ConfigFromEnv }, { LoadRejected }, { populate }] = await Promise.all([
+      import("../dataplane/offline-store/s3.ts"),
+      import("../dataplane/populator/load.ts"),
+      import("../dataplane/populator/run.ts"),
+    ]);
     const env = io.env;
     const namespace: string = opts.namespace ?? context.defaultNamespace();
     const cassandra = featureStoreConfig.unwrap().shape.cassandra.safeParse({
@@ -95,7 +99,7 @@ export function addFeatureCommands(program: Command, context: FeatureCommandCont
       );
     const offlineStoreUri: string | undefined =
       opts.offlineStore === false ? undefined : (opts.offlineStore ?? env.DARWIN_OFFLINE_STORE_URI);
-    let s3: ReturnType<typeof s3ConfigFromEnv>;
+    let s3: S3Config;
     try {
       s3 = s3ConfigFromEnv(env);
     } catch (err) {

@@ -2,10 +2,10 @@
  * hermes's access to the cluster: the operator's KubeClient with the configured kubeconfig and context,
  * reading and writing Darwin's custom resources only.
  */
-import { KubeConfig } from "@kubernetes/client-node";
 import { API_VERSION } from "../crds/src/index.ts";
 import { ApiError } from "../operator/api-error.ts";
 import { KubeClient } from "../operator/kube-client.ts";
+import { hasCredentials, type KubeAccess, loadKubeAccess } from "../operator/kubeconfig.ts";
 import type { KubeObject } from "../operator/resource.ts";
 import type { HermesConfig } from "./config.ts";
 
@@ -25,25 +25,18 @@ export const ARTIFACT_BUILDS: Kind = { plural: "artifactbuilds", namespaced: tru
  * A client from the kubeconfig (flag, saved, $KUBECONFIG or ~/.kube/config) and context. The user token
  * authenticates only when the kubeconfig's user carries no credentials of its own.
  */
-export function connect(config: HermesConfig, token: string | undefined): KubeClient {
-  return new KubeClient(loadKubeConfig(config, token), "hermes");
+export function connect(config: HermesConfig, token: string | undefined, env = process.env): KubeClient {
+  return new KubeClient(loadKubeAccessFor(config, token, env), "hermes");
 }
 
-/** The kubeconfig `connect` uses; its current user carries the token when it had no credentials. */
-export function loadKubeConfig(config: HermesConfig, token: string | undefined): KubeConfig {
-  const kubeConfig = new KubeConfig();
-  if (config.kubeconfig) kubeConfig.loadFromFile(config.kubeconfig);
-  else kubeConfig.loadFromDefault();
-  if (config.context) kubeConfig.setCurrentContext(config.context);
-  const user = kubeConfig.getCurrentUser();
-  const hasCredentials = Boolean(
-    user?.token || user?.certFile || user?.certData || user?.exec || user?.authProvider || user?.username,
-  );
-  if (token && !hasCredentials && kubeConfig.getCurrentCluster()) {
-    const cluster = kubeConfig.getCurrentCluster();
-    kubeConfig.loadFromClusterAndUser(cluster as NonNullable<typeof cluster>, { name: "hermes", token });
-  }
-  return kubeConfig;
+/** The access `connect` uses: the kubeconfig's, with the token when its user had no credentials. */
+export function loadKubeAccessFor(
+  config: HermesConfig,
+  token: string | undefined,
+  env = process.env,
+): KubeAccess {
+  const access = loadKubeAccess({ kubeconfig: config.kubeconfig, context: config.context, env });
+  return token && !hasCredentials(access) ? { ...access, token: { type: "static", token } } : access;
 }
 
 export function resourcePath(kind: Kind, namespace: string | undefined, name?: string): string {

@@ -11,6 +11,7 @@ import type { z } from "zod";
 import { API_VERSION, Serve, ServeEnvironment } from "../crds/src/index.ts";
 import { ApiError } from "../operator/api-error.ts";
 import type { KubeClient } from "../operator/kube-client.ts";
+import type { KubeAccess } from "../operator/kubeconfig.ts";
 import type { KubeObject } from "../operator/resource.ts";
 import { addBuildCommand } from "./build.ts";
 import { type HermesConfig, readConfig, writeConfig } from "./config.ts";
@@ -23,7 +24,7 @@ import {
   DARWIN_CLUSTERS,
   getResource,
   listResources,
-  loadKubeConfig,
+  loadKubeAccessFor,
   mergePatch,
   SERVE_ENVIRONMENTS,
   SERVES,
@@ -154,7 +155,7 @@ export function buildProgram(io: Io): { program: Command; exitCode: () => number
     };
   };
   const kube = (): KubeClient => {
-    client ??= connect(kubeSettings(), token());
+    client ??= connect(kubeSettings(), token(), io.env);
     return client;
   };
   const space = (flag: string | undefined): string => flag ?? config().namespace ?? "serve";
@@ -593,7 +594,16 @@ export function buildProgram(io: Io): { program: Command; exitCode: () => number
     withWait,
     example,
   );
-  const featureServerToken = () => loadKubeConfig(kubeSettings(), token()).getCurrentUser()?.token ?? token();
+  // The kubeconfig user's own token, else hermes's; the feature server is reachable without a kubeconfig.
+  const featureServerToken = () => {
+    let access: KubeAccess | undefined;
+    try {
+      access = loadKubeAccessFor(kubeSettings(), token(), io.env);
+    } catch {
+      access = undefined;
+    }
+    return access?.token?.type === "static" ? access.token.token : token();
+  };
   addFeaturesFetch(program, io, {
     kube,
     bearerToken: featureServerToken,

@@ -1,16 +1,16 @@
 /**
- * A thin HTTP client for the Kubernetes API. @kubernetes/client-node's KubeConfig resolves where the server
- * is and how to authenticate (kubeconfig file, in-cluster service account, exec and token-file plugins);
- * requests go through node:https with one keep-alive agent, so the operator controls content types (apply
- * patches), streaming watches and timeouts, and every request can be observed (metrics, tests counting
- * writes). An apiserver that says it is busy (429, or 503 with a Retry-After, as while a resource's watch cache
+ * A thin HTTP client for the Kubernetes API. Where the server is and how to authenticate come from
+ * kubeconfig.ts (kubeconfig file, in-cluster service account, token files and exec plugins); requests go
+ * through node:https with one keep-alive agent, so the operator controls content types (apply patches),
+ * streaming watches and timeouts, and every request can be observed (metrics, tests counting writes). An
+ * apiserver that says it is busy (429, or 503 with a Retry-After, as while a resource's watch cache
  * initializes) is asked again after the time it names, a bounded number of times, here and nowhere else.
  */
 import http from "node:http";
 import https from "node:https";
-import { KubeConfig } from "@kubernetes/client-node";
 import { ApiError } from "./api-error.ts";
 import { sleep } from "./backoff.ts";
+import { bearerToken, type KubeAccess, loadKubeAccess } from "./kubeconfig.ts";
 import { type KubeObject, kubeObject } from "./resource.ts";
 
 export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
@@ -70,28 +70,29 @@ const DEFAULT_TIMEOUT_MS = 30_000;
 export class KubeClient {
   /** Base URL of the apiserver. */
   readonly server: string;
-  /** Where the server and credentials come from (asked per request: credentials rotate). */
-  private readonly kubeConfig: KubeConfig;
+  private readonly access: KubeAccess;
+  /** The current bearer token, asked per request: token files and exec credentials rotate. */
+  private readonly token: (() => Promise<string>) | undefined;
   private readonly userAgent: string;
   private readonly retry: RetryPolicy;
   private readonly observers = new Set<RequestObserver>();
   private agent: http.Agent | undefined;
 
-  constructor(config: KubeConfig, userAgent = "darwin-operator", retry: RetryPolicy = DEFAULT_RETRY) {
-    const cluster = config.getCurrentCluster();
-    if (!cluster) throw new Error("kubeconfig has no current cluster");
-    this.kubeConfig = config;
-    this.server = cluster.server.replace(/\/+$/, "");
+  constructor(access: KubeAccess, userAgent = "darwin-operator", retry: RetryPolicy = DEFAULT_RETRY) {
+    this.access = access;
+    this.server = access.server.replace(/\/+$/, "");
+    this.token = access.token && bearerToken(access.token);
     this.userAgent = userAgent;
     this.retry = retry;
   }
 
   /** A client from a kubeconfig file, $KUBECONFIG, ~/.kube/config or the in-cluster service account. */
   static load(options: KubeClientOptions = {}): KubeClient {
-    const config = new KubeConfig();
-    if (options.kubeconfig) config.loadFromFile(options.kubeconfig);
-    else config.loadFromDefault();
-    return new KubeClient(config, options.userAgent, options.retry);
+    return new KubeClient(
+      loadKubeAccess({ kubeconfig: options.kubeconfig }),
+      options.userAgent,
+      options.retry,
+    );
   }
 
   /**
@@ -99,11 +100,7 @@ export class KubeClient {
    * for another service that checks the same identity (Chronos takes the operator's token).
    */
   async authorization(): Promise<string | undefined> {
-    const options: https.RequestOptions = {};
-    await this.kubeConfig.applyToHTTPSOptions(options);
-    const headers = (options.headers ?? {}) as Record<string, unknown>;
-    const header = headers.Authorization ?? headers.authorization;
-    return typeof header === "string" ? header : undefined;
+    return this.token && `Bearer ${await this.token()}`;
   }
 
   /** Calls `observer` after every request; returns a function that stops it. */
@@ -193,23 +190,18 @@ export class KubeClient {
     for (const [name, value] of Object.entries(req.query ?? {})) {
       if (value !== undefined) url.searchParams.set(name, String(value));
     }
-    // Asked per request: token-file and exec credentials rotate.
-    const auth: https.RequestOptions = {};
-    await this.kubeConfig.applyToHTTPSOptions(auth);
     const headers: Record<string, string> = { Accept: "application/json", "User-Agent": this.userAgent };
-    for (const [name, value] of Object.entries(auth.headers ?? {})) {
-      if (value !== undefined) headers[name] = String(value);
-    }
+    const authorization = await this.authorization();
+    if (authorization) headers.Authorization = authorization;
     const body = req.body === undefined ? undefined : Buffer.from(JSON.stringify(req.body));
     if (body) {
       headers["Content-Type"] = req.contentType ?? "application/json";
       headers["Content-Length"] = String(body.length);
     }
     const secure = url.protocol === "https:";
-    const agent = this.agentFor(auth, secure);
+    const agent = this.agentFor(secure);
     return new Promise((resolve, reject) => {
       const options: https.RequestOptions = { method: req.method, headers, agent };
-      if (auth.auth) options.auth = auth.auth;
       if (req.signal) options.signal = req.signal;
       const request = (secure ? https : http).request(url, options, resolve);
       request.on("error", reject);
@@ -222,19 +214,18 @@ export class KubeClient {
     });
   }
 
-  private agentFor(tls: https.RequestOptions, secure: boolean): http.Agent {
+  private agentFor(secure: boolean): http.Agent {
     if (!this.agent) {
       const common = { keepAlive: true, keepAliveMsecs: 30_000 };
+      const tls = this.access.tls ?? {};
       this.agent = secure
         ? new https.Agent({
             ...common,
-            ca: tls.ca,
-            cert: tls.cert,
-            key: tls.key,
-            pfx: tls.pfx,
-            passphrase: tls.passphrase,
-            ...(tls.rejectUnauthorized === undefined ? {} : { rejectUnauthorized: tls.rejectUnauthorized }),
-            ...(tls.servername === undefined ? {} : { servername: tls.servername }),
+            ...(tls.ca && { ca: tls.ca }),
+            ...(tls.cert && { cert: tls.cert }),
+            ...(tls.key && { key: tls.key }),
+            ...(tls.insecureSkipVerify && { rejectUnauthorized: false }),
+            ...(tls.serverName && { servername: tls.serverName }),
           })
         : new http.Agent(common);
     }

@@ -5,7 +5,6 @@
 import type { OperatorConfig } from "../operator/config.ts";
 import type { Component } from "../operator/run.ts";
 import type { WebhookConfig } from "./config.ts";
-import { startWebhookServer } from "./start.ts";
 
 export const webhookComponent: Component<OperatorConfig & { webhook: WebhookConfig }> = async ({
   config: { webhook: config },
@@ -14,6 +13,9 @@ export const webhookComponent: Component<OperatorConfig & { webhook: WebhookConf
   metrics,
 }) => {
   if (!config.enabled) return undefined;
+  // Imported only when enabled: the server, its rules and the certificate authority (@peculiar/x509) are
+  // tens of MiB an operator without the webhook does not need.
+  const { startWebhookServer } = await import("./start.ts");
   const certs = config.certificates;
   const target = config.configuration.url
     ? { url: config.configuration.url }

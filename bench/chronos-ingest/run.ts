@@ -8,7 +8,6 @@
  */
 import http from "node:http";
 import os from "node:os";
-import { KubeConfig } from "@kubernetes/client-node";
 import { Admin } from "@platformatic/kafka";
 import mysql from "mysql2/promise";
 import { Registry } from "prom-client";
@@ -19,6 +18,7 @@ import { lineage } from "../../dataplane/chronos/store.ts";
 import { createPool, migrate, type Pool } from "../../dataplane/shared/mysql.ts";
 import { KubeAuth, listenService } from "../../operator/http/index.ts";
 import { KubeClient } from "../../operator/kube-client.ts";
+import { loadKubeAccess } from "../../operator/kubeconfig.ts";
 import { silentLogger } from "../../operator/logger.ts";
 import { loadTestbedEnv } from "../../test-e2e/support/testbed-env.ts";
 import { kafkaPerfTest, percentile } from "../shared/kafka-perf.ts";
@@ -180,9 +180,8 @@ async function main(): Promise<void> {
       maxBatch: 1000,
     });
     const port = await listenService(app, 0, "127.0.0.1");
-    const kc = new KubeConfig();
-    kc.loadFromFile(env.KUBECONFIG ?? "");
-    const token = kc.getCurrentUser()?.token ?? "";
+    const access = loadKubeAccess({ kubeconfig: env.KUBECONFIG });
+    const token = access.token?.type === "static" ? access.token.token : "";
     const recordSize = JSON.stringify({
       ...sampleEvent(123456),
       time: new Date().toISOString(),

@@ -6,7 +6,7 @@
  * apiserver's requests by verb, and the operator's writes per cluster over the steady minutes afterwards.
  * Needs the cluster tier: DARWIN_TESTBED_SLOT=N hack/testbed up cluster; then
  *   node bench/operator-scale/run.ts [--clusters 1000] [--steady-seconds 300] [--parallel 8] [--workers 4]
- *     [--heap-snapshot DIR]
+ *     [--heap-snapshot DIR] [--operator-repo DIR]
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -28,6 +28,8 @@ const { values: args } = parseArgs({
     workers: { type: "string", default: "4" },
     // Writes a heap snapshot of the operator into DIR once the steady stretch is over.
     "heap-snapshot": { type: "string" },
+    // The checkout whose cmd/operator.ts runs (another commit's, to compare); this one by default.
+    "operator-repo": { type: "string" },
   },
 });
 const CLUSTERS = Number(args.clusters);
@@ -36,6 +38,7 @@ const PARALLEL = Number(args.parallel);
 const PODS_PER_NODE = Number(args["pods-per-node"]);
 const WORKERS = Number(args.workers);
 const SNAPSHOT_DIR = args["heap-snapshot"];
+const OPERATOR_REPO = args["operator-repo"] ?? REPO;
 const env = { ...loadTestbedEnv(), ...process.env } as Record<string, string>;
 const RUN = Date.now().toString(36);
 const NAMESPACE = `bench-scale-${RUN}`;
@@ -231,7 +234,7 @@ async function main() {
     process.execPath,
     [
       ...(SNAPSHOT_DIR ? ["--heapsnapshot-signal=SIGUSR2", `--diagnostic-dir=${SNAPSHOT_DIR}`] : []),
-      join(REPO, "cmd", "operator.ts"),
+      join(OPERATOR_REPO, "cmd", "operator.ts"),
       "--config",
       configFile,
     ],
@@ -254,6 +257,9 @@ async function main() {
       if (ready?.ok) break;
       await sleep(250);
     }
+    // At rest: caches synced, no DarwinCluster yet; what the modules it loaded cost.
+    await sleep(5_000);
+    const rssIdle = processUsage(pid)?.rssMiB ?? 0;
     const processes = testbedProcesses();
     const kuberayConcurrency =
       processFlag(processes.get("kuberay"), "--reconcile-concurrency") ?? "1 (KubeRay's default)";
@@ -348,6 +354,7 @@ operator workers ${WORKERS}, KubeRay --reconcile-concurrency ${kuberayConcurrenc
 | DarwinClusters | ${CLUSTERS} (${nodes} KWOK nodes, ${PARALLEL} parallel server-side applies, done after ${applied.toFixed(1)} s) |
 | every RayCluster exists | ${allRayClusters?.toFixed(1) ?? "not reached"} s |
 | every DarwinCluster Ready | ${allReady?.toFixed(1) ?? "not reached in 30 min"} s |
+| operator RSS at rest before the applies | ${rssIdle.toFixed(0)} MiB |
 | operator peak RSS | ${peakRss.toFixed(0)} MiB (${rssAfter.toFixed(0)} MiB when all Ready, ${rssSteady.toFixed(0)} MiB after the steady stretch) |
 | operator V8 heap used | peak ${peakHeap.toFixed(0)} MiB, ${heapAfter.toFixed(0)} MiB when all Ready, ${heapSteady.toFixed(0)} MiB after the steady stretch |
 | operator CPU until all Ready | ${operatorCpu.toFixed(1)} s |

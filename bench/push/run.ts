@@ -91,6 +91,7 @@ async function main(): Promise<void> {
     const latencies: number[] = [];
     const deadline = Date.now() + SECONDS * 1000;
     const started = performance.now();
+    const cpuBefore = process.cpuUsage();
     await Promise.all(
       Array.from({ length: CONNECTIONS }, async () => {
         while (Date.now() < deadline) {
@@ -103,6 +104,8 @@ async function main(): Promise<void> {
       }),
     );
     const rowsPerSecond = acknowledged / ((performance.now() - started) / 1000);
+    const cpu = process.cpuUsage(cpuBefore);
+    const cpuPerRow = (cpu.user + cpu.system) / acknowledged;
     agent.destroy();
     await server.app.close();
     await server.close();
@@ -123,6 +126,9 @@ async function main(): Promise<void> {
     console.log(`  HTTP push -> Kafka:           ${rowsPerSecond.toFixed(0)} rows/s`);
     console.log(
       `  request latency (${BATCH} rows): median ${percentile(latencies, 50).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms`,
+    );
+    console.log(
+      `  CPU of this process (server and load): ${cpuPerRow.toFixed(2)} µs per row, ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s in all`,
     );
     console.log(
       `  kafka-producer-perf-test:     ${perf.recordsPerSecond.toFixed(0)} records/s  (${perf.line})`,

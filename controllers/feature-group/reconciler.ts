@@ -26,7 +26,7 @@ import {
   tableChanges,
 } from "./render/cql.ts";
 import { computeFeatureGroupStatus, type FeatureGroupStatus, type StepOutcome } from "./status.ts";
-import { type FeatureStoreConfig, FeatureStores } from "./stores.ts";
+import type { FeatureStoreConfig, FeatureStores } from "./stores.ts";
 
 export const FEATURE_GROUPS = darwinResource(FeatureGroup);
 
@@ -47,9 +47,16 @@ export interface FeatureGroupControllerOptions {
 export function createFeatureGroupController(
   options: FeatureGroupControllerOptions,
 ): ControllerDefinition & { close(): Promise<void> } {
-  let stores: FeatureStores | undefined;
-  const open = () => {
-    stores ??= new FeatureStores(options.stores);
+  // The store clients (Kafka, Cassandra, MySQL: about 100 MiB of RSS together) are loaded with the first
+  // FeatureGroup, so an operator without any does not pay for them.
+  let stores: Promise<FeatureStores> | undefined;
+  const open = (): Promise<FeatureStores> => {
+    stores ??= import("./stores.ts")
+      .then((module) => new module.FeatureStores(options.stores))
+      .catch((error: unknown) => {
+        stores = undefined;
+        throw error;
+      });
     return stores;
   };
   const replication = options.stores.cassandra.replication;
@@ -57,12 +64,12 @@ export function createFeatureGroupController(
     name: "featuregroup",
     for: FEATURE_GROUPS,
     reconcile: async (ctx) => {
-      await reconcileFeatureGroup(ctx, open(), replication);
+      await reconcileFeatureGroup(ctx, await open(), replication);
       return { requeueAfterMs: options.recheckAfterMs ?? 60_000 };
     },
-    finalize: (ctx) => finalizeFeatureGroup(ctx, open()),
+    finalize: async (ctx) => finalizeFeatureGroup(ctx, await open()),
     close: async () => {
-      await stores?.close();
+      await (await stores?.catch(() => undefined))?.close();
     },
   };
 }

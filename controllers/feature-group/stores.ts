@@ -1,11 +1,14 @@
 /**
  * The three stores a FeatureGroup lives in, as the controller uses them: Cassandra (keyspace, tables,
  * columns), Kafka (topics) and MySQL (the schema history). Clients connect lazily and reconnect on their
- * own, so an unreachable store fails one reconcile (retried with backoff) and never the operator.
+ * own, so an unreachable store fails one reconcile (retried with backoff) and never the operator. The
+ * reconciler imports this module at its first FeatureGroup (the three drivers weigh about 100 MiB of RSS);
+ * anything else takes only its types.
  */
 import { Admin } from "@platformatic/kafka";
-import { auth, Client as CassandraClient, policies } from "cassandra-driver";
+import type { Client as CassandraClient } from "cassandra-driver";
 import mysql from "mysql2/promise";
+import { cassandraClient } from "./cassandra.ts";
 import type { FeatureStoreConfig } from "./config.ts";
 import type { LiveColumn, TableSchema } from "./render/cql.ts";
 
@@ -31,22 +34,6 @@ const CREATE_HISTORY = `CREATE TABLE IF NOT EXISTS ${SCHEMA_HISTORY_TABLE} (
   created_at TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
   PRIMARY KEY (namespace, name, version, schema_hash)
 )`;
-
-/** A Cassandra client that reconnects within seconds of the cluster coming back. */
-export function cassandraClient(config: FeatureStoreConfig["cassandra"], keyspace?: string): CassandraClient {
-  return new CassandraClient({
-    contactPoints: config.contactPoints,
-    localDataCenter: config.localDataCenter,
-    ...(keyspace ? { keyspace } : {}),
-    ...(config.username
-      ? { authProvider: new auth.PlainTextAuthProvider(config.username, config.password ?? "") }
-      : {}),
-    // int64 values and write times as JavaScript bigint, exact beyond 2^53.
-    encoding: { useBigIntAsLong: true },
-    policies: { reconnection: new policies.reconnection.ExponentialReconnectionPolicy(250, 4000, false) },
-    socketOptions: { connectTimeout: 5000, readTimeout: 10_000 },
-  });
-}
 
 export class FeatureStores {
   readonly cassandra: CassandraClient;

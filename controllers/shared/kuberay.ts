@@ -22,6 +22,7 @@ export const rayWorkerGroupSpec = z.strictObject({
   minReplicas: z.int(),
   maxReplicas: z.int(),
   numOfHosts: z.int(),
+  rayStartParams,
   template: podTemplate,
 });
 
@@ -45,13 +46,8 @@ export type RayCluster = {
   spec: RayClusterSpec;
 };
 
-/**
- * A RayService's worker group as a Serve renders it: `ray start` flags of its own, and numOfHosts left to
- * KubeRay's default.
- */
-export const rayServiceWorkerGroupSpec = rayWorkerGroupSpec
-  .omit({ numOfHosts: true })
-  .extend({ rayStartParams });
+/** A RayService's worker group as a Serve renders it: numOfHosts left to KubeRay's default. */
+export const rayServiceWorkerGroupSpec = rayWorkerGroupSpec.omit({ numOfHosts: true });
 
 /** The Ray cluster of a RayService (`spec.rayClusterConfig`): KubeRay's RayClusterSpec, without suspend. */
 export const rayServiceClusterSpec = z.strictObject({

@@ -1,6 +1,5 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { KubeConfig } from "@kubernetes/client-node";
 import { afterEach, describe, expect, it } from "vitest";
 import { KubeClient } from "../../operator/kube-client.ts";
 import { silentLogger } from "../../operator/logger.ts";
@@ -69,14 +68,10 @@ describe("HttpEventSink", () => {
   it("posts with the credentials of the process's one Kubernetes client, not a kubeconfig of its own", async () => {
     const { url, bodies, srv } = await server([202]);
     close = () => srv.close();
-    const config = new KubeConfig();
-    config.loadFromOptions({
-      clusters: [{ name: "c", server: "https://127.0.0.1:1", skipTLSVerify: true }],
-      users: [{ name: "operator", token: "operator-token" }],
-      contexts: [{ name: "c", cluster: "c", user: "operator" }],
-      currentContext: "c",
+    const client = new KubeClient({
+      server: "https://127.0.0.1:1",
+      token: { type: "static", token: "operator-token" },
     });
-    const client = new KubeClient(config);
     const sink = chronosSinkFromEnv(silentLogger(), client, { DARWIN_CHRONOS_URL: url });
     expect(sink).toBeDefined();
     sink?.publish(event("a"));

@@ -103,11 +103,15 @@ export const GetOnlineFeaturesResponse = z
   .describe("Feast 0.67's get-online-features response.");
 export type GetOnlineFeaturesResponse = z.infer<typeof GetOnlineFeaturesResponse>;
 
-const rowObject = z
-  .record(z.string(), z.unknown())
-  .describe(
+// A row is checked field by field against its group's schema (dataplane/shared/feature-row.ts), which
+// names the row and field of any problem; checking it as a record here first cost more than parsing the
+// JSON body, so the request schema only documents it.
+const rowObject = z.unknown().meta({
+  type: "object",
+  additionalProperties: true,
+  description:
     "One row: each entity key, the features it sets, and event_time (RFC 3339 or epoch milliseconds), e.g. {user_id: 123, age: 31, event_time: '2026-11-27T10:00:00Z'}.",
-  );
+});
 
 export const PushFeaturesRequest = z
   .strictObject({

@@ -75,10 +75,18 @@ export interface GroupSource {
   get(namespace: string, name: string): KubeObject | undefined;
 }
 
+/** A cached FeatureGroup's spec and status, each parsed or the reason it does not parse. */
+export interface ParsedGroup {
+  spec: ReturnType<typeof FeatureGroup.spec.safeParse>;
+  status: ReturnType<typeof FeatureGroup.status.safeParse>;
+}
+
 export class GroupRegistry {
   private readonly source: GroupSource;
   private readonly readColumns: TableColumnsReader;
   private readonly oldSchemas = new Map<string, Promise<ServedVersion>>();
+  /** Parsed once per cached object: the informer replaces an object when it changes, never edits it. */
+  private readonly parsedGroups = new WeakMap<KubeObject, ParsedGroup>();
 
   constructor(source: GroupSource, readColumns: TableColumnsReader) {
     this.source = source;
@@ -93,6 +101,19 @@ export class GroupRegistry {
         .list(namespace)
         .find((g) => g.metadata.name === name || sdkGroupName(g.metadata.name) === name)
     );
+  }
+
+  /** The spec and status of a FeatureGroup from the cache. */
+  parsed(object: KubeObject): ParsedGroup {
+    let parsed = this.parsedGroups.get(object);
+    if (!parsed) {
+      parsed = {
+        spec: FeatureGroup.spec.safeParse(object.spec),
+        status: FeatureGroup.status.safeParse(object.status ?? {}),
+      };
+      this.parsedGroups.set(object, parsed);
+    }
+    return parsed;
   }
 
   /**
@@ -115,7 +136,7 @@ export class GroupRegistry {
         `feature group "${name}" does not exist in namespace "${namespace}" (kubectl get featuregroups -n ${namespace})`,
       );
     }
-    const spec = FeatureGroup.spec.safeParse(object.spec);
+    const { spec, status } = this.parsed(object);
     if (!spec.success) {
       throw new RequestError(503, "GROUP_INVALID", `feature group "${name}" has an invalid spec`, 30);
     }
@@ -127,7 +148,6 @@ export class GroupRegistry {
         `feature group "${name}" is not served online (spec.online.enabled is false)`,
       );
     }
-    const status = FeatureGroup.status.safeParse(object.status ?? {});
     // A status without servedVersions (written by an operator, or stored under a CRD, from before that
     // field) serves the current version once the group is Ready.
     const ready =

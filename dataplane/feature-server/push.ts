@@ -8,7 +8,6 @@
  * as RFC 3339 with microseconds, keyed by its entity key values so one entity's rows share a partition.
  */
 import { topicName } from "../../controllers/feature-group/names.ts";
-import { FeatureGroup } from "../../crds/src/index.ts";
 import { EVENT_TIME_FIELD, formatEventTime, parseFeatureRow } from "../shared/feature-row.ts";
 import { KafkaUnavailable, type OutgoingMessage } from "../shared/kafka.ts";
 import type { FeastPushRequest, PushFeaturesRequest, PushFeaturesResponse } from "./api.ts";
@@ -70,7 +69,7 @@ export class FeaturePusher {
     namespace: string,
     groupName: string,
     version: number | undefined,
-    rows: ReadonlyArray<Record<string, unknown>>,
+    rows: readonly unknown[],
     where: string,
   ): Promise<PushFeaturesResponse> {
     if (rows.length > this.options.maxRows) {
@@ -81,8 +80,8 @@ export class FeaturePusher {
     }
     const group = await this.options.registry.resolve(namespace, groupName, version, "any");
     const object = this.options.registry.find(namespace, groupName);
-    const spec = FeatureGroup.spec.safeParse(object?.spec);
-    if (!spec.success || !spec.data.stream.enabled) {
+    const spec = object && this.options.registry.parsed(object).spec;
+    if (!spec?.success || !spec.data.stream.enabled) {
       throw new RequestError(
         409,
         "STREAM_DISABLED",
@@ -95,12 +94,12 @@ export class FeaturePusher {
       const at = where === "rows" ? `rows[${i}]` : `${where}${i}`;
       const parsed = parseFeatureRow(group, input, { at, now });
       if (!parsed.ok) throw bad("INVALID_ROW", parsed.problem);
-      const key = JSON.stringify(group.entities.map((e) => input[e.name]));
-      return {
-        topic,
-        key,
-        value: JSON.stringify({ ...input, [EVENT_TIME_FIELD]: formatEventTime(parsed.row.eventTimeMicros) }),
-      };
+      const row = input as Record<string, unknown>;
+      const key = JSON.stringify(group.entities.map((e) => row[e.name]));
+      // The row is this request's own (parsed from its body, or built from Feast's columns): its event time
+      // is rewritten in place rather than copied with every other field.
+      row[EVENT_TIME_FIELD] = formatEventTime(parsed.row.eventTimeMicros);
+      return { topic, key, value: JSON.stringify(row) };
     });
     if (!this.options.publisher) {
       throw new RequestError(

@@ -5,8 +5,8 @@
  */
 import type { Logger } from "pino";
 import { Histogram, Registry } from "prom-client";
+import { cassandraClient } from "../../controllers/feature-group/cassandra.ts";
 import { FEATURE_GROUPS } from "../../controllers/feature-group/reconciler.ts";
-import { cassandraClient } from "../../controllers/feature-group/stores.ts";
 import { KubeAuth, type Service } from "../../operator/http/index.ts";
 import { Informer } from "../../operator/informer.ts";
 import type { KubeClient } from "../../operator/kube-client.ts";

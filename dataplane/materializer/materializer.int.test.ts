@@ -34,7 +34,7 @@ import {
   brokers,
   produce,
   readColumn,
-  readDeadLetters,
+  readTopic,
   rowMessage,
   startTestMaterializer,
 } from "../testing/materializer.ts";
@@ -271,7 +271,7 @@ describe("push and materializer", () => {
       valid(106, 6),
     ]);
     await waitForAges("user-features", { "101": [1, T(40)], "102": [2, T(40)], "106": [6, T(40)] });
-    const letters = await readDeadLetters(`${topic}.dlq`, 4);
+    const letters = await readTopic(`${topic}.dlq`, 4);
     // Each key has its partition, so dead letters come in partition order, not production order.
     const reasons = letters.map((l) => l.headers[DLQ_HEADERS.reason]);
     expect(reasons).toHaveLength(4);

@@ -5,7 +5,7 @@
  */
 import type { Logger } from "pino";
 import { Registry } from "prom-client";
-import { cassandraClient } from "../../controllers/feature-group/stores.ts";
+import { cassandraClient } from "../../controllers/feature-group/cassandra.ts";
 import { buildService, type Service } from "../../operator/http/index.ts";
 import type { KubeClient } from "../../operator/kube-client.ts";
 import { parseS3Uri, s3Client } from "../offline-store/s3.ts";

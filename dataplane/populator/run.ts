@@ -6,8 +6,8 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { cassandraClient } from "../../controllers/feature-group/cassandra.ts";
 import type { FeatureStoreConfig } from "../../controllers/feature-group/stores.ts";
-import { cassandraClient } from "../../controllers/feature-group/stores.ts";
 import type { KubeObject } from "../../operator/resource.ts";
 import { cassandraTableColumns, GroupRegistry } from "../feature-server/groups.ts";
 import { downloadObject, parseS3Uri, type S3Config, s3Client } from "../offline-store/s3.ts";

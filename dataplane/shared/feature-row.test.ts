@@ -19,6 +19,12 @@ describe("event times", () => {
     expect(parseEventTime(1_795_773_600_123)).toBe(1_795_773_600_123_000n);
     expect(parseEventTime("yesterday")).toBeUndefined();
     expect(formatEventTime(1_795_773_600_123_456n)).toBe("2026-11-27T10:00:00.123456Z");
+    expect(formatEventTime(1_795_773_600_999_999n)).toBe("2026-11-27T10:00:00.999999Z");
+    expect(formatEventTime(0n)).toBe("1970-01-01T00:00:00.000000Z");
+    // Beyond 2^53 microseconds (after the year 2255) the arithmetic is BigInt's.
+    expect(formatEventTime(parseEventTime("2300-01-02T03:04:05.000007Z") ?? 0n)).toBe(
+      "2300-01-02T03:04:05.000007Z",
+    );
   });
 });
 

@@ -46,6 +46,7 @@ const INT32_MAX = 2 ** 31 - 1;
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+const MAX_SAFE_MICROS = BigInt(Number.MAX_SAFE_INTEGER);
 
 function int64(value: unknown): bigint | undefined {
   // JSON numbers are exact up to 2^53; beyond that int64 values come as decimal strings.
@@ -128,14 +129,26 @@ export function parseEventTime(value: unknown): bigint | undefined {
     zone.toUpperCase() === "Z" ? "Z" : zone.length === 5 ? `${zone.slice(0, 3)}:${zone.slice(3)}` : zone;
   const ms = Date.parse(`${date}T${time}${offset}`);
   if (Number.isNaN(ms) || ms < 0) return undefined;
-  const micros = BigInt(`${fraction}000000`.slice(0, 6));
-  return BigInt(ms) * 1000n + micros;
+  const micros = Number(`${fraction}000000`.slice(0, 6));
+  // Whole microseconds are exact as a number until the year 2255; BigInt arithmetic only beyond.
+  const total = ms * 1000 + micros;
+  return Number.isSafeInteger(total) ? BigInt(total) : BigInt(ms) * 1000n + BigInt(micros);
 }
 
 /** An event time as RFC 3339 with microseconds. */
 export function formatEventTime(micros: bigint): string {
-  const iso = new Date(Number(micros / 1000n)).toISOString();
-  return `${iso.slice(0, 19)}.${(micros % 1_000_000n).toString().padStart(6, "0")}Z`;
+  let seconds: number;
+  let fraction: number;
+  if (micros <= MAX_SAFE_MICROS) {
+    const n = Number(micros);
+    fraction = n % 1_000_000;
+    seconds = (n - fraction) / 1_000_000;
+  } else {
+    fraction = Number(micros % 1_000_000n);
+    seconds = Number(micros / 1_000_000n);
+  }
+  const iso = new Date(seconds * 1000).toISOString();
+  return `${iso.slice(0, 19)}.${String(fraction).padStart(6, "0")}Z`;
 }
 
 export interface ParseRowOptions {
@@ -150,6 +163,18 @@ export interface ParseRowOptions {
   at?: string;
 }
 
+/** Each schema's column names, gathered once per schema object rather than once per row. */
+const COLUMN_NAMES = new WeakMap<TableSchema, ReadonlySet<string>>();
+
+function columnNames(schema: TableSchema): ReadonlySet<string> {
+  let names = COLUMN_NAMES.get(schema);
+  if (!names) {
+    names = new Set([...schema.entities, ...schema.features].map((c) => c.name));
+    COLUMN_NAMES.set(schema, names);
+  }
+  return names;
+}
+
 /** Checks a JSON row against `schema` and converts it; the problem names the first bad field. */
 export function parseFeatureRow(
   schema: TableSchema,
@@ -161,8 +186,8 @@ export function parseFeatureRow(
   if (typeof input !== "object" || input === null || Array.isArray(input))
     return no(" must be a JSON object of entity keys, features and event_time");
   const row = input as Record<string, unknown>;
-  const known = new Set([...schema.entities, ...schema.features].map((c) => c.name));
-  for (const field of Object.keys(row)) {
+  const known = columnNames(schema);
+  for (const field in row) {
     if (field !== EVENT_TIME_FIELD && !known.has(field))
       return no(
         `.${field}: not a column of the group (entity keys: ${schema.entities.map((e) => e.name).join(", ")}; features: ${schema.features.map((f) => f.name).join(", ")})`,

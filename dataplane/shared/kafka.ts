@@ -1,11 +1,11 @@
 /**
  * Kafka pieces the data-plane services share: the publisher behind every "202 once Kafka acknowledged" API
- * (an idempotent producer with acks=all, one send in flight, group commit of concurrent callers), the
+ * (idempotent producers with acks=all, several sends in flight, group commit of concurrent callers), the
  * dead-letter topic name, error wording and a close that never waits.
  *
- * A send that fails (the broker is down, a timeout) surfaces as KafkaUnavailable so an API can answer 503
- * with Retry-After; the producer is then replaced, so a fresh idempotence session starts once the broker is
- * back.
+ * A send that fails (the broker is down, a topic is gone, a timeout) surfaces as KafkaUnavailable so an API
+ * can answer 503 with Retry-After; the producer that sent it is then replaced, so a fresh idempotence
+ * session starts once the broker is back.
  */
 import { ProduceAcks, Producer, stringSerializers } from "@platformatic/kafka";
 
@@ -51,63 +51,111 @@ export interface PublisherSettings {
   sendTimeoutMs: number;
   /** Most messages in one produce request. @default 5000 */
   maxSend?: number;
+  /** Most produce requests in flight at once, each from its own idempotent producer. @default 5 */
+  maxInFlight?: number;
+}
+
+/** A publish call waiting for a produce request. */
+interface Waiting {
+  messages: readonly OutgoingMessage[];
+  /** The topic of every message, or undefined when they span several. */
+  topic: string | undefined;
+  done: (error?: unknown) => void;
+}
+
+/** One idempotent producer with at most one send in flight. */
+interface Lane {
+  producer: Producer<string, string, string, string> | undefined;
+  busy: boolean;
 }
 
 /**
- * One send in flight at a time: the client's idempotent producer numbers each partition's batches, and two
- * concurrent sends can reach the broker out of order (OUT_OF_ORDER_SEQUENCE_NUMBER). Messages that arrive
- * while a send is in flight are sent together in the next one (a group commit), so concurrency becomes
- * batch size.
+ * Up to `maxInFlight` produce requests in flight, each from its own idempotent producer (a lane). The
+ * client numbers a producer's batches when Kafka acknowledges them, so one producer can have only one
+ * send in flight (two would carry the same sequence numbers); several producers, each with its own
+ * producer id and sequence numbers, can.
+ *
+ * Publish calls wait in order of arrival; a free lane takes the oldest one together with the ones behind it
+ * for the same topic (a group commit, up to `maxSend` messages), so concurrency becomes batch size once
+ * every lane is busy. Order: a key's messages are never in two lanes at once (a call waits while a key of
+ * its messages is in flight, and the calls behind it wait too), so messages with the same key reach Kafka in
+ * the order `publish` was called. A produce that fails fails only the calls it carried, and its lane starts
+ * a fresh producer.
  */
 export class KafkaPublisher {
   private readonly settings: PublisherSettings;
-  private producer: Producer<string, string, string, string> | undefined;
-  private readonly waiting: Array<{ messages: readonly OutgoingMessage[]; done: (error?: unknown) => void }> =
-    [];
-  private sending = false;
+  private readonly lanes: Lane[] = [];
+  private readonly waiting: Waiting[] = [];
+  /** Keys of the messages in flight, per topic. */
+  private readonly keysInFlight = new Map<string, Set<string>>();
+  private closed = false;
 
   constructor(settings: PublisherSettings) {
     this.settings = settings;
   }
 
-  private current(): Producer<string, string, string, string> {
-    this.producer ??= new Producer({
-      clientId: this.settings.clientId,
-      bootstrapBrokers: this.settings.brokers,
-      serializers: stringSerializers,
-      idempotent: true,
-      acks: ProduceAcks.ALL,
-      timeout: this.settings.sendTimeoutMs,
-      retries: 1,
-      retryDelay: 250,
-    });
-    return this.producer;
-  }
-
   /** Resolves once Kafka acknowledged every message; throws KafkaUnavailable otherwise. */
   publish(messages: readonly OutgoingMessage[]): Promise<void> {
+    const topic = messages[0]?.topic;
+    const oneTopic = messages.every((m) => m.topic === topic);
     return new Promise((resolve, reject) => {
-      this.waiting.push({ messages, done: (error) => (error ? reject(error) : resolve()) });
+      this.waiting.push({
+        messages,
+        topic: oneTopic ? topic : undefined,
+        done: (error) => (error ? reject(error) : resolve()),
+      });
       this.drain();
     });
   }
 
   private drain(): void {
-    if (this.sending || this.waiting.length === 0) return;
     const max = this.settings.maxSend ?? 5_000;
-    const group: typeof this.waiting = [];
-    let count = 0;
-    while (
-      this.waiting.length > 0 &&
-      (group.length === 0 || count + (this.waiting[0]?.messages.length ?? 0) <= max)
-    ) {
-      const next = this.waiting.shift();
-      if (!next) break;
-      group.push(next);
-      count += next.messages.length;
+    for (;;) {
+      const head = this.waiting[0];
+      if (!head || this.hasKeyInFlight(head)) return;
+      const lane = this.freeLane();
+      if (!lane) return;
+      const group: Waiting[] = [];
+      let count = 0;
+      for (;;) {
+        const next = this.waiting[0];
+        if (
+          !next ||
+          (group.length > 0 &&
+            (next.topic === undefined ||
+              next.topic !== head.topic ||
+              count + next.messages.length > max ||
+              this.hasKeyInFlight(next)))
+        )
+          break;
+        this.waiting.shift();
+        group.push(next);
+        count += next.messages.length;
+      }
+      this.dispatch(lane, group);
     }
-    this.sending = true;
-    this.send(group.flatMap((g) => g.messages))
+  }
+
+  private hasKeyInFlight(call: Waiting): boolean {
+    if (this.keysInFlight.size === 0) return false;
+    for (const m of call.messages) if (this.keysInFlight.get(m.topic)?.has(m.key)) return true;
+    return false;
+  }
+
+  private freeLane(): Lane | undefined {
+    const free = this.lanes.find((l) => !l.busy);
+    if (free) return free;
+    if (this.lanes.length >= (this.settings.maxInFlight ?? 5)) return undefined;
+    const lane: Lane = { producer: undefined, busy: false };
+    this.lanes.push(lane);
+    return lane;
+  }
+
+  private dispatch(lane: Lane, group: readonly Waiting[]): void {
+    lane.busy = true;
+    const messages = group.length === 1 ? (group[0]?.messages ?? []) : group.flatMap((g) => g.messages);
+    this.markInFlight(messages, true);
+    this.send(lane, messages)
       .then(
         () => {
           for (const g of group) g.done();
@@ -117,21 +165,44 @@ export class KafkaPublisher {
         },
       )
       .finally(() => {
-        this.sending = false;
+        this.markInFlight(messages, false);
+        lane.busy = false;
         this.drain();
       });
   }
 
-  private async send(messages: readonly OutgoingMessage[]): Promise<void> {
-    const producer = this.current();
-    const send = producer.send({
-      messages: messages.map((m) => ({
-        topic: m.topic,
-        key: m.key,
-        value: m.value,
-        ...(m.headers ? { headers: m.headers } : {}),
-      })),
+  private markInFlight(messages: readonly OutgoingMessage[], inFlight: boolean): void {
+    for (const m of messages) {
+      const keys = this.keysInFlight.get(m.topic);
+      if (inFlight) {
+        if (keys) keys.add(m.key);
+        else this.keysInFlight.set(m.topic, new Set([m.key]));
+      } else if (keys) {
+        keys.delete(m.key);
+        if (keys.size === 0) this.keysInFlight.delete(m.topic);
+      }
+    }
+  }
+
+  private producerOf(lane: Lane): Producer<string, string, string, string> {
+    lane.producer ??= new Producer({
+      clientId: this.settings.clientId,
+      bootstrapBrokers: this.settings.brokers,
+      serializers: stringSerializers,
+      idempotent: true,
+      acks: ProduceAcks.ALL,
+      timeout: this.settings.sendTimeoutMs,
+      retries: 1,
+      retryDelay: 250,
     });
+    return lane.producer;
+  }
+
+  private async send(lane: Lane, messages: readonly OutgoingMessage[]): Promise<void> {
+    if (this.closed) throw new KafkaUnavailable("the publisher is closing", 2);
+    const producer = this.producerOf(lane);
+    // The client reads the messages (topic, key, value, headers) and copies what it sends.
+    const send = producer.send({ messages: messages as OutgoingMessage[] });
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
@@ -142,8 +213,9 @@ export class KafkaPublisher {
     try {
       await Promise.race([send, timeout]);
     } catch (error) {
-      // Whatever the producer's state now (sequence numbers of a failed batch), the next send starts afresh.
-      if (this.producer === producer) this.producer = undefined;
+      // Whatever the producer's state now (sequence numbers of a failed batch), the lane's next send starts
+      // afresh; the other lanes' producers are left alone.
+      if (lane.producer === producer) lane.producer = undefined;
       void forceClose(producer);
       send.catch(() => undefined);
       throw new KafkaUnavailable(`Kafka did not acknowledge the messages: ${describeKafkaError(error)}`, 2, {
@@ -155,8 +227,9 @@ export class KafkaPublisher {
   }
 
   async close(): Promise<void> {
-    const producer = this.producer;
-    this.producer = undefined;
-    await producer?.close();
+    this.closed = true;
+    const producers = this.lanes.flatMap((l) => (l.producer ? [l.producer] : []));
+    for (const lane of this.lanes) lane.producer = undefined;
+    await Promise.all(producers.map((p) => p.close()));
   }
 }

@@ -1,7 +1,7 @@
 /**
  * Helpers for the push and materializer tests: a materializer in this process (or as its own process, to
  * kill), rows produced straight to a feature topic, a table read back with each value's write time, and a
- * dead-letter topic read from the start.
+ * topic (a feature topic, a dead-letter topic) read from the start.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { join } from "node:path";
@@ -112,25 +112,29 @@ export async function readColumn(
   return out;
 }
 
-export interface DeadLetter {
+export interface TopicMessage {
   key: string;
   value: string;
   headers: Record<string, string>;
+  partition: number;
 }
 
-/** The first `count` messages of a dead-letter topic, read from its start. */
-export async function readDeadLetters(topic: string, count: number): Promise<DeadLetter[]> {
+/**
+ * The first `count` messages of a topic, read from its start (fewer if they do not come within 30 s); in
+ * offset order within each partition.
+ */
+export async function readTopic(topic: string, count: number): Promise<TopicMessage[]> {
   const consumer = new Consumer<string, string, string, string>({
-    clientId: "ingest-test-dlq",
-    groupId: `ingest-test-dlq-${Date.now().toString(36)}`,
+    clientId: "ingest-test-reader",
+    groupId: `ingest-test-reader-${Date.now().toString(36)}`,
     bootstrapBrokers: brokers(),
     deserializers: stringDeserializers,
     maxWaitTime: 200,
   });
-  const letters: DeadLetter[] = [];
+  const messages: TopicMessage[] = [];
   try {
     const stream = await waitFor(
-      `the dead-letter topic ${topic}`,
+      `the topic ${topic}`,
       async () =>
         consumer
           .consume({
@@ -144,17 +148,18 @@ export async function readDeadLetters(topic: string, count: number): Promise<Dea
     );
     const deadline = Date.now() + 30_000;
     for await (const message of stream) {
-      letters.push({
+      messages.push({
         key: message.key ?? "",
         value: message.value ?? "",
         headers: Object.fromEntries(message.headers),
+        partition: message.partition,
       });
-      if (letters.length >= count || Date.now() > deadline) break;
+      if (messages.length >= count || Date.now() > deadline) break;
     }
   } finally {
     await forceClose(consumer);
   }
-  return letters;
+  return messages;
 }
 
 /** Offsets the consumer group committed on `topic`, summed over its partitions. */

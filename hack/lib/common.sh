@@ -21,6 +21,8 @@ DARWIN_CACHE=${DARWIN_CACHE:-$HOME/.cache/darwin-testbed}
 # Kafka, MariaDB, S3, MLflow, Ray), which must be up, and never starts or stops it.
 DARWIN_TESTBED_SLOT=${DARWIN_TESTBED_SLOT:-}
 DATA_TIER_COMPONENTS=" cassandra kafka mariadb s3 mlflow ray "
+# the real node's components (tier `node`): one node per machine, run by the default testbed only
+NODE_TIER_COMPONENTS="registry containerd kubelet kube_proxy coredns node_images"
 if [[ -n $DARWIN_TESTBED_SLOT ]]; then
   [[ $DARWIN_TESTBED_SLOT =~ ^[1-6]$ ]] || { echo "DARWIN_TESTBED_SLOT must be one of 1 to 6" >&2; exit 2; }
   _shift=$((DARWIN_TESTBED_SLOT * 30))

@@ -5,7 +5,6 @@
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { KubeConfig } from "@kubernetes/client-node";
 import { KubeClient, type RetryPolicy } from "../kube-client.ts";
 
 export interface BusyAnswer {
@@ -54,14 +53,11 @@ export class StandInBusyApiserver {
   async start(retry?: RetryPolicy): Promise<KubeClient> {
     await new Promise<void>((resolve) => this.server.listen(0, "127.0.0.1", resolve));
     const { port } = this.server.address() as AddressInfo;
-    const config = new KubeConfig();
-    config.loadFromOptions({
-      clusters: [{ name: "stand-in", server: `http://127.0.0.1:${port}`, skipTLSVerify: true }],
-      users: [{ name: "stand-in", token: "t" }],
-      contexts: [{ name: "stand-in", cluster: "stand-in", user: "stand-in" }],
-      currentContext: "stand-in",
-    });
-    return new KubeClient(config, "test", retry);
+    return new KubeClient(
+      { server: `http://127.0.0.1:${port}`, token: { type: "static", token: "t" } },
+      "test",
+      retry,
+    );
   }
 
   async stop(): Promise<void> {

@@ -5,7 +5,6 @@
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { KubeConfig } from "@kubernetes/client-node";
 import { KubeClient } from "../kube-client.ts";
 import type { KubeObject } from "../resource.ts";
 
@@ -59,14 +58,7 @@ export class ScriptedApiserver {
   async start(): Promise<KubeClient> {
     await new Promise<void>((resolve) => this.server.listen(0, "127.0.0.1", resolve));
     this.port = (this.server.address() as AddressInfo).port;
-    const config = new KubeConfig();
-    config.loadFromOptions({
-      clusters: [{ name: "scripted", server: `http://127.0.0.1:${this.port}`, skipTLSVerify: true }],
-      users: [{ name: "scripted", token: "t" }],
-      contexts: [{ name: "scripted", cluster: "scripted", user: "scripted" }],
-      currentContext: "scripted",
-    });
-    return new KubeClient(config);
+    return new KubeClient({ server: `http://127.0.0.1:${this.port}`, token: { type: "static", token: "t" } });
   }
 
   async stop(): Promise<void> {

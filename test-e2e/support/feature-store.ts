@@ -5,20 +5,20 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { KubeConfig } from "@kubernetes/client-node";
 import type { Client as CassandraClient } from "cassandra-driver";
 import { parse as parseYaml } from "yaml";
+import { cassandraClient } from "../../controllers/feature-group/cassandra.ts";
 import { featureStoreConfig } from "../../controllers/feature-group/config.ts";
 import { keyspaceName, namespaceTopicPrefix, tableName } from "../../controllers/feature-group/names.ts";
 import { createFeatureGroupController, FEATURE_GROUPS } from "../../controllers/feature-group/reconciler.ts";
 import {
-  cassandraClient,
   type FeatureStoreConfig,
   FeatureStores,
   SCHEMA_HISTORY_TABLE,
 } from "../../controllers/feature-group/stores.ts";
 import { findCondition } from "../../operator/conditions.ts";
 import type { KubeClient } from "../../operator/kube-client.ts";
+import { loadKubeAccess } from "../../operator/kubeconfig.ts";
 import type { KubeObject } from "../../operator/resource.ts";
 import {
   getObject,
@@ -165,7 +165,6 @@ export async function dropTestStores(namespace: string): Promise<void> {
 
 /** The testbed admin's bearer token (system:masters), from the testbed's kubeconfig. */
 export function adminToken(): string {
-  const config = new KubeConfig();
-  config.loadFromFile(process.env.KUBECONFIG ?? "");
-  return config.getCurrentUser()?.token ?? "";
+  const { token } = loadKubeAccess({ kubeconfig: process.env.KUBECONFIG });
+  return token?.type === "static" ? token.token : "";
 }

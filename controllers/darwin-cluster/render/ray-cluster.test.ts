@@ -15,7 +15,12 @@ describe("renderRayCluster", () => {
     });
     expect(rc.spec).toMatchObject({ rayVersion: "2.37.0", enableInTreeAutoscaling: true, suspend: false });
     const head = rc.spec.headGroupSpec;
-    expect(head.rayStartParams).toEqual({ "dashboard-host": "0.0.0.0", "num-cpus": "0" });
+    // fixed agent ports on every node: the raylet waits for no port file
+    const agents = { "dashboard-agent-grpc-port": "52366", "runtime-env-agent-port": "52367" };
+    expect(head.rayStartParams).toEqual({ "dashboard-host": "0.0.0.0", "num-cpus": "0", ...agents });
+    expect(rc.spec.workerGroupSpecs.map((g) => g.rayStartParams)).toEqual(
+      rc.spec.workerGroupSpecs.map(() => agents),
+    );
     const [container] = head.template.spec?.containers ?? [];
     expect(container?.name).toBe("ray-head");
     expect(container?.image).toBe("rayproject/ray:2.37.0-py310");

@@ -90,6 +90,14 @@ export function packageEnv(spec: DarwinClusterSpec): Array<{ name: string; value
   return env;
 }
 
+/**
+ * Fixed ports for the agents Ray starts on every node (each pod has its own network). With the default 0,
+ * each agent picks a port and writes it to a file that the raylet waits for, and a raylet that waits longer
+ * than its fixed deadline aborts ("Timed out waiting for file .../metrics_agent_port_..."), which happened on
+ * a busy node; with the ports given, nothing is waited for.
+ */
+const AGENT_PORTS = { "dashboard-agent-grpc-port": "52366", "runtime-env-agent-port": "52367" } as const;
+
 /** requests = limits (Guaranteed QoS: Ray sizes its object store from the limit). */
 function resources(cores: number, memory: number | string, gpus = 0): V1ResourceRequirements {
   const amounts: Record<string, string> = { cpu: String(cores), memory: memoryQuantity(memory) };
@@ -120,7 +128,11 @@ export function renderRayCluster(
   const head: RayHeadGroupSpec = {
     // With workers, tasks go to them: a busy head (GCS, dashboard, drivers) slows the whole cluster. Without
     // workers the head is the cluster and keeps its CPUs.
-    rayStartParams: { "dashboard-host": "0.0.0.0", ...(hasWorkers && { "num-cpus": "0" }) },
+    rayStartParams: {
+      "dashboard-host": "0.0.0.0",
+      ...AGENT_PORTS,
+      ...(hasWorkers && { "num-cpus": "0" }),
+    },
     template: {
       metadata: podMetadata,
       spec: {
@@ -153,6 +165,7 @@ export function renderRayCluster(
       // Written although it is the CRD default: the list is atomic, and an apply that matches the live list
       // exactly is recognised as a no-op and not sent.
       numOfHosts: 1,
+      rayStartParams: { ...AGENT_PORTS },
       template: {
         metadata: podMetadata,
         spec: {
