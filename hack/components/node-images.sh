@@ -146,12 +146,11 @@ require github.com/rootless-containers/rootlesskit/v3 $ROOTLESSKIT_VERSION" \
       github.com/rootless-containers/rootlesskit/v3/cmd/rootlesskit
 }
 
-# The darwin-buildkit image's context: the binaries, runc (the node's build) and buildctl-daemonless.sh
-# from BuildKit's module (examples/buildctl-daemonless).
+# The darwin-buildkit image's context: the binaries, runc (the node's build, by containerd_build) and
+# buildctl-daemonless.sh from BuildKit's module (examples/buildctl-daemonless).
 node_buildkit_context() {
   local ctx=$DARWIN_RUN/build/darwin-buildkit src
-  buildkit_build
-  containerd_build
+  [[ -x $NODE_RUNC ]] || tb_die "darwin-buildkit takes the node's runc (hack/testbed build containerd)"
   src=$(cd "$BUILDKIT_DIR/src" && go mod download -json "github.com/moby/buildkit@$BUILDKIT_VERSION" |
     sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')
   [[ -f $src/examples/buildctl-daemonless/buildctl-daemonless.sh ]] ||
@@ -184,6 +183,7 @@ node_images_build() {
         node_bud darwin "$tag" "$ctx"
         ;;
       darwin-buildkit)
+        buildkit_build
         ctx=$(node_buildkit_context)
         node_bud darwin-buildkit "$tag" "$ctx"
         ;;
