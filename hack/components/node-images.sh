@@ -199,6 +199,10 @@ node_registry_has() {
 
 node_images_start() {
   registry_ready || tb_die "the images go to the local registry (hack/testbed up registry)"
+  # Image builds push from pods through the registry's forwarding to the node's address (node.sh); it is
+  # set up again when found missing (route_localnet on the bridge has been seen back at 0 under a running
+  # node, cause not found), which node_images_ready checks.
+  if tb_running containerd; then node_registry_forward; fi
   local name tag readable t
   while read -r name tag readable; do
     node_registry_has "$name" "$tag" && continue
@@ -217,6 +221,9 @@ node_images_start() {
 
 node_images_ready() {
   local name tag readable
+  if tb_running containerd; then
+    [[ $(cat "/proc/sys/net/ipv4/conf/$NODE_BRIDGE/route_localnet" 2>/dev/null) == 1 ]] || return 1
+  fi
   while read -r name tag readable; do
     node_registry_has "$name" "$tag" && node_registry_has "$name" "$readable" || return 1
   done < <(node_image_tags)
