@@ -1,9 +1,13 @@
 /**
  * The operator configuration's `artifactBuilds` section: the BuildKit image, how many builds run at once
- * (cluster-wide and per namespace), registries reached over plain HTTP, where build pods run and how long
+ * (cluster-wide and per namespace), registries reached over plain HTTP, where build pods run, what they
+ * request and how long
  * finished builds are kept.
  */
 import { z } from "zod";
+
+/** A Kubernetes quantity (500m, 2, 1Gi, 1.5G). */
+const QUANTITY = /^[0-9]+(\.[0-9]+)?(m|k|M|G|T|Ki|Mi|Gi|Ti)?$/;
 
 export const artifactBuildsConfig = z
   .strictObject({
@@ -32,6 +36,15 @@ export const artifactBuildsConfig = z
       .record(z.string(), z.string())
       .default({})
       .describe("Node labels a build pod must match (e.g. a build node pool)."),
+    resources: z
+      .strictObject({
+        cpu: z.string().regex(QUANTITY, "a Kubernetes quantity, e.g. 500m or 2").optional(),
+        memory: z.string().regex(QUANTITY, "a Kubernetes quantity, e.g. 1Gi").optional(),
+      })
+      .default({ cpu: "500m", memory: "1Gi" })
+      .describe(
+        "Requests of each build pod (what the scheduler reserves for it); {} leaves them unset, and builds then take whatever the node has left.",
+      ),
     finishedRetentionSeconds: z
       .number()
       .int()

@@ -151,6 +151,7 @@ async function reconcileArtifactBuild(
         image: config.image,
         insecureRegistries: config.insecureRegistries,
         nodeSelector: config.nodeSelector,
+        resources: config.resources,
       },
     );
     const applied = await ctx.apply(JOBS, rendered as KubeObject);

@@ -5,6 +5,8 @@
 #   darwin-ray           Ray (the testbed's Ray version) with its dashboard and JupyterLab   (hack/images/darwin-ray)
 #   darwin-mlflow-serve  MLflow (the testbed's version) and scikit-learn   (hack/images/darwin-mlflow-serve)
 #   darwin               Node 24 and this checkout with production dependencies   (hack/images/darwin)
+#   darwin-buildkit      BuildKit (buildkitd, buildctl, buildctl-daemonless.sh), rootlesskit, runc and git,
+#                        built from the Go module proxy: the ArtifactBuild pods' image   (hack/images/darwin-buildkit)
 #
 # Each image is tagged with a hash of everything it is made of (its Containerfile, versions, base, files),
 # kept in buildah's storage under $DARWIN_CACHE/buildah and in the registry's storage under
@@ -17,6 +19,11 @@ NODE_IMAGES_CACHE=$DARWIN_CACHE/images
 NODE_BASE_PACKAGES=ca-certificates,wget,procps
 # bookworm's python3: wheels are chosen for it (some packages want a newer 3.11 patch release)
 NODE_IMAGE_PYTHON=3.11.2
+# BuildKit and the rootlesskit its own rootless image ships (ROOTLESSKIT_VERSION in BuildKit's Dockerfile)
+BUILDKIT_VERSION=${DARWIN_BUILDKIT_VERSION:-v0.34.2}
+BUILDKIT_DIR=$DARWIN_CACHE/buildkit-$BUILDKIT_VERSION
+ROOTLESSKIT_VERSION=${DARWIN_ROOTLESSKIT_VERSION:-v3.2.0}
+ROOTLESSKIT_DIR=$DARWIN_CACHE/rootlesskit-$ROOTLESSKIT_VERSION
 
 # node_image_hash <text...>: a short content hash
 node_image_hash() { printf '%s\n' "$@" | sha256sum | cut -c1-16; }
@@ -26,15 +33,18 @@ node_image_have() { node_buildah inspect --type image "localhost/$1" >/dev/null 
 
 # node_image_tags: "<name> <hash-tag> <readable-tag>" for every image, base first (computed, not built)
 node_image_tags() {
-  local base ray mlflow darwin
+  local base ray mlflow darwin buildkit
   base=$(node_image_hash mmdebstrap minbase bookworm "$NODE_BASE_PACKAGES")
   ray=$(node_image_hash "$base" "$RAY_VERSION" "$(cat "$NODE_IMAGES_SRC/darwin-ray/Containerfile")")
   mlflow=$(node_image_hash "$base" "$MLFLOW_VERSION" "$(cat "$NODE_IMAGES_SRC/darwin-mlflow-serve/Containerfile")")
   darwin=$(node_image_hash "$base" "$(node_darwin_context_hash)")
+  buildkit=$(node_image_hash "$base" "$BUILDKIT_VERSION" "$ROOTLESSKIT_VERSION" "$RUNC_VERSION" \
+    "$(cat "$NODE_IMAGES_SRC/darwin-buildkit/Containerfile")")
   echo "darwin-base $base bookworm"
   echo "darwin-ray $ray $RAY_VERSION"
   echo "darwin-mlflow-serve $mlflow $MLFLOW_VERSION"
   echo "darwin $darwin dev"
+  echo "darwin-buildkit $buildkit $BUILDKIT_VERSION"
 }
 
 # The darwin image's inputs: its Containerfile, the Node binary, and every file git tracks in the checkout
@@ -120,6 +130,39 @@ node_darwin_context() {
   echo "$ctx"
 }
 
+# BuildKit's daemon and client, and rootlesskit, from the Go module proxy (static, as BuildKit's own
+# Dockerfile builds them), cached by version like the node's other Go programs.
+buildkit_build() {
+  tb_go_have "$BUILDKIT_DIR/bin" buildkitd buildctl ||
+    GOFLAGS="-buildvcs=false -tags=osusergo,netgo,static_build,seccomp" tb_go_wrapper_build "$BUILDKIT_DIR" \
+      "-s -w -X github.com/moby/buildkit/version.Version=$BUILDKIT_VERSION -X github.com/moby/buildkit/version.Package=github.com/moby/buildkit" "go 1.26
+
+require github.com/moby/buildkit $BUILDKIT_VERSION" \
+      github.com/moby/buildkit/cmd/buildkitd github.com/moby/buildkit/cmd/buildctl
+  tb_go_have "$ROOTLESSKIT_DIR/bin" rootlesskit ||
+    GOFLAGS=-buildvcs=false tb_go_wrapper_build "$ROOTLESSKIT_DIR" "-s -w" "go 1.26
+
+require github.com/rootless-containers/rootlesskit/v3 $ROOTLESSKIT_VERSION" \
+      github.com/rootless-containers/rootlesskit/v3/cmd/rootlesskit
+}
+
+# The darwin-buildkit image's context: the binaries, runc (the node's build, by containerd_build) and
+# buildctl-daemonless.sh from BuildKit's module (examples/buildctl-daemonless).
+node_buildkit_context() {
+  local ctx=$DARWIN_RUN/build/darwin-buildkit src
+  [[ -x $NODE_RUNC ]] || tb_die "darwin-buildkit takes the node's runc (hack/testbed build containerd)"
+  src=$(cd "$BUILDKIT_DIR/src" && go mod download -json "github.com/moby/buildkit@$BUILDKIT_VERSION" |
+    sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')
+  [[ -f $src/examples/buildctl-daemonless/buildctl-daemonless.sh ]] ||
+    tb_die "buildctl-daemonless.sh not found in github.com/moby/buildkit@$BUILDKIT_VERSION ($src)"
+  rm -rf "$ctx"
+  mkdir -p "$ctx"
+  cp "$BUILDKIT_DIR/bin/buildkitd" "$BUILDKIT_DIR/bin/buildctl" "$ROOTLESSKIT_DIR/bin/rootlesskit" "$NODE_RUNC" \
+    "$src/examples/buildctl-daemonless/buildctl-daemonless.sh" "$ctx/"
+  chmod 0755 "$ctx"/*
+  echo "$ctx"
+}
+
 node_images_build() {
   local name tag readable ctx
   while read -r name tag readable; do
@@ -139,6 +182,11 @@ node_images_build() {
         ctx=$(node_darwin_context)
         node_bud darwin "$tag" "$ctx"
         ;;
+      darwin-buildkit)
+        buildkit_build
+        ctx=$(node_buildkit_context)
+        node_bud darwin-buildkit "$tag" "$ctx"
+        ;;
     esac
   done < <(node_image_tags)
 }
@@ -151,6 +199,10 @@ node_registry_has() {
 
 node_images_start() {
   registry_ready || tb_die "the images go to the local registry (hack/testbed up registry)"
+  # Image builds push from pods through the registry's forwarding to the node's address (node.sh); it is
+  # set up again when found missing (route_localnet on the bridge has been seen back at 0 under a running
+  # node, cause not found), which node_images_ready checks.
+  if tb_running containerd; then node_registry_forward; fi
   local name tag readable t
   while read -r name tag readable; do
     node_registry_has "$name" "$tag" && continue
@@ -169,6 +221,9 @@ node_images_start() {
 
 node_images_ready() {
   local name tag readable
+  if tb_running containerd; then
+    [[ $(cat "/proc/sys/net/ipv4/conf/$NODE_BRIDGE/route_localnet" 2>/dev/null) == 1 ]] || return 1
+  fi
   while read -r name tag readable; do
     node_registry_has "$name" "$tag" && node_registry_has "$name" "$readable" || return 1
   done < <(node_image_tags)

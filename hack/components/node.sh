@@ -24,6 +24,10 @@ NODE_COREDNS_READY_PORT=${DARWIN_NODE_COREDNS_READY_PORT:-26455}
 NODE_STREAM_PORT=${DARWIN_NODE_STREAM_PORT:-26456}
 NODE_REGISTRY_PORT=${DARWIN_NODE_REGISTRY_PORT:-25500}
 NODE_REGISTRY=127.0.0.1:$NODE_REGISTRY_PORT
+# The same registry as pods reach it (image builds push there): the node's address, forwarded to loopback
+# (node_registry_forward). The node pulls images named either way.
+NODE_REGISTRY_POD=$NODE_IP:$NODE_REGISTRY_PORT
+NODE_REGISTRY_RULE_COMMENT="darwin: the local registry at the node address"
 
 CONTAINERD_VERSION=${DARWIN_CONTAINERD_VERSION:-v2.4.2}
 CONTAINERD_DIR=$DARWIN_CACHE/containerd-$CONTAINERD_VERSION
@@ -163,7 +167,10 @@ registry_ready() { curl -fsS --max-time 3 "http://$NODE_REGISTRY/v2/" >/dev/null
 
 registry_timeout() { echo 30; }
 
-registry_env() { echo "DARWIN_REGISTRY=$NODE_REGISTRY"; }
+registry_env() {
+  echo "DARWIN_REGISTRY=$NODE_REGISTRY"
+  echo "DARWIN_REGISTRY_FROM_PODS=$NODE_REGISTRY_POD"
+}
 
 # ----------------------------------------------------------------------------------------- containerd
 # The bridge exists before the kubelet starts, with the node's address on it, so the kubelet, CoreDNS and
@@ -181,19 +188,37 @@ node_network_up() {
   echo 1 >/proc/sys/net/ipv4/ip_forward
   # Service traffic between pods on one bridge must pass iptables (kube-proxy's DNAT).
   echo 1 >/proc/sys/net/bridge/bridge-nf-call-iptables
+  node_registry_forward
+}
+
+# The registry listens on loopback only; pods (BuildKit pushing a built image) reach it at the node's
+# address: DNAT from the bridge (route_localnet lets the kernel route those packets to 127.0.0.1; the
+# kubelet's KUBE-FIREWALL passes DNATed connections) and from this machine (containerd pulling an image
+# named with that address). node_cleanup removes the rules.
+node_registry_forward() {
+  echo 1 >"/proc/sys/net/ipv4/conf/$NODE_BRIDGE/route_localnet"
+  local rule=(-d "$NODE_IP/32" -p tcp --dport "$NODE_REGISTRY_PORT" -m comment --comment "$NODE_REGISTRY_RULE_COMMENT"
+    -j DNAT --to-destination "$NODE_REGISTRY")
+  iptables -t nat -C PREROUTING -i "$NODE_BRIDGE" "${rule[@]}" 2>/dev/null ||
+    iptables -t nat -A PREROUTING -i "$NODE_BRIDGE" "${rule[@]}"
+  iptables -t nat -C OUTPUT "${rule[@]}" 2>/dev/null || iptables -t nat -A OUTPUT "${rule[@]}"
 }
 
 containerd_start() {
   node_network_up
   local dir=$NODE_DATA/containerd
-  mkdir -p "$dir/root" "$dir/state" "$NODE_DATA/cni/net.d" "$NODE_DATA/cni/networks" "$dir/certs.d/$NODE_REGISTRY"
-  # The local registry speaks plain HTTP on loopback.
-  cat >"$dir/certs.d/$NODE_REGISTRY/hosts.toml" <<TOML
-server = "http://$NODE_REGISTRY"
+  mkdir -p "$dir/root" "$dir/state" "$NODE_DATA/cni/net.d" "$NODE_DATA/cni/networks"
+  # The local registry speaks plain HTTP, on loopback and on the node's address.
+  local r
+  for r in "$NODE_REGISTRY" "$NODE_REGISTRY_POD"; do
+    mkdir -p "$dir/certs.d/$r"
+    cat >"$dir/certs.d/$r/hosts.toml" <<TOML
+server = "http://$r"
 
-[host."http://$NODE_REGISTRY"]
+[host."http://$r"]
   capabilities = ["pull", "resolve", "push"]
 TOML
+  done
   # One bridge network; host-local hands out addresses (its state lives in the data dir); portmap for
   # hostPort; hairpin so a pod reaches itself through a Service. containerd sets up each pod's loopback
   # with the loopback plugin from the same directory.
@@ -320,6 +345,11 @@ node_cleanup() (
     ip link delete "$link" 2>/dev/null || true
   done
   ip link delete "$NODE_BRIDGE" 2>/dev/null || true
+  # the registry forwarding's rules (node_registry_forward), matched by their comment
+  for chain in PREROUTING OUTPUT; do
+    iptables-save -t nat 2>/dev/null | grep -F -- "-A $chain " | grep -F -- "\"$NODE_REGISTRY_RULE_COMMENT\"" |
+      sed 's/^-A /-D /' | while read -r rule; do eval "iptables -t nat $rule" 2>/dev/null || true; done
+  done
   for cmd in iptables ip6tables; do
     command -v "$cmd" >/dev/null || continue
     for table in filter nat mangle; do

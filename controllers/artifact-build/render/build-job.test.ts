@@ -1,9 +1,14 @@
 import { describe, expect, it } from "vitest";
+import { DEFAULT_ARTIFACT_BUILDS } from "../config.ts";
 import { sampleBuild } from "../fixtures.ts";
 import { BUILD_CONTAINER, buildJobName, buildkitdConfig, renderBuildJob } from "./build-job.ts";
 import { BUILD_SCRIPT } from "./build-script.ts";
 
-const OPTIONS = { image: "moby/buildkit:v0.34.2-rootless", insecureRegistries: [] };
+const OPTIONS = {
+  image: "moby/buildkit:v0.34.2-rootless",
+  insecureRegistries: [],
+  resources: DEFAULT_ARTIFACT_BUILDS.resources,
+};
 
 const container = (job: ReturnType<typeof renderBuildJob>) => {
   const found = job.spec?.template.spec?.containers.find((c) => c.name === BUILD_CONTAINER);
@@ -113,6 +118,14 @@ describe("renderBuildJob", () => {
     const job = renderBuildJob(sampleBuild(), { ...OPTIONS, nodeSelector: { pool: "build" } });
     expect(job.spec?.template.spec?.nodeSelector).toEqual({ pool: "build" });
     expect(renderBuildJob(sampleBuild(), OPTIONS).spec?.template.spec).not.toHaveProperty("nodeSelector");
+  });
+
+  it("requests the configured resources, and none when none are configured", () => {
+    expect(container(renderBuildJob(sampleBuild(), OPTIONS)).resources).toEqual({
+      requests: { cpu: "500m", memory: "1Gi" },
+    });
+    const unset = renderBuildJob(sampleBuild(), { ...OPTIONS, resources: { cpu: undefined } });
+    expect(container(unset)).not.toHaveProperty("resources");
   });
 
   it("names the Job within 63 characters", () => {

@@ -28,6 +28,8 @@ export interface BuildJobOptions {
   insecureRegistries: readonly string[];
   /** Node labels the build pod must match. @default {} */
   nodeSelector?: Record<string, string>;
+  /** Requests of the build container; none set leaves it without requests. */
+  resources: { cpu?: string | undefined; memory?: string | undefined };
 }
 
 /** The label naming the ArtifactBuild on its Job and pod. */
@@ -55,6 +57,10 @@ export function renderBuildJob(build: BuildInput, options: BuildJobOptions): Ren
   const { spec } = build;
   const git = spec.source.git;
   const labels = { [BUILD_LABEL]: build.metadata.name };
+  const requests = Object.fromEntries(
+    Object.entries(options.resources).filter((entry): entry is [string, string] => entry[1] !== undefined),
+  );
+  const requested = Object.keys(requests).length > 0 ? requests : undefined;
   const insecurePush = options.insecureRegistries.includes(parseImageReference(spec.output.image).registry);
   const env: V1EnvVar[] = [
     { name: "DARWIN_GIT_URL", value: git.url },
@@ -138,7 +144,7 @@ export function renderBuildJob(build: BuildInput, options: BuildJobOptions): Ren
                 seccompProfile: { type: "Unconfined" },
                 appArmorProfile: { type: "Unconfined" },
               },
-              resources: { requests: { cpu: "500m", memory: "1Gi" } },
+              ...(requested && { resources: { requests: requested } }),
               volumeMounts: mounts,
             },
           ],

@@ -46,10 +46,41 @@ export interface LocalRepository {
   stop(): void;
 }
 
-function git(cwd: string, ...args: string[]): string {
+export function git(cwd: string, ...args: string[]): string {
   const result = spawnSync("git", args, { encoding: "utf8", cwd });
   if (result.status !== 0) throw new Error(`git ${args.join(" ")}: ${result.stderr}`);
   return result.stdout.trim();
+}
+
+/**
+ * `git daemon` serving every repository under `dir` (read-only, git://<address>:<port>/<name>.git) on
+ * `address`: loopback for the script run here, the node's bridge address for build pods on the real node.
+ * Resolves once it serves the repository `probe` (a directory under `dir`).
+ */
+export async function gitDaemon(
+  dir: string,
+  address: string,
+  probe: string,
+): Promise<{ base: string; stop(): void }> {
+  const port = await freePort();
+  const daemon = spawn(
+    "git",
+    [
+      "daemon",
+      "--reuseaddr",
+      "--export-all",
+      `--base-path=${dir}`,
+      `--listen=${address}`,
+      `--port=${port}`,
+      dir,
+    ],
+    { stdio: "ignore" },
+  );
+  const base = `git://${address}:${port}`;
+  await waitFor("git daemon to serve the repository", async () =>
+    spawnSync("git", ["ls-remote", `${base}/${probe}`], { encoding: "utf8" }).status === 0 ? true : undefined,
+  );
+  return { base, stop: () => daemon.kill() };
 }
 
 /**
@@ -70,25 +101,9 @@ export async function localRepository(): Promise<LocalRepository> {
   git(work, ...as, "commit", "-q", "-m", "first");
   git(work, ...as, "tag", "-a", "v1", "-m", "v1");
   git(work, "push", "-q", bare, "main", "v1");
-  const port = await freePort();
-  const daemon = spawn(
-    "git",
-    [
-      "daemon",
-      "--reuseaddr",
-      "--export-all",
-      `--base-path=${dir}`,
-      "--listen=127.0.0.1",
-      `--port=${port}`,
-      dir,
-    ],
-    { stdio: "ignore" },
-  );
-  const url = `git://127.0.0.1:${port}/iris.git`;
-  await waitFor("git daemon to serve the repository", async () =>
-    spawnSync("git", ["ls-remote", url], { encoding: "utf8" }).status === 0 ? true : undefined,
-  );
-  return { dir, url, commit: git(work, "rev-parse", "HEAD"), stop: () => daemon.kill() };
+  const daemon = await gitDaemon(dir, "127.0.0.1", "iris.git");
+  const url = `${daemon.base}/iris.git`;
+  return { dir, url, commit: git(work, "rev-parse", "HEAD"), stop: daemon.stop };
 }
 
 export interface LocalBuild {
@@ -111,6 +126,7 @@ export function runBuildScript(
   const job = renderBuildJob(sampleBuild({ source, ...overrides }), {
     image: "buildkit",
     insecureRegistries: [],
+    resources: {},
   });
   const c = job.spec?.template.spec?.containers.find((x) => x.name === BUILD_CONTAINER);
   const [shell, ...args] = [...(c?.command ?? []), ...(c?.args ?? [])];
