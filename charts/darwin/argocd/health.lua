@@ -1,7 +1,8 @@
 -- Argo CD health of a Darwin object (any kind), from its status as the operator writes it:
 -- Healthy when the Ready condition is True and status.observedGeneration is the object's generation;
--- Suspended for a DarwinCluster the operator stopped (spec.suspend, or idle); Degraded with the
--- condition's message when Ready is False for a failure; Progressing otherwise.
+-- Suspended for a DarwinCluster the operator stopped (spec.suspend, or idle); Healthy with the condition's
+-- message for an ArtifactBuild cancelled through spec.cancel; Degraded with the condition's message when
+-- Ready is False for a failure; Progressing otherwise.
 -- Written for Lua 5.1 (Argo CD runs gopher-lua).
 -- `reported` is set per kind by charts/generate.ts: false for kinds whose status nobody writes.
 local reported = true
@@ -43,6 +44,14 @@ end
 
 local message = ready.message or ""
 if ready.status == "True" then
+  hs.status = "Healthy"
+  hs.message = message
+  return hs
+end
+
+-- A build cancelled through spec.cancel ended as its spec asks and never runs again: nothing is on its way
+-- and nothing needs repair, so it neither keeps the application Progressing nor marks it Degraded.
+if obj.kind == "ArtifactBuild" and obj.status.phase == "Cancelled" then
   hs.status = "Healthy"
   hs.message = message
   return hs
