@@ -1,7 +1,8 @@
 /**
  * Argo CD's health checks of Darwin's kinds (charts/darwin/argocd/argocd-cm.yaml, what users merge into
  * argocd-cm), run in a Lua VM against objects recorded from the testbed's operator: Healthy, Progressing,
- * Degraded with the condition's message, Suspended for a stopped DarwinCluster.
+ * Degraded with the condition's message, Suspended for a stopped DarwinCluster, Healthy for a cancelled
+ * ArtifactBuild.
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -70,6 +71,16 @@ describe("Argo CD health checks", () => {
     expect(health(recorded("artifactbuild-queued"))).toEqual({
       status: "Progressing",
       message: "Waiting to start: position 3 in the build queue (2 builds start first).",
+    });
+  });
+
+  it("Healthy with the condition's message for an ArtifactBuild cancelled through spec.cancel", () => {
+    // recorded from the testbed after Argo CD synced it from git (test-e2e/gitops/argocd.int.test.ts)
+    const object = recorded("artifactbuild-cancelled");
+    expect(object.status?.phase).toBe("Cancelled");
+    expect(health(object)).toEqual({
+      status: "Healthy",
+      message: "The build was cancelled (spec.cancel); its Job and pod were deleted.",
     });
   });
 

@@ -27,7 +27,7 @@ argocd_build() {
   local log=$ARGOCD_DIR/build.log t0=$SECONDS m=github.com/argoproj/argo-cd src=$ARGOCD_DIR/src zip engine
   mkdir -p "$ARGOCD_DIR"
   tb_log "building argocd-$ARGOCD_VERSION from the Go module proxy (log $log)"
-  export GOTOOLCHAIN=$ARGOCD_GOTOOLCHAIN GOFLAGS=-mod=mod
+  local -x GOTOOLCHAIN=$ARGOCD_GOTOOLCHAIN GOFLAGS=-mod=mod
   zip=$(cd "$DARWIN_CACHE" && go mod download -json "$m/v3@$ARGOCD_VERSION" | sed -n 's/^\t"Zip": "\(.*\)",$/\1/p') &&
     engine=$(cd "$DARWIN_CACHE" && go mod download -json "$m/gitops-engine/v3@$ARGOCD_VERSION" |
       sed -n 's/^\t"Dir": "\(.*\)",$/\1/p') && [[ -f $zip && -d $engine ]] ||

@@ -1,8 +1,8 @@
 /**
  * Brings up the testbed tiers that the selected integration test files need, installs Darwin's CRDs, and
  * hands the endpoints to the tests through process.env. A test file declares what it needs in a comment
- * line near its top: `// @testbed control`, `// @testbed cluster`, `// @testbed data` (several allowed).
- * Files without one get the control plane. The testbed stays up afterwards for fast re-runs; stop it with
+ * line near its top: `// @testbed control`, `// @testbed cluster`, `// @testbed data`, `// @testbed gitops`
+ * (several allowed: any tiers of hack/testbed). Files without one get the control plane. The testbed stays up afterwards for fast re-runs; stop it with
  * `npm run testbed down`. The operator, Chronos processor and materializer `hack/up` started are stopped
  * while the tests run and started again afterwards, so the platform is left as the tests found it.
  */
