@@ -23,6 +23,14 @@ declare module "fengari" {
   export const lauxlib: {
     luaL_newstate(): LuaState;
     luaL_loadstring(L: LuaState, s: Uint8Array): number;
+    luaL_requiref(L: LuaState, name: Uint8Array, open: LuaOpen, global: number): void;
   };
-  export const lualib: { luaL_openlibs(L: LuaState): void };
+  /** A library's opener (lua_CFunction). */
+  export type LuaOpen = (L: LuaState) => number;
+  export const lualib: {
+    luaopen_base: LuaOpen;
+    luaopen_package: LuaOpen;
+    luaopen_table: LuaOpen;
+    luaopen_os: LuaOpen;
+  };
 }

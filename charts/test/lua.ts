@@ -1,7 +1,9 @@
 /**
  * Runs an Argo CD health script the way Argo CD does: the resource as the global `obj`, the script's
- * returned table read back as { status, message }. fengari is Lua 5.3 (Argo CD's gopher-lua is 5.1): the
- * scripts keep to what both share.
+ * returned table read back as { status, message }, with only the libraries Argo CD opens for health checks
+ * (base, table, package, and os, of which Argo CD keeps a safe part): a script that calls string.find runs
+ * in a full Lua and fails in Argo CD. fengari is Lua 5.3 (Argo CD's gopher-lua is 5.1): the scripts keep to
+ * what both share.
  */
 import { type LuaState, lauxlib, lua, lualib, to_luastring } from "fengari";
 
@@ -33,7 +35,15 @@ function push(L: LuaState, value: unknown): void {
 
 export function runHealthScript(script: string, obj: object): Health {
   const L = lauxlib.luaL_newstate();
-  lualib.luaL_openlibs(L);
+  for (const [name, open] of [
+    ["_G", lualib.luaopen_base],
+    ["package", lualib.luaopen_package],
+    ["table", lualib.luaopen_table],
+    ["os", lualib.luaopen_os],
+  ] as const) {
+    lauxlib.luaL_requiref(L, to_luastring(name), open, 1);
+    lua.lua_pop(L, 1);
+  }
   push(L, obj);
   lua.lua_setglobal(L, to_luastring("obj"));
   if (lauxlib.luaL_loadstring(L, to_luastring(script)) !== lua.LUA_OK)

@@ -22,7 +22,7 @@ ARGOCD_GOTOOLCHAIN=go1.27.3
 argocd_build() {
   local bin=$ARGOCD_DIR/bin
   [[ -x $bin/argocd && -L $bin/argocd-application-controller && -L $bin/argocd-repo-server &&
-    -f $ARGOCD_DIR/crds/application-crd.yaml && -f $ARGOCD_DIR/crds/appproject-crd.yaml ]] && return 0
+    -x $bin/git-verify-wrapper.sh && -f $ARGOCD_DIR/crds/application-crd.yaml && -f $ARGOCD_DIR/crds/appproject-crd.yaml ]] && return 0
   command -v go >/dev/null || tb_die "go is not on PATH"
   local log=$ARGOCD_DIR/build.log t0=$SECONDS m=github.com/argoproj/argo-cd src=$ARGOCD_DIR/src zip engine
   mkdir -p "$ARGOCD_DIR"
@@ -57,6 +57,9 @@ argocd_build() {
   fi
   ln -sf argocd "$bin/argocd-application-controller"
   ln -sf argocd "$bin/argocd-repo-server"
+  # The repo server runs this script of Argo CD's image (git verify-commit) for every revision it renders,
+  # signature checks on or not, and fails the render when it is not on PATH.
+  install -m 755 "$src/hack/git-verify-wrapper.sh" "$bin/"
   mkdir -p "$ARGOCD_DIR/crds"
   cp "$src/manifests/crds/application-crd.yaml" "$src/manifests/crds/appproject-crd.yaml" "$ARGOCD_DIR/crds/"
   echo $((SECONDS - t0)) >"$ARGOCD_DIR/build-seconds"
@@ -69,8 +72,15 @@ argocd_build() {
 argocd_setup() {
   local kubectl=("$KUBE_BIN/kubectl" --kubeconfig="$KUBECONFIG_FILE")
   "${kubectl[@]}" apply --server-side --force-conflicts --field-manager=darwin-testbed -f "$ARGOCD_DIR/crds/" >&2
-  "${kubectl[@]}" wait --for condition=established --timeout=60s \
-    crd/applications.argoproj.io crd/appprojects.argoproj.io >&2
+  # kubectl wait fails at once on a CRD whose status has no conditions yet: poll for Established instead
+  local crd deadline=$((SECONDS + 60))
+  for crd in applications.argoproj.io appprojects.argoproj.io; do
+    until [[ $("${kubectl[@]}" get crd "$crd" \
+      -o 'jsonpath={.status.conditions[?(@.type=="Established")].status}' 2>/dev/null) == True ]]; do
+      ((SECONDS < deadline)) || tb_die "the CRD $crd is not Established after 60s"
+      sleep 0.5
+    done
+  done
   "${kubectl[@]}" create namespace "$ARGOCD_NAMESPACE" --dry-run=client -o yaml | "${kubectl[@]}" apply -f - >&2
   "${kubectl[@]}" apply --server-side --force-conflicts --field-manager=darwin-testbed \
     -f "$REPO_DIR/charts/darwin/argocd/argocd-cm.yaml" >&2
@@ -78,6 +88,10 @@ argocd_setup() {
   "${kubectl[@]}" -n "$ARGOCD_NAMESPACE" get secret argocd-secret >/dev/null 2>&1 ||
     "${kubectl[@]}" -n "$ARGOCD_NAMESPACE" create secret generic argocd-secret \
       --from-literal=server.secretkey="$(openssl rand -hex 32)" >&2
+  # Argo CD reads only the settings labelled as its own (the label its install manifests carry; the chart's
+  # argocd-cm.yaml is data to merge into an existing argocd-cm, so it has none).
+  "${kubectl[@]}" -n "$ARGOCD_NAMESPACE" label --overwrite configmap/argocd-cm secret/argocd-secret \
+    app.kubernetes.io/part-of=argocd >&2
   "${kubectl[@]}" apply --server-side --field-manager=darwin-testbed -f - >&2 <<YAML
 apiVersion: v1
 kind: ConfigMap
@@ -104,11 +118,14 @@ argocd_start() {
   argocd_setup
   local work=$DARWIN_RUN/data/argocd
   mkdir -p "$work/tmp"
-  # The repo server clones into TMPDIR; GnuPG verification of commits is off (no keyring here).
-  TMPDIR=$work/tmp ARGOCD_GPG_ENABLED=false tb_spawn argocd_repo_server "$ARGOCD_DIR/bin/argocd-repo-server" \
+  # The repo server clones into TMPDIR; its git credential helper's socket would be a fixed path in /tmp,
+  # shared by every testbed slot, so it goes to the run directory too. GnuPG verification of commits is off
+  # (no keyring here). Plain gRPC on loopback: no TLS, so no client CA either.
+  PATH=$ARGOCD_DIR/bin:$PATH TMPDIR=$work/tmp ARGOCD_ASK_PASS_SOCK=$work/ask-pass.sock ARGOCD_GPG_ENABLED=false \
+    tb_spawn argocd_repo_server "$ARGOCD_DIR/bin/argocd-repo-server" \
     --address 127.0.0.1 --port "$ARGOCD_REPO_SERVER_PORT" \
     --metrics-address 127.0.0.1 --metrics-port "$ARGOCD_REPO_SERVER_METRICS_PORT" \
-    --disable-tls --redis "127.0.0.1:$REDIS_PORT" --logformat text
+    --disable-tls --client-ca-path= --redis "127.0.0.1:$REDIS_PORT" --logformat text
   # The in-cluster destination (https://kubernetes.default.svc) is the apiserver of the kubeconfig when
   # ARGOCD_FAKE_IN_CLUSTER is set, as in Argo CD's own local development setup; without it the controller
   # would look for a service-account token under /var/run/secrets. Its metrics and health endpoint listen on

@@ -36,6 +36,8 @@ const CLUSTER = "housing";
 const BUILD = "iris-cancelled";
 /** Argo CD's first sync compares every kind of the cluster; KubeRay and KWOK then bring the cluster up. */
 const SLOW = { timeoutMs: 180_000, intervalMs: 1000 };
+/** A test's own limit: one SLOW wait and the git and kubectl calls around it. */
+const TEST_TIMEOUT = 240_000;
 
 interface ResourceStatus {
   group?: string;
@@ -96,8 +98,11 @@ const application = async () =>
 
 const resource = (app: Application, kind: string) => app.status?.resources?.find((r) => r.kind === kind);
 
-/** Asks Argo CD to look at git again now, as its UI's Refresh button (or a git webhook) would. */
-const refresh = () =>
+/**
+ * Asks Argo CD to look at git again now, as its UI's Refresh button (or a git webhook) would; a hard refresh
+ * also renders the manifests again instead of taking them from its cache.
+ */
+const refresh = (kind: "normal" | "hard" = "normal") =>
   kubectlOk([
     "annotate",
     "application",
@@ -105,25 +110,45 @@ const refresh = () =>
     "-n",
     argocd,
     "--overwrite",
-    "argocd.argoproj.io/refresh=normal",
+    `argocd.argoproj.io/refresh=${kind}`,
   ]);
+
+/** What Argo CD last said about the Application, for a failure's message. */
+function summary(app: Application | undefined): string {
+  const status = app?.status;
+  return JSON.stringify({
+    sync: status?.sync,
+    health: status?.health,
+    operation: status?.operationState && {
+      phase: status.operationState.phase,
+      message: status.operationState.message,
+      revision: status.operationState.syncResult?.revision,
+    },
+    resources: status?.resources?.map((r) => ({ kind: r.kind, sync: r.status, health: r.health })),
+  });
+}
 
 /** Waits until Argo CD synced `revision` and the Application is Synced with `health`. */
 async function synced(revision: string, health: string): Promise<Application> {
-  return waitFor(
-    `Application ${APP} Synced at ${revision.slice(0, 7)} and ${health}`,
-    async () => {
-      const app = await application();
-      const status = app.status;
-      return status?.sync?.status === "Synced" &&
-        status.sync.revision === revision &&
-        status.operationState?.syncResult?.revision === revision &&
-        status.health?.status === health
-        ? app
-        : undefined;
-    },
-    SLOW,
-  );
+  let last: Application | undefined;
+  try {
+    return await waitFor(
+      `Application ${APP} Synced at ${revision.slice(0, 7)} and ${health}`,
+      async () => {
+        last = await application();
+        const status = last.status;
+        return status?.sync?.status === "Synced" &&
+          status.sync.revision === revision &&
+          status.operationState?.syncResult?.revision === revision &&
+          status.health?.status === health
+          ? last
+          : undefined;
+      },
+      SLOW,
+    );
+  } catch (error) {
+    throw new Error(`${String(error)}; Argo CD's last status: ${summary(last)}`);
+  }
 }
 
 beforeAll(async () => {
@@ -178,94 +203,103 @@ beforeAll(async () => {
 describe("Argo CD syncing Darwin from git", () => {
   let first = "";
 
-  it("syncs the samples and shows them Synced and Healthy, the cancelled build included", async () => {
-    first = push("a cluster, its runtime and a cancelled build", darwinCluster(RUNTIME_DISPLAY, 1));
-    await kubectlOk(["apply", "-f", "-"], {
-      apiVersion: "argoproj.io/v1alpha1",
-      kind: "Application",
-      metadata: { name: APP, namespace: argocd },
-      spec: {
-        project: "default",
-        source: {
-          repoURL: `${requireEnv("DARWIN_GIT_URL")}/${namespace}.git`,
-          targetRevision: "main",
-          path: ".",
+  it(
+    "syncs the samples and shows them Synced and Healthy, the cancelled build included",
+    async () => {
+      first = push("a cluster, its runtime and a cancelled build", darwinCluster(RUNTIME_DISPLAY, 1));
+      await kubectlOk(["apply", "-f", "-"], {
+        apiVersion: "argoproj.io/v1alpha1",
+        kind: "Application",
+        metadata: { name: APP, namespace: argocd },
+        spec: {
+          project: "default",
+          source: {
+            repoURL: `${requireEnv("DARWIN_GIT_URL")}/${namespace}.git`,
+            targetRevision: "main",
+            path: ".",
+          },
+          destination: { server: "https://kubernetes.default.svc", namespace },
+          syncPolicy: { automated: { prune: true, selfHeal: true } },
         },
-        destination: { server: "https://kubernetes.default.svc", namespace },
-        syncPolicy: { automated: { prune: true, selfHeal: true } },
-      },
-    });
-    const app = await synced(first, "Healthy");
+      });
+      const app = await synced(first, "Healthy");
 
-    const byKind = Object.fromEntries(
-      (app.status?.resources ?? []).map((r) => [r.kind, { sync: r.status, health: r.health }]),
-    );
-    expect(byKind).toEqual({
-      DarwinRuntime: {
-        sync: "Synced",
-        health: { status: "Healthy", message: "DarwinRuntime is a setting; nothing reports on it" },
-      },
-      DarwinCluster: {
-        sync: "Synced",
-        health: { status: "Healthy", message: `RayCluster ${CLUSTER} is ready.` },
-      },
-      ArtifactBuild: {
-        sync: "Synced",
-        health: {
-          status: "Healthy",
-          message: "The build was cancelled (spec.cancel); its Job and pod were deleted.",
+      const byKind = Object.fromEntries(
+        (app.status?.resources ?? []).map((r) => [r.kind, { sync: r.status, health: r.health }]),
+      );
+      expect(byKind).toEqual({
+        DarwinRuntime: {
+          sync: "Synced",
+          health: { status: "Healthy", message: "DarwinRuntime is a setting; nothing reports on it" },
         },
-      },
-    });
-  });
+        DarwinCluster: {
+          sync: "Synced",
+          health: { status: "Healthy", message: `RayCluster ${CLUSTER} is ready.` },
+        },
+        ArtifactBuild: {
+          sync: "Synced",
+          health: {
+            status: "Healthy",
+            message: "The build was cancelled (spec.cancel); its Job and pod were deleted.",
+          },
+        },
+      });
+    },
+    TEST_TIMEOUT,
+  );
 
-  it("stays Synced once the operator has written status and the apiserver its defaults", async () => {
-    // A hard refresh makes Argo CD render git again and diff it against the live objects, which by now
-    // carry the schema's defaults, the operator's status and finalizer, and Argo CD's own tracking.
-    const before = (await application()).status?.reconciledAt ?? "";
-    await kubectlOk([
-      "annotate",
-      "application",
-      APP,
-      "-n",
-      argocd,
-      "--overwrite",
-      "argocd.argoproj.io/refresh=hard",
-    ]);
-    const app = await waitFor(
-      "Argo CD to reconcile the Application again",
-      async () => {
-        const current = await application();
-        const at = current.status?.reconciledAt ?? "";
-        return at > before && current.metadata.annotations?.["argocd.argoproj.io/refresh"] === undefined
-          ? current
-          : undefined;
-      },
-      SLOW,
-    );
-    expect(app.status?.sync?.status).toBe("Synced");
-    expect((app.status?.resources ?? []).filter((r) => r.status !== "Synced")).toEqual([]);
-  });
+  it(
+    "stays Synced once the operator has written status and the apiserver its defaults",
+    async () => {
+      // A hard refresh makes Argo CD render git again and diff it against the live objects, which by now
+      // carry the schema's defaults, the operator's status and finalizer, and Argo CD's own tracking.
+      // Argo CD removes the annotation once it has compared again (reconciledAt has a second's resolution).
+      const before = (await application()).status?.reconciledAt ?? "";
+      await refresh("hard");
+      const app = await waitFor(
+        "Argo CD to reconcile the Application again",
+        async () => {
+          const current = await application();
+          const at = current.status?.reconciledAt ?? "";
+          return at >= before && current.metadata.annotations?.["argocd.argoproj.io/refresh"] === undefined
+            ? current
+            : undefined;
+        },
+        SLOW,
+      );
+      expect(app.status?.sync?.status).toBe("Synced");
+      expect((app.status?.resources ?? []).filter((r) => r.status !== "Synced")).toEqual([]);
+    },
+    TEST_TIMEOUT,
+  );
 
-  it("applies a change pushed to git", async () => {
-    const second = push("two spot workers at most", darwinCluster(RUNTIME_DISPLAY, 2));
-    await refresh();
-    await synced(second, "Healthy");
-    const live = await getObject(tb.client, DARWIN_CLUSTERS, namespace, CLUSTER);
-    const spec = live?.spec as { workerGroups: Array<{ maxPods: number }> } | undefined;
-    expect(spec?.workerGroups[0]?.maxPods).toBe(2);
-  });
+  it(
+    "applies a change pushed to git",
+    async () => {
+      const second = push("two spot workers at most", darwinCluster(RUNTIME_DISPLAY, 2));
+      await refresh();
+      await synced(second, "Healthy");
+      const live = await getObject(tb.client, DARWIN_CLUSTERS, namespace, CLUSTER);
+      const spec = live?.spec as { workerGroups: Array<{ maxPods: number }> } | undefined;
+      expect(spec?.workerGroups[0]?.maxPods).toBe(2);
+    },
+    TEST_TIMEOUT,
+  );
 
-  it("shows a degraded DarwinCluster as Degraded with its Ready condition's message", async () => {
-    const missing = `Ray9.9.9-Missing-${RUN}`;
-    const third = push("a runtime that does not exist", darwinCluster(missing, 2));
-    await refresh();
-    const app = await synced(third, "Degraded");
-    const live = await getObject(tb.client, DARWIN_CLUSTERS, namespace, CLUSTER);
-    const status = live?.status as { conditions?: Parameters<typeof findCondition>[0] } | undefined;
-    const ready = findCondition(status?.conditions, "Ready");
-    expect(ready).toMatchObject({ status: "False", reason: "RuntimeNotFound" });
-    expect(ready?.message).toContain(`DarwinRuntime "${missing}" does not exist`);
-    expect(resource(app, "DarwinCluster")?.health).toEqual({ status: "Degraded", message: ready?.message });
-  });
+  it(
+    "shows a degraded DarwinCluster as Degraded with its Ready condition's message",
+    async () => {
+      const missing = `Ray9.9.9-Missing-${RUN}`;
+      const third = push("a runtime that does not exist", darwinCluster(missing, 2));
+      await refresh();
+      const app = await synced(third, "Degraded");
+      const live = await getObject(tb.client, DARWIN_CLUSTERS, namespace, CLUSTER);
+      const status = live?.status as { conditions?: Parameters<typeof findCondition>[0] } | undefined;
+      const ready = findCondition(status?.conditions, "Ready");
+      expect(ready).toMatchObject({ status: "False", reason: "RuntimeNotFound" });
+      expect(ready?.message).toContain(`DarwinRuntime "${missing}" does not exist`);
+      expect(resource(app, "DarwinCluster")?.health).toEqual({ status: "Degraded", message: ready?.message });
+    },
+    TEST_TIMEOUT,
+  );
 });

@@ -3,7 +3,7 @@
 -- Suspended for a DarwinCluster the operator stopped (spec.suspend, or idle); Healthy with the condition's
 -- message for an ArtifactBuild cancelled through spec.cancel; Degraded with the condition's message when
 -- Ready is False for a failure; Progressing otherwise.
--- Written for Lua 5.1 (Argo CD runs gopher-lua).
+-- Written for Lua 5.1 (Argo CD runs gopher-lua) with only the base and table libraries, as Argo CD opens them.
 -- `reported` is set per kind by charts/generate.ts: false for kinds whose status nobody writes.
 local reported = true
 local hs = { status = "Progressing", message = "Waiting for the operator to report status" }
@@ -57,14 +57,20 @@ if obj.kind == "ArtifactBuild" and obj.status.phase == "Cancelled" then
   return hs
 end
 
--- A failure needs someone to act; anything else is on its way.
-local reason = ready.reason or ""
-local failed = obj.status.phase == "Failed"
-for _, word in ipairs({ "Fail", "Invalid", "NotFound", "Error", "Outside", "Conflict", "Forbidden", "Missing" }) do
-  if string.find(reason, word, 1, true) ~= nil then
-    failed = true
-  end
+-- A failure needs someone to act; anything else is on its way. Argo CD runs health checks without Lua's
+-- string library (only base, table and a safe os), so reasons are matched whole, not searched for words.
+local failures = {}
+for _, name in ipairs({
+  "BuildFailed", "CleanupFailed", "ClusterNotFound", "ConfigError", "Conflict", "DeadlineExceeded",
+  "EnvironmentNotFound", "Error", "Failed", "FeatureGroupNotFound", "Forbidden", "InternalError",
+  "InvalidRule", "InvalidSpec", "MavenResolveFailed", "MlflowError", "ModelNotFound", "NoResult", "NotFound",
+  "PackagesFailed", "PipInstallFailed", "ReconcileFailed", "ReplicaFailure", "RolloutFailed",
+  "RuntimeNotFound", "SchemaConflict", "ServesOutsideNamespace", "TerminalError",
+}) do
+  failures[name] = true
 end
+local reason = ready.reason or ""
+local failed = obj.status.phase == "Failed" or failures[reason] == true
 if ready.status == "False" and failed then
   hs.status = "Degraded"
 else
