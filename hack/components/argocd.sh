@@ -22,7 +22,8 @@ ARGOCD_GOTOOLCHAIN=go1.27.3
 argocd_build() {
   local bin=$ARGOCD_DIR/bin
   [[ -x $bin/argocd && -L $bin/argocd-application-controller && -L $bin/argocd-repo-server &&
-    -x $bin/git-verify-wrapper.sh && -f $ARGOCD_DIR/crds/application-crd.yaml && -f $ARGOCD_DIR/crds/appproject-crd.yaml ]] && return 0
+    -x $bin/git-verify-wrapper.sh && -f $ARGOCD_DIR/crds/application-crd.yaml &&
+    -f $ARGOCD_DIR/crds/appproject-crd.yaml ]] && return 0
   command -v go >/dev/null || tb_die "go is not on PATH"
   local log=$ARGOCD_DIR/build.log t0=$SECONDS m=github.com/argoproj/argo-cd src=$ARGOCD_DIR/src zip engine
   mkdir -p "$ARGOCD_DIR"
@@ -49,7 +50,7 @@ argocd_build() {
   ldflags+=" -X github.com/argoproj/argo-cd/v3/common.gitTreeState=clean"
   ldflags+=" -X github.com/argoproj/argo-cd/v3/common.buildDate=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
   mkdir -p "$bin"
-  # nice: the first build compiles about 2,000 packages and shares the machine with running tests.
+  # nice: the first build compiles about 2,300 packages and shares the machine with running tests.
   if ! (cd "$src" && CGO_ENABLED=0 nice -n 10 go build -trimpath -ldflags "$ldflags" -o "$bin/argocd" ./cmd) \
     >"$log" 2>&1; then
     tail -n 30 "$log" >&2
