@@ -63,6 +63,8 @@ argocd_build() {
   install -m 755 "$src/hack/git-verify-wrapper.sh" "$bin/"
   mkdir -p "$ARGOCD_DIR/crds"
   cp "$src/manifests/crds/application-crd.yaml" "$src/manifests/crds/appproject-crd.yaml" "$ARGOCD_DIR/crds/"
+  # the extracted module (250 MB) is not needed once built: a rebuild extracts it again
+  rm -rf "$src"
   echo $((SECONDS - t0)) >"$ARGOCD_DIR/build-seconds"
   tb_log "built argocd-$ARGOCD_VERSION in $((SECONDS - t0))s"
 }
