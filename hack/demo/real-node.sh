@@ -36,6 +36,12 @@ metadata:
 YAML
 k apply --server-side --force-conflicts -f "$(local_sample darwinruntime)"
 k apply --server-side --force-conflicts -n "$NAMESPACE" -f "$(local_sample darwincluster)"
+# The operator stops a cluster idle for longer than its inactiveTimeMinutes: a run on a testbed left up since
+# starts it again, as its user would.
+if [[ $(k get darwincluster "$CLUSTER" -n "$NAMESPACE" -o jsonpath='{.spec.suspend}') == true ]]; then
+  echo "== $CLUSTER was stopped while idle; starting it again (spec.suspend: false)"
+  k patch darwincluster "$CLUSTER" -n "$NAMESPACE" --type merge -p '{"spec":{"suspend":false}}'
+fi
 
 echo "== waiting for $CLUSTER in $NAMESPACE to be Ready: Ray starting on the real node"
 k wait --for=condition=Ready "darwincluster/$CLUSTER" -n "$NAMESPACE" --timeout=600s
