@@ -5,11 +5,17 @@
  * registry. The head's dashboard answers at the head Service's name. The operator, outside the cluster's
  * network like the testbed's, reaches the head through the apiserver's service proxy
  * (`clusterEndpoints.via: apiserver`): it reads the cluster's activity, and a DarwinJob it submits runs on
- * the cluster and succeeds.
+ * the cluster and succeeds. The cluster's `packages.pip` (a wheel this file builds and serves to the node)
+ * is installed on every Ray pod before Ray starts: the job's task, on the worker, imports it.
  */
+
+import { execFileSync } from "node:child_process";
 import { Resolver } from "node:dns/promises";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { basename, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { createDarwinClusterController } from "../../controllers/darwin-cluster/reconciler.ts";
@@ -47,11 +53,54 @@ const clusterPods = (head: boolean, output: string) =>
   ]);
 let operator: TestManager;
 let dashboard: string;
+let wheels: Server | undefined;
 const cluster = sample("darwincluster");
 const name = cluster.metadata.name;
 
+/** The package the cluster installs: one module whose answer() is 42. */
+const PROBE_WHEEL = "darwin_node_probe-1.0-py3-none-any.whl";
+
+/** Builds the probe's wheel (a zip with its dist-info and RECORD) in a new directory; returns the directory. */
+function buildProbeWheel(): string {
+  const dir = mkdtempSync(join(tmpdir(), "darwin-wheel-"));
+  const script = `
+import base64, hashlib, sys, zipfile
+files = {
+  "darwin_node_probe/__init__.py": "def answer():\\n    return 6 * 7\\n",
+  "darwin_node_probe-1.0.dist-info/METADATA": "Metadata-Version: 2.1\\nName: darwin-node-probe\\nVersion: 1.0\\n",
+  "darwin_node_probe-1.0.dist-info/WHEEL": "Wheel-Version: 1.0\\nGenerator: darwin-test\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n",
+}
+record = []
+with zipfile.ZipFile(sys.argv[1], "w") as z:
+  for path, text in files.items():
+    data = text.encode()
+    z.writestr(path, data)
+    digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+    record.append(f"{path},sha256={digest},{len(data)}")
+  record.append("darwin_node_probe-1.0.dist-info/RECORD,,")
+  z.writestr("darwin_node_probe-1.0.dist-info/RECORD", "\\n".join(record) + "\\n")
+`;
+  execFileSync("python3", ["-c", script, join(dir, PROBE_WHEEL)]);
+  return dir;
+}
+
+/** Serves the directory's files on every address of this machine, so the node's pods reach it. */
+async function serveFiles(dir: string): Promise<{ server: Server; port: number }> {
+  const server = createServer((req, res) => {
+    const file = join(dir, basename(req.url ?? "/"));
+    if (!existsSync(file)) return res.writeHead(404).end();
+    res.writeHead(200, { "content-type": "application/octet-stream" }).end(readFileSync(file));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "0.0.0.0", resolve));
+  return { server, port: (server.address() as AddressInfo).port };
+}
+
 beforeAll(async () => {
   namespace = await realNodeNamespace("node-dc");
+  const served = await serveFiles(buildProbeWheel());
+  wheels = served.server;
+  const wheelURL = `http://${requireEnv("DARWIN_NODE_IP")}:${served.port}/${PROBE_WHEEL}`;
+  cluster.spec.packages = { pip: [`darwin-node-probe @ ${wheelURL}`] };
   await kubectlOk(["apply", "--server-side", "-f", "-"], sample("darwinruntime"));
   const endpoints = clusterEndpoints.parse({ via: "apiserver" });
   operator = await startManager(
@@ -99,6 +148,7 @@ afterAll(async () => {
       "--timeout=60s",
     ]);
   await operator?.stop();
+  wheels?.close();
   if (namespace) await kubectl(["delete", "namespace", namespace, "--wait=false", "--ignore-not-found"]);
 });
 
@@ -175,14 +225,15 @@ describe("the DarwinCluster sample on the local runtime", () => {
     expect(["Idle", "Active"]).toContain(probe.reason);
   });
 
-  it("runs a DarwinJob the operator submits through the apiserver's service proxy", async () => {
+  it("runs a DarwinJob the operator submits through the apiserver's service proxy, with the cluster's packages", async () => {
     const job = {
       apiVersion: "darwin.dreamhorizon.org/v1alpha1",
       kind: "DarwinJob",
       metadata: { name: "answer" },
       spec: {
         cluster: name,
-        entrypoint: `python -c "import ray; ray.init(); print('answer', ray.get(ray.remote(lambda: 6 * 7).remote()))"`,
+        // the task runs on the worker, so the package is importable there too
+        entrypoint: `python -c "import ray; ray.init(); print('answer', ray.get(ray.remote(lambda: __import__('darwin_node_probe').answer()).remote()))"`,
       },
     };
     await kubectlOk(["apply", "-n", namespace, "-f", "-"], job);
