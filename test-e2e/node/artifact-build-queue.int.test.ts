@@ -13,6 +13,7 @@ import type { ArtifactBuildStatus } from "../../controllers/artifact-build/statu
 import { JOBS } from "../../controllers/shared/resource-types.ts";
 import { API_VERSION } from "../../crds/src/index.ts";
 import { createObject, eventsAbout, getObject, mergePatch } from "../../operator/testing/testbed.ts";
+import { kubectl } from "../support/kubectl.ts";
 import { requireEnv } from "../support/testbed-env.ts";
 import { waitFor } from "../support/wait.ts";
 import {
@@ -95,6 +96,18 @@ describe("the build queue on the real node (concurrency 1)", () => {
       "the blocker's Job to be gone",
       async () => (await getObject(rb.client, JOBS, rb.namespace, buildJobName("blocker"))) === undefined,
     );
+    // A cancelled build stays cancelled (the CRD's transition rule).
+    const back = await kubectl([
+      "patch",
+      "artifactbuild",
+      "blocker",
+      "-n",
+      rb.namespace,
+      "--type=merge",
+      "-p",
+      '{"spec":{"cancel":false}}',
+    ]);
+    expect(back.stderr).toContain("stays cancelled");
     // The pod goes once its containers stopped (within the 30 s grace period).
     await waitFor(
       "the blocker's pod to be gone",
