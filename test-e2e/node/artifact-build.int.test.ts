@@ -5,8 +5,8 @@
  * (samples/local/iris-server) from a git daemon on the node's address, builds its Dockerfile on the
  * darwin-mlflow-serve image and pushes the result to the local registry. A Serve with artifactBuildRef
  * waits for the build, deploying nothing, then runs the pushed image on the node and answers a prediction
- * through its Service. A Dockerfile whose RUN fails and a revision the repository lacks end Failed, naming
- * the step and the revision. The setup is real-builds.ts.
+ * through its Service. A Dockerfile whose RUN fails, a repository git cannot read and a revision the
+ * repository lacks end Failed, naming the step, the URL and the revision. The setup is real-builds.ts.
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -167,6 +167,28 @@ describe("ArtifactBuild on the real node", () => {
       expect(failed?.message).toContain("exit code: 3");
       expect(status.logTail).toContain("checking the model");
       expect(status.conditions?.find((c) => c.type === "Ready")).toMatchObject({ status: "False" });
+    },
+    BUILD_MS,
+  );
+
+  it(
+    "fails a build of a repository git cannot read, naming the URL",
+    async () => {
+      const url = rb.url("iris-server").replace(/iris-server\.git$/, "no-such-repository.git");
+      await createObject(rb.client, ARTIFACT_BUILDS, {
+        apiVersion: API_VERSION,
+        kind: "ArtifactBuild",
+        metadata: { name: "unreadable", namespace: rb.namespace },
+        spec: {
+          source: { git: { url, revision: "main" } },
+          output: { image: `${podRegistry()}/${rb.namespace}/iris-server:unreadable` },
+        },
+      });
+      const status = await buildFinished(rb, "unreadable", BUILD_MS);
+      expect(status.phase).toBe("Failed");
+      expect(status.conditions?.find((c) => c.type === "Succeeded")?.message).toContain(
+        `spec.source.git.url ${url} cannot be read`,
+      );
     },
     BUILD_MS,
   );
