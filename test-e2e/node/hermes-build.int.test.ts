@@ -104,6 +104,10 @@ describe("hermes build on the real node", () => {
       expect(result.stdout).toMatch(/#\d+ \[\d\/\d\] RUN python train.py model.pkl/);
       expect(result.stdout).toMatch(/#\d+ pushing layers/);
       const status = await statusOf(rb, "iris-first");
+      // ... to its last line, the build script's result.
+      expect(result.stdout).toContain(
+        `Pushed ${image}:main@${status.imageDigest} built from ${rb.commits["iris-server"]?.main}`,
+      );
       expect(result.stderr).toContain(
         `iris-first: Succeeded: built ${rb.commits["iris-server"]?.main}, pushed ${image}@${status.imageDigest}`,
       );
