@@ -4,8 +4,9 @@
  * darwin image (by its content tag, which no other checkout's push changes) runs the two operator replicas
  * on darwin-node-0 under the chart's restricted securityContext; one leads (the Lease names it); the
  * apiserver calls the webhook through its Service with the operator's own CA; a DarwinCluster gets its
- * RayCluster and status; `helm upgrade` rolls out new pods that take over; killing the leader hands the
- * Lease to the other replica, which reconciles; `helm uninstall` keeps the CRDs and users' objects.
+ * RayCluster and status; `helm upgrade` rolls out new pods that take over; killing the leader's pod hands
+ * the Lease to the other replica, which reconciles, and so does SIGKILLing the leader's process (after the
+ * unreleased lease runs out); `helm uninstall` keeps the CRDs and users' objects.
  *
  * The release is a namespaced install (config.namespaces): on the shared testbed it acts only on this
  * file's object namespace, whose pods go to KWOK (no Ray runs on the node), and its webhook configuration
@@ -19,6 +20,7 @@ import { rayClusterName } from "../../controllers/darwin-cluster/render/ray-clus
 import { findCondition } from "../../operator/conditions.ts";
 import { useTestbed } from "../support/fixture.ts";
 import { kubectl, kubectlOk, runTestbedTool } from "../support/kubectl.ts";
+import { requireEnv } from "../support/testbed-env.ts";
 import { waitFor } from "../support/wait.ts";
 import { NODE_KEY, nodeName } from "./real-node.ts";
 
@@ -411,6 +413,55 @@ describe("charts/darwin installs the operator as pods on the real node", () => {
   );
 
   it(
+    "moves the Lease when the leader's process is killed outright, once the unreleased lease runs out",
+    async () => {
+      const lease = await getJson("lease", "darwin-operator", "-n", release);
+      const identity: string = lease.spec.holderIdentity;
+      const pod = await getJson("pod", identity.split("_")[0] ?? "", "-n", release);
+      const container = String(pod.status.containerStatuses[0].containerID).replace(/^containerd:\/\//, "");
+      // SIGKILL through the node's CRI: no SIGTERM, so no release of the Lease (as in a crash or an OOM kill).
+      const killed = Date.now();
+      execFileSync(requireEnv("DARWIN_CRICTL"), [
+        "--runtime-endpoint",
+        `unix://${requireEnv("DARWIN_CONTAINERD_SOCK")}`,
+        "stop",
+        "--timeout",
+        "0",
+        container,
+      ]);
+      const holder = await waitFor(
+        "another identity holding the Lease",
+        async () => {
+          const current = (await getJson("lease", "darwin-operator", "-n", release)).spec.holderIdentity;
+          return current && current !== identity ? String(current) : undefined;
+        },
+        SLOW,
+      );
+      const tookOver = Date.now();
+      await kubectlOk([
+        "patch",
+        "darwincluster",
+        "housing",
+        "-n",
+        objects,
+        "--type=merge",
+        "-p",
+        '{"spec":{"tags":["helm","crash"]}}',
+      ]);
+      const status = await waitReconciled("housing");
+      const reconciled = Date.now();
+      expect(status.observedGeneration).toBe(4);
+      // It took the Lease from the dead holder, which had not released it.
+      const log = await kubectlOk(["logs", "-n", release, holder.split("_")[0] ?? ""]);
+      expect(log).toContain(`"previousHolder":"${identity}"`);
+      console.info(
+        `leader SIGKILLed -> new holder ${((tookOver - killed) / 1000).toFixed(1)} s (lease ${lease.spec.leaseDurationSeconds} s) -> change reconciled ${((reconciled - tookOver) / 1000).toFixed(1)} s`,
+      );
+    },
+    TEST_TIMEOUT,
+  );
+
+  it(
     "keeps the CRDs and users' objects on helm uninstall",
     async () => {
       await helmOk(["uninstall", RELEASE, "-n", release, "--wait"]);
@@ -421,7 +472,7 @@ describe("charts/darwin installs the operator as pods on the real node", () => {
       expect((await kubectl(["get", "clusterrole", `${FULLNAME}-operator`])).code).not.toBe(0);
       await getJson("crd", "darwinclusters.darwin.dreamhorizon.org");
       const kept = await getJson("darwincluster", "housing", "-n", objects);
-      expect(kept.spec.tags).toEqual(["helm", "failover"]);
+      expect(kept.spec.tags).toEqual(["helm", "crash"]);
       await getJson("raycluster", rayClusterName("housing"), "-n", objects);
     },
     TEST_TIMEOUT,
