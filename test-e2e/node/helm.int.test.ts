@@ -15,6 +15,7 @@
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
+import { CATALOG_ASSETS } from "../../controllers/catalog-asset/reconciler.ts";
 import { DARWIN_CLUSTERS } from "../../controllers/darwin-cluster/reconciler.ts";
 import { rayClusterName } from "../../controllers/darwin-cluster/render/ray-cluster.ts";
 import { findCondition } from "../../operator/conditions.ts";
@@ -39,7 +40,9 @@ const RUNTIME_DISPLAY = `Ray2.37.0-HelmNode-${RUN}`;
 const SLOW = { timeoutMs: 480_000, intervalMs: 500 };
 const TEST_TIMEOUT = 600_000;
 
-const tb = useTestbed({ namespace: "helm-node", cleanup: [DARWIN_CLUSTERS] });
+// The users' objects outlive the release on purpose, finalizers and all (the CatalogAssets a DarwinCluster
+// registers keep theirs): nobody runs to remove them, so teardown does.
+const tb = useTestbed({ namespace: "helm-node", cleanup: [DARWIN_CLUSTERS, CATALOG_ASSETS] });
 /** Where the release runs (its pods on the real node by values). */
 let release = "";
 /** Where the users' objects are: the only namespace the install acts on; its pods go to KWOK. */
