@@ -260,6 +260,21 @@ node_images_ready() {
   done < <(node_image_tags)
 }
 
+# node_image_ref <name>: the reference of this checkout's image by its content-hash tag, which no other
+# checkout's push changes (the readable tags are shared: the last push wins); fails when the registry does
+# not hold it.
+node_image_ref() {
+  local name tag readable
+  while read -r name tag readable; do
+    [[ $name == "$1" ]] || continue
+    node_registry_has "$name" "$tag" ||
+      tb_die "$NODE_REGISTRY has no $name:$tag, this checkout's $name image: hack/testbed up node_images"
+    echo "$NODE_REGISTRY/$name:$tag"
+    return 0
+  done < <(node_image_tags)
+  tb_die "no image '$1' (images: $(node_image_tags | cut -d' ' -f1 | tr '\n' ' '))"
+}
+
 node_images_timeout() { echo 600; }
 
 node_images_env() {
