@@ -100,10 +100,10 @@ describe("charts/darwin on the testbed", () => {
     expect(applied.stdout).toContain("deployment.apps/darwin-operator created (server dry run)");
     expect(applied.stdout).toContain("deployment.apps/darwin-materializer created (server dry run)");
     expect(applied.stdout).toContain(
-      "clusterrole.rbac.authorization.k8s.io/darwin-materializer created (server dry run)",
+      `clusterrole.rbac.authorization.k8s.io/${RELEASE}-materializer created (server dry run)`,
     );
     expect(applied.stdout).toContain(
-      "validatingwebhookconfiguration.admissionregistration.k8s.io/darwin-validating-webhook created (server dry run)",
+      `validatingwebhookconfiguration.admissionregistration.k8s.io/${RELEASE}-validating-webhook created (server dry run)`,
     );
 
     // The testbed has no cert-manager: its Issuer and Certificate are checked for shape, the rest applied.
@@ -258,7 +258,8 @@ describe("charts/darwin on the testbed", () => {
     });
     const pdb = await getJson(["pdb", "darwin-operator", "-n", namespace]);
     expect(pdb.spec.minAvailable).toBe(1);
-    const vwc = await getJson(["validatingwebhookconfiguration", "darwin-validating-webhook"]);
+    // The cluster-scoped objects carry the release's name (it says darwin, so no "-darwin" is added).
+    const vwc = await getJson(["validatingwebhookconfiguration", `${RELEASE}-validating-webhook`]);
     expect(vwc.webhooks[0].clientConfig.service).toMatchObject({ namespace, name: "darwin-webhook" });
     const config = await getJson(["configmap", "darwin-operator-config", "-n", namespace]);
     expect(config.data["operator.yaml"]).toContain(`namespace: ${namespace}`);
@@ -336,7 +337,7 @@ describe("charts/darwin on the testbed", () => {
     await helmOk(["uninstall", RELEASE, "-n", namespace]);
     expect((await kubectl(["get", "deployment", "darwin-operator", "-n", namespace])).code).not.toBe(0);
     expect(
-      (await kubectl(["get", "validatingwebhookconfiguration", "darwin-validating-webhook"])).code,
+      (await kubectl(["get", "validatingwebhookconfiguration", `${RELEASE}-validating-webhook`])).code,
     ).not.toBe(0);
     await getJson(["crd", "darwinclusters.darwin.dreamhorizon.org"]);
     await getJson(["darwincluster", "housing-project", "-n", namespace]);

@@ -226,6 +226,7 @@ async function followBuild(
   log: boolean,
 ): Promise<{ code: number }> {
   let logShown = false;
+  let logging: Promise<boolean> | undefined;
   const result = await waitFor({
     client: c.kube(),
     kind: ARTIFACT_BUILDS,
@@ -238,13 +239,18 @@ async function followBuild(
       const phase = BuildView.safeParse(object).data?.status?.phase;
       if (log && !logShown && phase === "Building") {
         logShown = true;
-        void streamLog(c.kube(), namespace, name, c.io.stdout).then((shown) => {
+        logging = streamLog(c.kube(), namespace, name, c.io.stdout).then((shown) => {
           logShown = shown;
+          return shown;
         });
       }
       return verdict;
     },
   });
+  // The log ends with the build container, before the build's status says so; its last lines are still
+  // on their way when the status is read, so they are waited for (bounded: a log stream that hangs on an
+  // unreachable node must not hold the command).
+  if (logging) await Promise.race([logging, new Promise((r) => setTimeout(r, 10_000).unref())]);
   const tail = BuildView.safeParse(result.object).data?.status?.logTail;
   if (result.code === EXIT.failed && tail) c.io.stdout.write(`--- end of the build log ---\n${tail}\n`);
   return result;

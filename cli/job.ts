@@ -6,6 +6,7 @@
 import { type Command, InvalidArgumentError, Option } from "commander";
 import { z } from "zod";
 import { headServiceName } from "../controllers/darwin-cluster/render/ray-cluster.ts";
+import { apiserverProxyHttp } from "../controllers/shared/cluster-http.ts";
 import { RayDashboardClient } from "../controllers/shared/ray-dashboard.ts";
 import { STOP_ANNOTATION } from "../crds/src/darwin-job.ts";
 import { API_VERSION, DarwinJob } from "../crds/src/index.ts";
@@ -83,13 +84,8 @@ async function readLogs(
   submissionId: string,
   dashboard: string | undefined,
 ): Promise<string> {
-  if (dashboard) return new RayDashboardClient(dashboard).jobLogs(submissionId);
-  const service = `${headServiceName(cluster)}:8265`;
-  const answer = await kube.request({
-    method: "GET",
-    path: `/api/v1/namespaces/${namespace}/services/${service}/proxy/api/jobs/${encodeURIComponent(submissionId)}/logs`,
-  });
-  return z.looseObject({ logs: z.string() }).parse(answer).logs;
+  const url = dashboard ?? `http://${headServiceName(cluster)}.${namespace}.svc:8265`;
+  return new RayDashboardClient(url, apiserverProxyHttp(kube)).jobLogs(submissionId);
 }
 
 export function addJobCommands(program: Command, c: JobCommandContext): void {

@@ -46,7 +46,7 @@ export function darwinControllers(
   // Each platform object is wrapped twice, leaving its reconciler as it is: its lifecycle events go to
   // Chronos, and it registers itself in the catalog as CatalogAssets it owns
   // (controllers/catalog-asset/registration.ts).
-  return [
+  const controllers = [
     withCatalogRegistration(
       withLifecycleEvents(
         createDarwinClusterController({
@@ -82,4 +82,8 @@ export function darwinControllers(
       featureGroupAssets,
     ),
   ];
+  // An operator limited to some namespaces sees only their objects: the status of a cluster-scoped kind it
+  // computed from them (a ServeEnvironment's Serves) would be wrong, and would fight a cluster-wide
+  // operator's. It leaves those kinds alone.
+  return config.namespaces.length === 0 ? controllers : controllers.filter((c) => c.for.namespaced);
 }

@@ -135,6 +135,10 @@ export class ControllerRunner {
       const key = await this.queue.get();
       if (key === undefined) return;
       await this.process(key);
+      // A reconcile that finds nothing to change does no I/O, so a queue of them (a resync of many
+      // unchanged objects) would run in one stretch of promise callbacks and starve everything else: HTTP
+      // (probes, metrics), watches, lease renewal. Each worker lets the event loop turn between keys.
+      await new Promise<void>((resolve) => setImmediate(resolve));
     }
   }
 

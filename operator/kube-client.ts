@@ -114,22 +114,45 @@ export class KubeClient {
     return this.retrying(req, () => this.requestOnce(req));
   }
 
-  private async requestOnce(req: KubeRequest): Promise<unknown> {
+  private requestOnce(req: KubeRequest): Promise<unknown> {
+    return this.observed(req, false, async (res) => {
+      const text = await readBody(res);
+      const code = res.statusCode ?? 0;
+      if (code < 200 || code >= 300) throw failure(res, text, req);
+      return text.length > 0 ? JSON.parse(text) : undefined;
+    });
+  }
+
+  /**
+   * Sends one request and returns the answer's status and text, whatever the status: for paths whose
+   * answers are not the apiserver's own, such as its proxy to a Service. Never retried.
+   */
+  requestText(req: KubeRequest): Promise<{ status: number; body: string }> {
+    return this.observed(req, false, async (res) => ({
+      status: res.statusCode ?? 0,
+      body: await readBody(res),
+    }));
+  }
+
+  /** Sends the request and hands its answer to `read`; the observers hear of it once `read` is done. */
+  private async observed<T>(
+    req: KubeRequest,
+    streaming: boolean,
+    read: (res: http.IncomingMessage) => Promise<T>,
+  ): Promise<T> {
     const started = performance.now();
     let code = 0;
     try {
-      const res = await this.send(req, false);
+      const res = await this.send(req, streaming);
       code = res.statusCode ?? 0;
-      const text = await readBody(res);
-      if (code < 200 || code >= 300) throw failure(res, text, req);
-      return text.length > 0 ? JSON.parse(text) : undefined;
+      return await read(res);
     } finally {
       this.notify({
         method: req.method,
         path: req.path,
         code,
         seconds: (performance.now() - started) / 1000,
-        watch: false,
+        watch: streaming,
       });
     }
   }
@@ -147,23 +170,11 @@ export class KubeClient {
     return this.retrying(req, () => this.streamOnce(req));
   }
 
-  private async streamOnce(req: KubeRequest): Promise<http.IncomingMessage> {
-    const started = performance.now();
-    let code = 0;
-    try {
-      const res = await this.send(req, true);
-      code = res.statusCode ?? 0;
-      if (code !== 200) throw failure(res, await readBody(res), req);
+  private streamOnce(req: KubeRequest): Promise<http.IncomingMessage> {
+    return this.observed(req, true, async (res) => {
+      if (res.statusCode !== 200) throw failure(res, await readBody(res), req);
       return res;
-    } finally {
-      this.notify({
-        method: req.method,
-        path: req.path,
-        code,
-        seconds: (performance.now() - started) / 1000,
-        watch: true,
-      });
-    }
+    });
   }
 
   /** Runs `once` again while the apiserver answers busy, within the request's retry policy. */

@@ -30,6 +30,8 @@ const { values: args } = parseArgs({
     "heap-snapshot": { type: "string" },
     // The checkout whose cmd/operator.ts runs (another commit's, to compare); this one by default.
     "operator-repo": { type: "string" },
+    // The operator's resyncPeriodSeconds (every cached object reconciled again); its default is 600.
+    "resync-seconds": { type: "string" },
   },
 });
 const CLUSTERS = Number(args.clusters);
@@ -39,6 +41,7 @@ const PODS_PER_NODE = Number(args["pods-per-node"]);
 const WORKERS = Number(args.workers);
 const SNAPSHOT_DIR = args["heap-snapshot"];
 const OPERATOR_REPO = args["operator-repo"] ?? REPO;
+const RESYNC_SECONDS = args["resync-seconds"];
 const env = { ...loadTestbedEnv(), ...process.env } as Record<string, string>;
 const RUN = Date.now().toString(36);
 const NAMESPACE = `bench-scale-${RUN}`;
@@ -121,6 +124,41 @@ async function operatorMetrics(): Promise<string> {
       await sleep(200);
     }
   }
+}
+
+/**
+ * Asks the operator's /healthz once a second (the next ask waits for the answer, at most 20 s) and keeps
+ * the answer times: what a liveness probe sees while the operator works. `take` summarizes and restarts.
+ */
+function sampleHealth(): { take(): string; stop(): void } {
+  let times: number[] = [];
+  let failed = 0;
+  let stopped = false;
+  void (async () => {
+    while (!stopped) {
+      const asked = performance.now();
+      const ok = await fetch(`http://127.0.0.1:${HTTP_PORT}/healthz`, { signal: AbortSignal.timeout(20_000) })
+        .then((r) => r.ok)
+        .catch(() => false);
+      if (ok) times.push(performance.now() - asked);
+      else failed++;
+      await sleep(1_000);
+    }
+  })();
+  return {
+    take() {
+      const sorted = times.sort((a, b) => a - b);
+      const at = (q: number) =>
+        (sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0).toFixed(1);
+      const summary = `${sorted.length} answers: median ${at(0.5)} ms, p99 ${at(0.99)} ms, max ${at(1)} ms; ${failed} failed or over 20 s`;
+      times = [];
+      failed = 0;
+      return summary;
+    },
+    stop() {
+      stopped = true;
+    },
+  };
 }
 
 async function operatorRequests(): Promise<Map<string, number>> {
@@ -246,6 +284,7 @@ async function main() {
         DARWIN_LEADER_ELECTION: "false",
         DARWIN_LOG_LEVEL: "warn",
         DARWIN_WORKERS: String(WORKERS),
+        ...(RESYNC_SECONDS && { DARWIN_RESYNC_PERIOD_SECONDS: RESYNC_SECONDS }),
       },
       stdio: ["ignore", "ignore", "inherit"],
     },
@@ -269,6 +308,7 @@ async function main() {
     const apiBefore = await apiserverRequests();
     const opBefore = await operatorRequests();
 
+    const health = sampleHealth();
     const start = Date.now();
     let next = 0;
     await Promise.all(
@@ -307,6 +347,7 @@ async function main() {
       if (Date.now() - start > 1_800_000) break;
       await sleep(1_000);
     }
+    const healthRamp = health.take();
     const rampCpu = diff(cpuOf(processes), cpuBefore);
     const operatorCpu = (processUsage(pid)?.cpu ?? 0) - operatorBefore;
     const rssAfter = processUsage(pid)?.rssMiB ?? 0;
@@ -328,6 +369,8 @@ async function main() {
       peakRss = Math.max(peakRss, processUsage(pid)?.rssMiB ?? 0);
       await sleep(5_000);
     }
+    const healthSteady = health.take();
+    health.stop();
     const rssSteady = processUsage(pid)?.rssMiB ?? 0;
     const heapSteady = await operatorHeapMiB();
     const opSteady = diff(await operatorRequests(), opSteadyBefore);
@@ -363,6 +406,8 @@ operator workers ${WORKERS}, KubeRay --reconcile-concurrency ${kuberayConcurrenc
 | CPU seconds until Ready, by process | ${fmt(new Map([...rampCpu].map(([k, v]) => [k, Number(v.toFixed(1))])))}, operator ${operatorCpu.toFixed(1)} |
 | steady ${STEADY_SECONDS} s: operator writes | ${steadyWrites} (${(steadyWrites / CLUSTERS).toFixed(3)} per cluster); requests ${fmt(opSteady) || "none"} |
 | steady ${STEADY_SECONDS} s: DarwinClusters whose resourceVersion moved | ${moved} |
+| operator /healthz answer until all Ready | ${healthRamp} |
+| operator /healthz answer in the steady stretch (resync every ${RESYNC_SECONDS ?? 600} s) | ${healthSteady} |
 `);
     if (SNAPSHOT_DIR) {
       // Node writes Heap.<date>.<pid>...heapsnapshot into the diagnostic directory; wait until it is complete.

@@ -5,6 +5,7 @@
  * they are old enough and not among the last of their Serve.
  */
 import { ArtifactBuild } from "../../crds/src/index.ts";
+import { MANAGED_BY_SELECTOR } from "../../operator/apply.ts";
 import {
   type CacheReader,
   type ControllerDefinition,
@@ -20,7 +21,13 @@ import { type ArtifactBuildsConfig, DEFAULT_ARTIFACT_BUILDS } from "./config.ts"
 import { imageRepository, parseImageReference } from "./image-reference.ts";
 import { planQueue, type QueueEntry } from "./queue.ts";
 import { imageSize } from "./registry.ts";
-import { type BuildSpec, buildJobName, renderBuildJob, SERVE_LABEL } from "./render/build-job.ts";
+import {
+  BUILD_LABEL,
+  type BuildSpec,
+  buildJobName,
+  renderBuildJob,
+  SERVE_LABEL,
+} from "./render/build-job.ts";
 import {
   type ArtifactBuildStatus,
   type BuildObservation,
@@ -38,12 +45,6 @@ export interface ArtifactBuildControllerOptions {
   builds?: ArtifactBuildsConfig;
   /** Bytes of a pushed image; tests pass their own. @default imageSize (the registry's manifest) */
   imageSize?: (image: string, digest: string, insecure: boolean) => Promise<number>;
-  /**
-   * How often a waiting build looks at the queue again, in milliseconds: the end of another build is this
-   * controller's own status write, which the runtime does not wake this controller with.
-   * @default 1000
-   */
-  queuePollMs?: number;
 }
 
 export function createArtifactBuildController(
@@ -59,16 +60,20 @@ export function createArtifactBuildController(
     owns: [JOBS],
     // Another client's change to a build (a new one, a cancel, a deletion) moves the queue: the waiting
     // builds are reconciled again (their positions, and the next to start), as are the finished builds of
-    // the same Serve (the history kept). The runtime does not wake a controller with its own writes, and
-    // the end of a build is this controller's status write, so waiting builds also look every queuePollMs.
-    watches: [{ type: ARTIFACT_BUILDS, map: buildsAffectedBy }],
+    // the same Serve (the history kept). The end of a build is the Job controller's write to its Job (or
+    // the Job's deletion), not this controller's status write, which the runtime does not wake it with: a
+    // build Job's change wakes the waiting builds. The watch shares the owned Jobs' cache (same selector).
+    watches: [
+      { type: ARTIFACT_BUILDS, map: buildsAffectedBy },
+      { type: JOBS, labelSelector: MANAGED_BY_SELECTOR, map: buildsWaitingOn },
+    ],
     rbac: [
       // The build pod's termination message (the commit and digest, or the failure).
       { apiGroups: [""], resources: ["pods"], verbs: ["list"] },
     ],
     // One reconcile at a time: starting a build reads the queue from the cache and then changes it.
     workers: 1,
-    reconcile: (ctx) => reconcileArtifactBuild(ctx, config, sizeOf, options.queuePollMs ?? 1000),
+    reconcile: (ctx) => reconcileArtifactBuild(ctx, config, sizeOf),
   };
 }
 
@@ -76,6 +81,16 @@ const phaseOf = (build: KubeObject): string | undefined =>
   ArtifactBuild.status.safeParse(build.status ?? {}).data?.phase;
 const cancelled = (build: KubeObject): boolean =>
   (build.spec as { cancel?: unknown } | undefined)?.cancel === true;
+/** Not started yet: neither finished, cancelled nor Building. */
+const isWaiting = (build: KubeObject): boolean => {
+  const phase = phaseOf(build);
+  return !isFinished(phase) && !cancelled(build) && phase !== "Building";
+};
+/** A Job that ended (Complete or Failed): its build no longer holds a place among the running ones. */
+const jobEnded = (job: KubeObject): boolean =>
+  ((job as JobView).status?.conditions ?? []).some(
+    (c) => (c.type === "Complete" || c.type === "Failed") && c.status === "True",
+  );
 
 /** Waiting builds (their position may have moved) and the finished builds of the same Serve. */
 export function buildsAffectedBy(build: KubeObject, cache: CacheReader): string[] {
@@ -84,8 +99,7 @@ export function buildsAffectedBy(build: KubeObject, cache: CacheReader): string[
     .list(ARTIFACT_BUILDS)
     .filter((other) => {
       if (other.metadata.uid === build.metadata.uid) return false;
-      const phase = phaseOf(other);
-      if (!isFinished(phase)) return !cancelled(other) && phase !== "Building";
+      if (!isFinished(phaseOf(other))) return isWaiting(other);
       return (
         serve !== undefined &&
         other.metadata.namespace === build.metadata.namespace &&
@@ -95,11 +109,22 @@ export function buildsAffectedBy(build: KubeObject, cache: CacheReader): string[
     .map((other) => objectKey(other.metadata));
 }
 
+/**
+ * The waiting builds of the cluster, when a build's Job changes: one that ended (or was deleted) frees its
+ * place, so the next may start, before the build's own reconcile records the outcome.
+ */
+export function buildsWaitingOn(job: KubeObject, cache: CacheReader): string[] {
+  if (job.metadata.labels?.[BUILD_LABEL] === undefined) return [];
+  return cache
+    .list(ARTIFACT_BUILDS)
+    .filter(isWaiting)
+    .map((build) => objectKey(build.metadata));
+}
+
 async function reconcileArtifactBuild(
   ctx: ReconcileContext,
   config: ArtifactBuildsConfig,
   sizeOf: (image: string, digest: string, insecure: boolean) => Promise<number>,
-  queuePollMs: number,
 ): Promise<ReconcileResult | undefined> {
   const object = ctx.object;
   const now = ctx.now();
@@ -143,7 +168,7 @@ async function reconcileArtifactBuild(
     const key = objectKey(object.metadata);
     if (!plan.start.has(key)) {
       await write({ kind: "waiting", position: plan.positions.get(key) ?? 1 });
-      return { requeueAfterMs: queuePollMs };
+      return undefined;
     }
     const rendered = renderBuildJob(
       { metadata: { name: object.metadata.name, namespace }, spec },
@@ -169,31 +194,31 @@ async function reconcileArtifactBuild(
   return retain(ctx, await write(observation, size), config, now);
 }
 
-/** The queue's entries from the cache: builds running (phase Building or a Job made) and builds waiting. */
+/**
+ * The queue's entries from the cache: builds running (a Job that has not ended) and builds waiting (not
+ * started). A build whose Job ended or is gone holds no place, even before its reconcile records the
+ * outcome: the Job's change is what wakes the waiting builds (buildsWaitingOn).
+ */
 function queueEntries(ctx: ReconcileContext): QueueEntry[] {
   return ctx.list(ARTIFACT_BUILDS).flatMap((build): QueueEntry[] => {
     const phase = phaseOf(build);
     if (isFinished(phase) || cancelled(build) || build.metadata.deletionTimestamp) return [];
     const namespace = build.metadata.namespace ?? "default";
-    const hasJob = ctx.cached(JOBS, namespace, buildJobName(build.metadata.name)) !== undefined;
-    return [
-      {
-        key: objectKey(build.metadata),
-        namespace,
-        created: build.metadata.creationTimestamp ?? "",
-        state: phase === "Building" || hasJob ? "active" : "waiting",
-      },
-    ];
+    const job = ctx.cached(JOBS, namespace, buildJobName(build.metadata.name));
+    const entry = {
+      key: objectKey(build.metadata),
+      namespace,
+      created: build.metadata.creationTimestamp ?? "",
+    };
+    if (job) return jobEnded(job) ? [] : [{ ...entry, state: "active" }];
+    return phase === "Building" ? [] : [{ ...entry, state: "waiting" }];
   });
 }
 
 /** The Job's outcome; a finished Job's pods are listed for the build container's termination message. */
 async function observe(ctx: ReconcileContext, job: KubeObject): Promise<BuildObservation> {
   const view = job as JobView;
-  const done = view.status?.conditions?.some(
-    (c) => (c.type === "Complete" || c.type === "Failed") && c.status === "True",
-  );
-  if (!done) return observeBuildJob(view, []);
+  if (!jobEnded(job)) return observeBuildJob(view, []);
   const list = (await ctx.client.request({
     method: "GET",
     path: `/api/v1/namespaces/${job.metadata.namespace}/pods`,

@@ -16,7 +16,8 @@ import {
 import type { ReconcileContext } from "../../operator/controller.ts";
 import type { JsonObject } from "../../operator/json.ts";
 import { objectPath } from "../../operator/resource.ts";
-import { type ClusterEndpoints, endpointsOf } from "../shared/endpoints.ts";
+import { type ClusterHttp, directHttp } from "../shared/cluster-http.ts";
+import { type ClusterEndpoints, clusterHttpOf, endpointsOf } from "../shared/endpoints.ts";
 import { RayDashboardClient } from "../shared/ray-dashboard.ts";
 import { darwinResource, SECRETS } from "../shared/resource-types.ts";
 import { jupyterName, jupyterToken } from "./render/jupyter.ts";
@@ -115,38 +116,44 @@ export function decideIdle(input: IdleInput, probeIntervalMs: number): IdleDecis
 const JupyterStatus = z.looseObject({ last_activity: z.string().optional() });
 const JupyterKernels = z.array(z.looseObject({ execution_state: z.string().optional() }));
 
-async function getJson<T>(url: string, schema: z.ZodType<T>, token?: string): Promise<T> {
-  const response = await fetch(url, {
-    signal: AbortSignal.timeout(5_000),
-    ...(token && { headers: { authorization: `token ${token}` } }),
-  }).catch((error: Error) => {
-    throw new Error(
-      `GET ${url} failed: ${error.cause instanceof Error ? error.cause.message : error.message}`,
-    );
+async function getJson<T>(http: ClusterHttp, url: string, schema: z.ZodType<T>, token?: string): Promise<T> {
+  const answer = await http("GET", url, token ? { token } : {}).catch((error: Error) => {
+    throw new Error(`GET ${url} failed: ${error.message}`);
   });
-  if (!response.ok) throw new Error(`GET ${url} answered ${response.status}`);
-  const parsed = schema.safeParse(await response.json().catch(() => undefined));
+  if (answer.status < 200 || answer.status >= 300) throw new Error(`GET ${url} answered ${answer.status}`);
+  const parsed = schema.safeParse(safeJson(answer.body));
   if (!parsed.success) throw new Error(`GET ${url} answered what is not a Jupyter server answer`);
   return parsed.data;
 }
 
-/** Reads activity from the Ray dashboard and, when there is one, the Jupyter server. Never throws. */
-export async function probeActivity(urls: {
-  rayDashboard: string;
-  jupyter?: string;
-  /** The Jupyter server's token (its Secret), sent as `Authorization: token ...`. */
-  jupyterToken?: string;
-}): Promise<Probe> {
+function safeJson(text: string): unknown {
   try {
-    const ray = new RayDashboardClient(urls.rayDashboard);
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Reads activity from the Ray dashboard and, when there is one, the Jupyter server. Never throws. */
+export async function probeActivity(
+  urls: {
+    rayDashboard: string;
+    jupyter?: string;
+    /** The Jupyter server's token (its Secret). */
+    jupyterToken?: string;
+  },
+  http: ClusterHttp = directHttp,
+): Promise<Probe> {
+  try {
+    const ray = new RayDashboardClient(urls.rayDashboard, http);
     const [jobs, aliveActors] = await Promise.all([ray.listJobs(), ray.aliveActors()]);
     const activeJobs = jobs.filter((j) => j.status === "PENDING" || j.status === "RUNNING").length;
     if (!urls.jupyter) return { ok: true, activeJobs, aliveActors, busyKernels: 0 };
     const base = urls.jupyter.replace(/\/+$/, "");
     const [status, kernels] = await Promise.all([
       // no_track_activity: the probe's own requests must not count as a user's activity.
-      getJson(`${base}/api/status?no_track_activity=1`, JupyterStatus, urls.jupyterToken),
-      getJson(`${base}/api/kernels?no_track_activity=1`, JupyterKernels, urls.jupyterToken),
+      getJson(http, `${base}/api/status?no_track_activity=1`, JupyterStatus, urls.jupyterToken),
+      getJson(http, `${base}/api/kernels?no_track_activity=1`, JupyterKernels, urls.jupyterToken),
     ]);
     const busyKernels = kernels.filter((k) => k.execution_state === "busy").length;
     const jupyterLastActivity = status.last_activity ? new Date(status.last_activity) : undefined;
@@ -195,10 +202,13 @@ export async function checkActivity(
     jupyter: jupyterName(cluster.metadata.name),
   });
   const token = jupyterToken(ctx.cached(SECRETS, namespace, jupyterName(cluster.metadata.name)));
-  const probe = await probeActivity({
-    rayDashboard: urls.rayDashboard,
-    ...(cluster.spec.jupyter.enabled && { jupyter: urls.jupyter, ...(token && { jupyterToken: token }) }),
-  });
+  const probe = await probeActivity(
+    {
+      rayDashboard: urls.rayDashboard,
+      ...(cluster.spec.jupyter.enabled && { jupyter: urls.jupyter, ...(token && { jupyterToken: token }) }),
+    },
+    clusterHttpOf(options.endpoints, ctx.client),
+  );
   const decision = decideIdle(
     {
       limitMinutes: cluster.spec.inactiveTimeMinutes,

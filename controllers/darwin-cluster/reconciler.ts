@@ -24,6 +24,7 @@ import {
 import { isPlainObject, type JsonObject } from "../../operator/json.ts";
 import { type KubeObject, objectKey, resourcePath } from "../../operator/resource.ts";
 import { deleteOwned } from "../shared/children.ts";
+import { clusterHttpRules } from "../shared/endpoints.ts";
 import { darwinKey } from "../shared/labels.ts";
 import {
   DEPLOYMENTS,
@@ -95,6 +96,8 @@ export function createDarwinClusterController(
       ...(secret
         ? [{ apiGroups: [""], resources: ["secrets"], verbs: ["get"], resourceNames: [secret.name] }]
         : []),
+      // Activity probes through the apiserver's service proxy, when configured so.
+      ...(options.activity ? clusterHttpRules(options.activity.endpoints) : []),
     ],
     reconcile: (ctx) => reconcileDarwinCluster(ctx, prices, options.activity, alerts),
   };

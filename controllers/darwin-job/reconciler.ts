@@ -15,7 +15,13 @@ import { isPlainObject, type JsonObject } from "../../operator/json.ts";
 import { type KubeObject, objectKey } from "../../operator/resource.ts";
 import { jupyterName } from "../darwin-cluster/render/jupyter.ts";
 import { rayClusterName } from "../darwin-cluster/render/ray-cluster.ts";
-import { type ClusterEndpoints, DEFAULT_ENDPOINTS, endpointsOf } from "../shared/endpoints.ts";
+import {
+  type ClusterEndpoints,
+  clusterHttpOf,
+  clusterHttpRules,
+  DEFAULT_ENDPOINTS,
+  endpointsOf,
+} from "../shared/endpoints.ts";
 import { RayDashboardClient, RayDashboardError, type RayRuntimeEnv } from "../shared/ray-dashboard.ts";
 import { darwinResource } from "../shared/resource-types.ts";
 import { computeDarwinJobStatus, type DarwinJobStatus, isTerminal, type JobObservation } from "./status.ts";
@@ -46,6 +52,7 @@ export function createDarwinJobController(options: DarwinJobControllerOptions = 
     for: DARWIN_JOBS,
     // A cluster created, resumed or suspended wakes the jobs that run on it.
     watches: [{ type: DARWIN_CLUSTERS, map: jobsOnCluster }],
+    rbac: clusterHttpRules(endpoints),
     reconcile: (ctx) => reconcileDarwinJob(ctx, endpoints, pollIntervalMs),
     finalize: (ctx) => stopDarwinJob(ctx, endpoints),
   };
@@ -84,6 +91,15 @@ function dashboardOf(ctx: ReconcileContext, endpoints: ClusterEndpoints, cluster
   }).rayDashboard;
 }
 
+/** The client of a cluster's Ray dashboard, reached as the configuration says. */
+function dashboardClient(
+  ctx: ReconcileContext,
+  endpoints: ClusterEndpoints,
+  url: string,
+): RayDashboardClient {
+  return new RayDashboardClient(url, clusterHttpOf(endpoints, ctx.client));
+}
+
 async function reconcileDarwinJob(
   ctx: ReconcileContext,
   endpoints: ClusterEndpoints,
@@ -100,7 +116,7 @@ async function reconcileDarwinJob(
 
   const submissionId = submissionIdOf(job, spec);
   const dashboardURL = dashboardOf(ctx, endpoints, spec.cluster);
-  const observation = await observe(ctx, spec, submissionId, dashboardURL);
+  const observation = await observe(ctx, spec, submissionId, dashboardClient(ctx, endpoints, dashboardURL));
   const status = computeDarwinJobStatus(previous, observation, {
     submissionId,
     dashboardURL,
@@ -118,8 +134,9 @@ async function observe(
   ctx: ReconcileContext,
   spec: DarwinJobSpec,
   submissionId: string,
-  dashboardURL: string,
+  ray: RayDashboardClient,
 ): Promise<JobObservation> {
+  const dashboardURL = ray.url;
   const namespace = ctx.object.metadata.namespace;
   const cluster = ctx.cached(DARWIN_CLUSTERS, namespace, spec.cluster);
   if (!cluster)
@@ -134,7 +151,6 @@ async function observe(
       reason: "ClusterSuspended",
       message: `DarwinCluster "${spec.cluster}" is suspended; the job is submitted once it runs again (set its spec.suspend to false).`,
     };
-  const ray = new RayDashboardClient(dashboardURL);
   try {
     let info = await ray.getJob(submissionId);
     const stopRequested = ctx.object.metadata.annotations?.[STOP_ANNOTATION] === "true";
@@ -213,7 +229,7 @@ async function stopDarwinJob(ctx: ReconcileContext, endpoints: ClusterEndpoints)
   const cluster = ctx.cached(DARWIN_CLUSTERS, job.metadata.namespace, parsed.data.cluster);
   // Without a running cluster there is no Ray job left to stop.
   if (!cluster || (isPlainObject(cluster.spec) && cluster.spec.suspend === true)) return;
-  const ray = new RayDashboardClient(dashboardOf(ctx, endpoints, parsed.data.cluster));
+  const ray = dashboardClient(ctx, endpoints, dashboardOf(ctx, endpoints, parsed.data.cluster));
   // The derived id, not status.submissionId: a submission whose status write was lost is stopped too.
   const submissionId = submissionIdOf(job, parsed.data);
   const stopped = await ray.stopJob(submissionId);

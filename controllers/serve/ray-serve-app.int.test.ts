@@ -23,7 +23,7 @@ import { z } from "zod";
 import { freePort } from "../../test-e2e/support/free-port.ts";
 import { requireEnv } from "../../test-e2e/support/testbed-env.ts";
 import { waitFor } from "../../test-e2e/support/wait.ts";
-import { dashboardRequest } from "../shared/ray-dashboard.ts";
+import { directHttp } from "../shared/cluster-http.ts";
 import { irisContext } from "./render/fixtures.ts";
 import { RAY_SERVE_PIP, renderRayService } from "./render/ray-service.ts";
 import { RAY_SERVE_APP_SOURCE } from "./server/sources.ts";
@@ -52,7 +52,10 @@ async function serveApi(
   method: "GET" | "PUT" | "DELETE",
   body?: unknown,
 ): Promise<{ status: number; text: string }> {
-  const answer = await dashboardRequest(method, `${dashboard()}/api/serve/applications/`, body, 60_000);
+  const answer = await directHttp(method, `${dashboard()}/api/serve/applications/`, {
+    ...(body !== undefined && { body }),
+    timeoutMs: 60_000,
+  });
   return { status: answer.status, text: answer.body };
 }
 

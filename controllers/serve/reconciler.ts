@@ -22,6 +22,7 @@ import {
 import { isPlainObject, type JsonObject } from "../../operator/json.ts";
 import { type KubeObject, objectKey, type ResourceType } from "../../operator/resource.ts";
 import { imageRepository } from "../artifact-build/image-reference.ts";
+import { ARTIFACT_BUILDS } from "../artifact-build/reconciler.ts";
 import { deleteOwned } from "../shared/children.ts";
 import {
   CONFIG_MAPS,
@@ -57,7 +58,6 @@ import {
 
 export const SERVES = darwinResource(Serve);
 export const SERVE_ENVIRONMENTS = darwinResource(ServeEnvironment);
-export const ARTIFACT_BUILDS = darwinResource(ArtifactBuild);
 export const FEATURE_GROUPS = darwinResource(FeatureGroup);
 
 export interface ServeControllerOptions {

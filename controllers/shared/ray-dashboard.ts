@@ -3,9 +3,8 @@
  * cluster serves it on port 8265. Every answer is parsed with zod; an unreachable head, a timeout or an
  * unexpected answer is a RayDashboardError naming the request.
  */
-import { request as httpGet } from "node:http";
-import { request as httpsGet } from "node:https";
 import { z } from "zod";
+import { type ClusterHttp, directHttp } from "./cluster-http.ts";
 
 export class RayDashboardError extends Error {
   /** HTTP status, when the dashboard answered. */
@@ -46,25 +45,30 @@ const ActorList = z.looseObject({
   data: z.looseObject({ result: z.looseObject({ result: z.array(z.looseObject({})) }) }),
 });
 
-/** Time given to one request: a head that does not answer within it counts as unreachable. */
-const REQUEST_TIMEOUT_MS = 5_000;
-
 export class RayDashboardClient {
   readonly url: string;
+  private readonly http: ClusterHttp;
 
-  constructor(url: string) {
+  /** `http` sends the requests: straight to the URL by default, or through the apiserver (cluster-http.ts). */
+  constructor(url: string, http: ClusterHttp = directHttp) {
     this.url = url.replace(/\/+$/, "");
+    this.http = http;
   }
 
-  private async request(method: string, path: string, body?: unknown): Promise<HttpAnswer> {
+  private async request(method: "GET" | "POST", path: string, body?: unknown) {
     try {
-      return await dashboardRequest(method, `${this.url}${path}`, body);
+      return await this.http(method, `${this.url}${path}`, body === undefined ? {} : { body });
     } catch (error) {
       throw new RayDashboardError(`${method} ${this.url}${path} failed: ${(error as Error).message}`);
     }
   }
 
-  private async json<T>(method: string, path: string, schema: z.ZodType<T>, body?: unknown): Promise<T> {
+  private async json<T>(
+    method: "GET" | "POST",
+    path: string,
+    schema: z.ZodType<T>,
+    body?: unknown,
+  ): Promise<T> {
     const response = await this.request(method, path, body);
     const text = response.body;
     if (response.status < 200 || response.status >= 300)
@@ -138,48 +142,6 @@ export class RayDashboardClient {
     const answer = await this.json("GET", `/api/v0/actors?${query}`, ActorList);
     return answer.data.result.result.length;
   }
-}
-
-export interface HttpAnswer {
-  status: number;
-  body: string;
-}
-
-/**
- * One HTTP request with node:http rather than fetch: the dashboard refuses POSTs that carry the
- * Sec-Fetch-Mode header fetch always sends ("method not allowed for browser traffic").
- */
-export function dashboardRequest(
-  method: string,
-  url: string,
-  body?: unknown,
-  timeoutMs = REQUEST_TIMEOUT_MS,
-): Promise<HttpAnswer> {
-  const payload = body === undefined ? undefined : JSON.stringify(body);
-  const send = url.startsWith("https:") ? httpsGet : httpGet;
-  return new Promise((resolve, reject) => {
-    const req = send(
-      url,
-      {
-        method,
-        timeout: timeoutMs,
-        headers: payload
-          ? { "content-type": "application/json", "content-length": Buffer.byteLength(payload) }
-          : {},
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on("data", (chunk: Buffer) => chunks.push(chunk));
-        res.on("end", () =>
-          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") }),
-        );
-        res.on("error", reject);
-      },
-    );
-    req.on("timeout", () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
-    req.on("error", reject);
-    req.end(payload);
-  });
 }
 
 function safeJson(text: string): unknown {

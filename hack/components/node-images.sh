@@ -75,21 +75,50 @@ node_base_build() {
   rm -f "$dir/rootfs.tar"
 }
 
+# node_image_wheels <image>: the wheel set an image is built from, as "<set name> <requirement...>" (none
+# for images without Python packages)
+node_image_wheels() {
+  case $1 in
+    darwin-ray) echo "ray-$RAY_VERSION ray[default]==$RAY_VERSION jupyterlab" ;;
+    darwin-mlflow-serve) echo "mlflow-$MLFLOW_VERSION mlflow==$MLFLOW_VERSION scikit-learn" ;;
+  esac
+}
+
 # node_wheels <name> <requirement...>: the wheels of the requirements (and their dependencies) for the
-# base image's Python, downloaded from PyPI once on this machine (whose CA bundle reaches PyPI).
+# base image's Python, downloaded from PyPI once on this machine (whose CA bundle reaches PyPI). Held under a
+# lock on <dir>.lock: the download node_images_prefetch started is waited for, never run twice.
 node_wheels() {
-  local name=$1 dir=$NODE_IMAGES_CACHE/wheels-$1 log
+  local name=$1 dir=$NODE_IMAGES_CACHE/wheels-$1 log lock
   shift
-  [[ -f $dir/.complete && "$(cat "$dir/.complete")" == "$NODE_IMAGE_PYTHON $*" ]] && { echo "$dir"; return 0; }
-  log=$(tb_build_log "wheels-$name")
-  tb_log "node_images: downloading $* from PyPI (log $log)" >&2
-  rm -rf "$dir"
-  mkdir -p "$dir"
-  "$DARWIN_PYTHON" -m pip download --no-input --only-binary=:all: --python-version "$NODE_IMAGE_PYTHON" \
-    --dest "$dir" "$@" >"$log" 2>&1 ||
-    { tail -n 30 "$log" >&2; rm -rf "$dir"; tb_die "pip could not download $*"; }
-  echo "$NODE_IMAGE_PYTHON $*" >"$dir/.complete"
+  mkdir -p "$NODE_IMAGES_CACHE"
+  exec {lock}>"$dir.lock"
+  flock "$lock"
+  if [[ ! -f $dir/.complete || "$(cat "$dir/.complete")" != "$NODE_IMAGE_PYTHON $*" ]]; then
+    log=$(tb_build_log "wheels-$name")
+    tb_log "node_images: downloading $* from PyPI (log $log)"
+    rm -rf "$dir"
+    mkdir -p "$dir"
+    "$DARWIN_PYTHON" -m pip download --no-input --only-binary=:all: --python-version "$NODE_IMAGE_PYTHON" \
+      --dest "$dir" "$@" >"$log" 2>&1 ||
+      { tail -n 30 "$log" >&2; rm -rf "$dir"; tb_die "pip could not download $*"; }
+    echo "$NODE_IMAGE_PYTHON $*" >"$dir/.complete"
+  fi
+  exec {lock}>&-
   echo "$dir"
+}
+
+# node_images_prefetch: download the wheels of the images not built yet in the background, so that the
+# transfer from PyPI overlaps the node's Go builds (hack/testbed runs every <component>_prefetch before the
+# first build). A download that fails here is tried again, and reported, by the build.
+node_images_prefetch() {
+  local name tag readable wheels
+  while read -r name tag readable; do
+    node_image_have "$name:$tag" && continue
+    read -ra wheels <<<"$(node_image_wheels "$name")"
+    ((${#wheels[@]})) || continue
+    tb_log "node_images: downloading the wheels of $name from PyPI in the background"
+    (node_wheels "${wheels[@]}" >/dev/null 2>&1 &)
+  done < <(node_image_tags)
 }
 
 # node_bud <name> <tag> <context> <build-arg...>: build hack/images/<name>/Containerfile on the base
@@ -164,18 +193,20 @@ node_buildkit_context() {
 }
 
 node_images_build() {
-  local name tag readable ctx
+  local name tag readable ctx wheels
   while read -r name tag readable; do
     [[ $name == darwin-base ]] && NODE_BASE_TAG=$tag
     node_image_have "$name:$tag" && continue
     case $name in
       darwin-base) node_base_build "$tag" ;;
       darwin-ray)
-        ctx=$(node_wheels "ray-$RAY_VERSION" "ray[default]==$RAY_VERSION" jupyterlab)
+        read -ra wheels <<<"$(node_image_wheels "$name")"
+        ctx=$(node_wheels "${wheels[@]}")
         node_bud darwin-ray "$tag" "$ctx" "RAY_VERSION=$RAY_VERSION"
         ;;
       darwin-mlflow-serve)
-        ctx=$(node_wheels "mlflow-$MLFLOW_VERSION" "mlflow==$MLFLOW_VERSION" scikit-learn)
+        read -ra wheels <<<"$(node_image_wheels "$name")"
+        ctx=$(node_wheels "${wheels[@]}")
         node_bud darwin-mlflow-serve "$tag" "$ctx" "MLFLOW_VERSION=$MLFLOW_VERSION"
         ;;
       darwin)
@@ -227,6 +258,21 @@ node_images_ready() {
   while read -r name tag readable; do
     node_registry_has "$name" "$tag" && node_registry_has "$name" "$readable" || return 1
   done < <(node_image_tags)
+}
+
+# node_image_ref <name>: the reference of this checkout's image by its content-hash tag, which no other
+# checkout's push changes (the readable tags are shared: the last push wins); fails when the registry does
+# not hold it.
+node_image_ref() {
+  local name tag readable
+  while read -r name tag readable; do
+    [[ $name == "$1" ]] || continue
+    node_registry_has "$name" "$tag" ||
+      tb_die "$NODE_REGISTRY has no $name:$tag, this checkout's $name image: hack/testbed up node_images"
+    echo "$NODE_REGISTRY/$name:$tag"
+    return 0
+  done < <(node_image_tags)
+  tb_die "no image '$1' (images: $(node_image_tags | cut -d' ' -f1 | tr '\n' ' '))"
 }
 
 node_images_timeout() { echo 600; }

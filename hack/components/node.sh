@@ -40,7 +40,6 @@ RUNC_DIR=$DARWIN_CACHE/runc-$RUNC_VERSION
 CRICTL_VERSION=${DARWIN_CRICTL_VERSION:-v1.37.0}
 CRICTL_DIR=$DARWIN_CACHE/cri-tools-$CRICTL_VERSION
 COREDNS_VERSION=${DARWIN_COREDNS_VERSION:-v1.15.0}
-COREDNS_DIR=$DARWIN_CACHE/coredns-$COREDNS_VERSION
 # The sandbox image containerd is configured with; built from the Kubernetes module's pause.c, under the
 # tag its build/pause/Makefile gives.
 NODE_PAUSE_IMAGE=registry.k8s.io/pause:3.10.2
@@ -134,12 +133,6 @@ require sigs.k8s.io/cri-tools $CRICTL_VERSION" sigs.k8s.io/cri-tools/cmd/crictl
 registry_build() { node_debian_packages; }
 kubelet_build() { kube_build kubelet kube-proxy; }
 kube_proxy_build() { kube_build kubelet kube-proxy; }
-coredns_build() {
-  tb_go_have "$COREDNS_DIR/bin" coredns && return 0
-  tb_go_wrapper_build "$COREDNS_DIR" "-s -w" "go 1.26
-
-require github.com/coredns/coredns $COREDNS_VERSION" github.com/coredns/coredns
-}
 
 # ------------------------------------------------------------------------------------------- registry
 # Debian's docker-registry (distribution 2.8). Its storage is content-addressed and kept in the cache, so
@@ -519,6 +512,51 @@ kube_proxy_stop() {
 # CoreDNS runs next to the kubelet (not as a pod) on the node's address, port 53, which is the kubelet's
 # clusterDNS: pods resolve <service>.<namespace>.svc.cluster.local and forward the rest to this machine's
 # resolver. It reads Services and EndpointSlices as the user system:coredns (RBAC below).
+
+# coredns_corefile: the node's Corefile. Its directives are the plugins the build compiles in.
+coredns_corefile() {
+  cat <<COREFILE
+.:53 {
+    bind $NODE_IP
+    errors
+    health 127.0.0.1:$NODE_COREDNS_HEALTH_PORT
+    ready 127.0.0.1:$NODE_COREDNS_READY_PORT
+    kubernetes cluster.local in-addr.arpa ip6.arpa {
+        kubeconfig $NODE_DATA/coredns.kubeconfig darwin-testbed
+        pods insecure
+        fallthrough in-addr.arpa ip6.arpa
+        ttl 5
+    }
+    forward . /etc/resolv.conf
+    cache 5
+    loop
+}
+COREFILE
+}
+
+# coredns_plugins: the Corefile's directives (the first word of each line of its server block)
+coredns_plugins() { coredns_corefile | awk '/^    [a-z]/ {print $1}'; }
+
+# The build is keyed by the plugin list too: a directive added to the Corefile builds a new binary.
+COREDNS_DIR=$DARWIN_CACHE/coredns-$COREDNS_VERSION-$(coredns_plugins | sha256sum | cut -c1-8)
+
+# CoreDNS as its documentation builds it with a chosen set of plugins: a main package that imports coremain
+# and those plugins: 583 packages to compile and 89 MB of modules, where the module's own main (every plugin,
+# with the AWS, Azure and Google SDKs) has 1170 and 258 MB.
+coredns_build() {
+  tb_go_have "$COREDNS_DIR/bin" coredns && return 0
+  local p
+  mkdir -p "$COREDNS_DIR/src/coredns"
+  {
+    printf 'package main\n\nimport (\n\t"github.com/coredns/coredns/coremain"\n'
+    for p in $(coredns_plugins); do printf '\t_ "github.com/coredns/coredns/plugin/%s"\n' "$p"; done
+    printf ')\n\nfunc main() { coremain.Run() }\n'
+  } >"$COREDNS_DIR/src/coredns/main.go"
+  tb_go_wrapper_build "$COREDNS_DIR" "-s -w" "go 1.26
+
+require github.com/coredns/coredns $COREDNS_VERSION" ./coredns
+}
+
 coredns_start() {
   kube_apiserver_ready || tb_die "CoreDNS needs the apiserver (hack/testbed up control)"
   [[ $(ip -o addr show dev "$NODE_BRIDGE" 2>/dev/null) == *" $NODE_IP/"* ]] ||
@@ -551,23 +589,7 @@ subjects:
   kind: User
   name: system:coredns
 YAML
-  cat >"$NODE_DATA/Corefile" <<COREFILE
-.:53 {
-    bind $NODE_IP
-    errors
-    health 127.0.0.1:$NODE_COREDNS_HEALTH_PORT
-    ready 127.0.0.1:$NODE_COREDNS_READY_PORT
-    kubernetes cluster.local in-addr.arpa ip6.arpa {
-        kubeconfig $NODE_DATA/coredns.kubeconfig darwin-testbed
-        pods insecure
-        fallthrough in-addr.arpa ip6.arpa
-        ttl 5
-    }
-    forward . /etc/resolv.conf
-    cache 5
-    loop
-}
-COREFILE
+  coredns_corefile >"$NODE_DATA/Corefile"
   tb_spawn coredns "$COREDNS_DIR/bin/coredns" -conf "$NODE_DATA/Corefile"
 }
 

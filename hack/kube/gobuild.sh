@@ -22,6 +22,8 @@ tb_go_have() {
 # tb_go_wrapper_build <cache-dir> <ldflags> <go.mod-body> <package...>
 #   Writes <cache-dir>/src/go.mod (module line, go.mod body, one `tool` line per package), resolves it and
 #   builds every package in one `go build` (one compile cache, one link step each) into <cache-dir>/bin.
+#   A package given as ./<dir> is a main package the caller wrote into <cache-dir>/src/<dir> (a program
+#   assembled from a module's libraries, such as CoreDNS with a chosen set of plugins); the binary is <dir>.
 #   The full output goes to <cache-dir>/build.log and to stderr; a failure stops the testbed loudly.
 #   The wall time of the build is kept in <cache-dir>/build-seconds (first builds are the slow ones).
 tb_go_wrapper_build() {
@@ -35,7 +37,7 @@ tb_go_wrapper_build() {
     echo
     printf '%s\n' "$body"
     echo
-    for p in "$@"; do echo "tool $p"; done
+    for p in "$@"; do [[ $p == ./* ]] || echo "tool $p"; done
   } >"$src/go.mod"
   rm -f "$src/go.sum"
   tb_log "building $(basename "$dir") from the Go module proxy (log $log)"

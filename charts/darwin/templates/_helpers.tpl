@@ -3,6 +3,15 @@
 {{- dig "webhook" "certificates" "mode" "self-managed" .Values.config -}}
 {{- end }}
 
+{{/*
+Prefix of the cluster-scoped objects' names (ClusterRoles and their bindings, the webhook configuration):
+the release's name, with "-darwin" unless it says darwin already, so two releases do not collide. Release
+"darwin" keeps the plain names (darwin-operator, darwin-validating-webhook).
+*/}}
+{{- define "darwin.fullname" -}}
+{{- if contains "darwin" .Release.Name }}{{ .Release.Name }}{{ else }}{{ printf "%s-darwin" .Release.Name }}{{ end }}
+{{- end }}
+
 {{/* Labels of every object; `component` names the program. */}}
 {{- define "darwin.labels" -}}
 app.kubernetes.io/part-of: darwin
@@ -31,7 +40,7 @@ app.kubernetes.io/name: {{ .component }}
 {{- $mode := include "darwin.certificatesMode" . -}}
 {{- $webhook := dict
   "certificates" (dict "namespace" .Release.Namespace "serviceName" "darwin-webhook")
-  "configuration" (dict "manage" (ternary "inject-ca" "none" (eq $mode "self-managed")) "name" "darwin-validating-webhook") -}}
+  "configuration" (dict "manage" (ternary "inject-ca" "none" (eq $mode "self-managed")) "name" (printf "%s-validating-webhook" (include "darwin.fullname" .))) -}}
 {{- $forced := dict "leaderElection" (dict "namespace" .Release.Namespace) "webhook" $webhook -}}
 {{- mustMergeOverwrite (deepCopy .Values.config) $forced | toYaml -}}
 {{- end }}

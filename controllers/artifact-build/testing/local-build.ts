@@ -1,8 +1,11 @@
 /**
- * The build container's script run as a local process: against a real git repository made here, served
- * by `git daemon` on loopback (git://127.0.0.1:<port>/iris.git), and, for BuildKit, a fake `buildctl-daemonless.sh` first on PATH that records
- * its arguments and plays BuildKit's plain output, metadata file and exit code. Tests get the termination
- * message the script writes, which is what the kubelet copies into the pod status.
+ * The build container's script run as a local process, for the unit test of the script
+ * (render/build-script.test.ts): against a real git repository made here, served by `git daemon` on
+ * loopback (git://127.0.0.1:<port>/iris.git), and, for BuildKit, a fake `buildctl-daemonless.sh` first on
+ * PATH that records its arguments and plays BuildKit's plain output, metadata file and exit code. The fake
+ * is what lets the script's revision resolution, arguments and messages be checked in a unit test, in
+ * seconds and without the node (rootless BuildKit runs only in the node's build pods); real builds are the
+ * node tests' (test-e2e/node/artifact-build*.int.test.ts, which use gitDaemon and git from here).
  */
 import { spawn, spawnSync } from "node:child_process";
 import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";

@@ -15,11 +15,13 @@ export function hermes(
   args: readonly string[],
   home: string,
   env: Record<string, string> = {},
+  /** Kills the command after this long. @default 240 s */
+  timeoutMs = 240_000,
 ): Promise<HermesResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [HERMES, ...args], {
       env: { ...process.env, HERMES_HOME: home, KUBECONFIG: requireEnv("KUBECONFIG"), ...env },
-      timeout: 240_000,
+      timeout: timeoutMs,
     });
     let stdout = "";
     let stderr = "";
