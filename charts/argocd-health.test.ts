@@ -2,12 +2,13 @@
  * Argo CD's health checks of Darwin's kinds (charts/darwin/argocd/argocd-cm.yaml, what users merge into
  * argocd-cm), run in a Lua VM against objects recorded from the testbed's operator: Healthy, Progressing,
  * Degraded with the condition's message, Suspended for a stopped DarwinCluster, Healthy for a cancelled
- * ArtifactBuild.
+ * ArtifactBuild and a DarwinJob stopped on request.
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import { computeDarwinJobStatus, type JobObservation } from "../controllers/darwin-job/status.ts";
 import { GROUP, KINDS } from "../crds/src/index.ts";
 import { runHealthScript } from "./test/lua.ts";
 
@@ -82,6 +83,43 @@ describe("Argo CD health checks", () => {
       status: "Healthy",
       message: "The build was cancelled (spec.cancel); its Job and pod were deleted.",
     });
+  });
+
+  it.each([
+    ["Ray stopped it", { kind: "ray", info: { status: "STOPPED" }, logs: "" }, "The job was stopped."],
+    [
+      "stopped before Ray ran it",
+      { kind: "blocked", reason: "StopRequested", message: "The job was stopped before it was submitted." },
+      "The job was stopped before it was submitted.",
+    ],
+  ] as const)(
+    "Healthy with the condition's message for a DarwinJob stopped on request (%s)",
+    (_, observation, message) => {
+      // a recorded DarwinJob, with the status the DarwinJob controller's own status function gives it once stopped
+      const object = recorded("darwinjob-dashboard-unreachable");
+      object.status = computeDarwinJobStatus({}, observation as JobObservation, {
+        submissionId: "s",
+        dashboardURL: "http://head:8265",
+        generation: object.metadata.generation,
+        now: new Date(),
+      }) as Record<string, unknown>;
+      expect(health(object)).toEqual({ status: "Healthy", message });
+    },
+  );
+
+  it("Degraded for a DarwinJob that failed", () => {
+    const object = recorded("darwinjob-dashboard-unreachable");
+    object.status = computeDarwinJobStatus(
+      {},
+      { kind: "ray", info: { status: "FAILED" }, logs: "" },
+      {
+        submissionId: "s",
+        dashboardURL: "http://head:8265",
+        generation: object.metadata.generation,
+        now: new Date(),
+      },
+    ) as Record<string, unknown>;
+    expect(health(object).status).toBe("Degraded");
   });
 
   it("Degraded with the condition's message when Ready is False for a failure", () => {

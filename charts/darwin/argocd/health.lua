@@ -1,7 +1,7 @@
 -- Argo CD health of a Darwin object (any kind), from its status as the operator writes it:
 -- Healthy when the Ready condition is True and status.observedGeneration is the object's generation;
 -- Suspended for a DarwinCluster the operator stopped (spec.suspend, or idle); Healthy with the condition's
--- message for an ArtifactBuild cancelled through spec.cancel; Degraded with the condition's message when
+-- message for an ArtifactBuild cancelled through spec.cancel and a DarwinJob stopped on request; Degraded with the condition's message when
 -- Ready is False for a failure; Progressing otherwise.
 -- Written for Lua 5.1 (Argo CD runs gopher-lua) with only the base and table libraries, as Argo CD opens them.
 -- `reported` is set per kind by charts/generate.ts: false for kinds whose status nobody writes.
@@ -52,6 +52,14 @@ end
 -- A build cancelled through spec.cancel ended as its spec asks and never runs again: nothing is on its way
 -- and nothing needs repair, so it neither keeps the application Progressing nor marks it Degraded.
 if obj.kind == "ArtifactBuild" and obj.status.phase == "Cancelled" then
+  hs.status = "Healthy"
+  hs.message = message
+  return hs
+end
+
+-- A Ray job stopped on its user's request (the stop annotation, before or after Ray ran it) ended as asked:
+-- like a cancelled build, it is Healthy with the condition's message.
+if obj.kind == "DarwinJob" and (ready.reason == "Stopped" or ready.reason == "StopRequested") then
   hs.status = "Healthy"
   hs.message = message
   return hs
