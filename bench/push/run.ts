@@ -4,9 +4,11 @@
  * them with acks=all from an idempotent producer), on several keep-alive connections for BENCH_SECONDS;
  * then, in the same run, Kafka's own ProducerPerformance writing records of the same size with the same
  * producer settings to a topic with the same partitions (3). The ratio is HTTP rows/s over perf-test
- * records/s. Needs the testbed's control plane, Kafka and Cassandra: node bench/push/run.ts
+ * records/s. The load comes from a worker thread (load.ts), so that it does not share the server's event
+ * loop; the CPU of each is printed. Needs the testbed's control plane, Kafka and Cassandra:
+ * node bench/push/run.ts
  */
-import http from "node:http";
+import { Worker } from "node:worker_threads";
 import { Admin } from "@platformatic/kafka";
 import { topicName } from "../../controllers/feature-group/names.ts";
 import { FEATURE_GROUPS } from "../../controllers/feature-group/reconciler.ts";
@@ -27,19 +29,13 @@ import {
 import { createNamespace, deleteNamespace } from "../../test-e2e/support/fixture.ts";
 import { kafkaPerfTest, percentile } from "../shared/kafka-perf.ts";
 import { machine } from "../shared/machine.ts";
+import type { LoadInput, LoadResult } from "./load.ts";
+import { row } from "./rows.ts";
 
 testbedEnv();
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
 const BATCH = Number(process.env.BENCH_BATCH ?? 100);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 8);
-
-const row = (i: number) => ({
-  user_id: i,
-  age: i % 100,
-  tenure: i / 7,
-  activity_score: (i % 1000) / 1000,
-  event_time: new Date(Date.now() - 60_000).toISOString(),
-});
 
 async function main(): Promise<void> {
   console.log(`machine: ${machine()}`);
@@ -59,54 +55,28 @@ async function main(): Promise<void> {
     await server.informer.waitForSync();
     const port = await listenService(server.app, 0, "127.0.0.1");
     const token = adminToken();
-    const agent = new http.Agent({ keepAlive: true, maxSockets: CONNECTIONS });
-    const post = (body: string) =>
-      new Promise<void>((resolve, reject) => {
-        const request = http.request(
-          {
-            agent,
-            host: "127.0.0.1",
-            port,
-            method: "POST",
-            path: `/namespaces/${ns}/feature-store/v1/features:push`,
-            headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
-          },
-          (response) => {
-            let text = "";
-            response.on("data", (chunk) => {
-              text += chunk;
-            });
-            response.on("end", () =>
-              response.statusCode === 202
-                ? resolve()
-                : reject(new Error(`HTTP ${response.statusCode}: ${text}`)),
-            );
-          },
-        );
-        request.on("error", reject);
-        request.end(body);
-      });
-    let next = 0;
-    let acknowledged = 0;
-    const latencies: number[] = [];
-    const deadline = Date.now() + SECONDS * 1000;
-    const started = performance.now();
-    const cpuBefore = process.cpuUsage();
-    await Promise.all(
-      Array.from({ length: CONNECTIONS }, async () => {
-        while (Date.now() < deadline) {
-          const rows = Array.from({ length: BATCH }, () => row(next++));
-          const t0 = performance.now();
-          await post(JSON.stringify({ feature_group_name: "user_features", rows }));
-          latencies.push(performance.now() - t0);
-          acknowledged += BATCH;
-        }
-      }),
-    );
-    const rowsPerSecond = acknowledged / ((performance.now() - started) / 1000);
-    const cpu = process.cpuUsage(cpuBefore);
-    const cpuPerRow = (cpu.user + cpu.system) / acknowledged;
-    agent.destroy();
+    const input: LoadInput = {
+      port,
+      path: `/namespaces/${ns}/feature-store/v1/features:push`,
+      token,
+      seconds: SECONDS,
+      batch: BATCH,
+      connections: CONNECTIONS,
+    };
+    const serverCpuBefore = process.threadCpuUsage();
+    const load = await new Promise<LoadResult>((resolve, reject) => {
+      const worker = new Worker(new URL("./load.ts", import.meta.url), { workerData: input });
+      worker.once("message", resolve);
+      worker.once("error", reject);
+      worker.once("exit", (code) =>
+        reject(new Error(`the load generator exited (${code}) without a result`)),
+      );
+    });
+    const serverCpu = process.threadCpuUsage(serverCpuBefore);
+    const { acknowledged } = load;
+    const latencies = load.latencies;
+    const rowsPerSecond = acknowledged / (load.elapsedMs / 1000);
+    const serverMicros = serverCpu.user + serverCpu.system;
     await server.app.close();
     await server.close();
     latencies.sort((a, b) => a - b);
@@ -128,7 +98,7 @@ async function main(): Promise<void> {
       `  request latency (${BATCH} rows): median ${percentile(latencies, 50).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms`,
     );
     console.log(
-      `  CPU of this process (server and load): ${cpuPerRow.toFixed(2)} µs per row, ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s in all`,
+      `  CPU of the server's thread: ${(serverMicros / acknowledged).toFixed(2)} µs per row, ${(serverMicros / 1e6).toFixed(1)} s in all; of the load generator's: ${(load.cpuMicros / 1e6).toFixed(1)} s`,
     );
     console.log(
       `  kafka-producer-perf-test:     ${perf.recordsPerSecond.toFixed(0)} records/s  (${perf.line})`,
