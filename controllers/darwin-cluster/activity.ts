@@ -16,7 +16,7 @@ import {
 import type { ReconcileContext } from "../../operator/controller.ts";
 import type { JsonObject } from "../../operator/json.ts";
 import { objectPath } from "../../operator/resource.ts";
-import { type ClusterHttp, directHttp } from "../shared/cluster-http.ts";
+import { type ClusterHttp, directHttp, safeJson } from "../shared/cluster-http.ts";
 import { type ClusterEndpoints, clusterHttpOf, endpointsOf } from "../shared/endpoints.ts";
 import { RayDashboardClient } from "../shared/ray-dashboard.ts";
 import { darwinResource, SECRETS } from "../shared/resource-types.ts";
@@ -124,14 +124,6 @@ async function getJson<T>(http: ClusterHttp, url: string, schema: z.ZodType<T>, 
   const parsed = schema.safeParse(safeJson(answer.body));
   if (!parsed.success) throw new Error(`GET ${url} answered what is not a Jupyter server answer`);
   return parsed.data;
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
 }
 
 /** Reads activity from the Ray dashboard and, when there is one, the Jupyter server. Never throws. */

@@ -98,3 +98,12 @@ export function apiserverProxyHttp(client: KubeClient): ClusterHttp {
     });
   };
 }
+
+/** The answer's body as JSON, or undefined when it is not JSON (an error page, a proxy's text). */
+export function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}

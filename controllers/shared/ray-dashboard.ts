@@ -4,7 +4,7 @@
  * unexpected answer is a RayDashboardError naming the request.
  */
 import { z } from "zod";
-import { type ClusterHttp, directHttp } from "./cluster-http.ts";
+import { type ClusterHttp, directHttp, safeJson } from "./cluster-http.ts";
 
 export class RayDashboardError extends Error {
   /** HTTP status, when the dashboard answered. */
@@ -141,14 +141,6 @@ export class RayDashboardClient {
     const query = "limit=100&detail=false&filter_keys=state&filter_predicates=%3D&filter_values=ALIVE";
     const answer = await this.json("GET", `/api/v0/actors?${query}`, ActorList);
     return answer.data.result.result.length;
-  }
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
   }
 }
 

@@ -23,6 +23,7 @@ import { waitFor } from "../support/wait.ts";
 import {
   buildFinished,
   buildUntil,
+  createWaitingServe,
   fromPods,
   hostRegistry,
   podRegistry,
@@ -67,18 +68,7 @@ describe("ArtifactBuild on the real node", () => {
     "builds the sample with BuildKit and pushes it; a Serve waits for the build, then runs it and predicts",
     async () => {
       // The Serve comes first: it waits for the build, deploying nothing, until the build has succeeded.
-      await createObject(rb.client, SERVES, {
-        apiVersion: API_VERSION,
-        kind: "Serve",
-        metadata: { name: "iris", namespace: rb.namespace },
-        spec: {
-          environment: rb.environment,
-          type: "api",
-          model: { uri: "s3://models/iris/1" },
-          artifactBuildRef: { name: "iris" },
-          resources: { cores: 0.1, memory: "512Mi" },
-        },
-      });
+      await createWaitingServe(rb, "iris");
       await waitFor("the Serve to wait for a build that does not exist yet", async () =>
         serveReady(await serveStatus())?.message?.includes(
           "Waiting for ArtifactBuild iris, which does not exist yet",

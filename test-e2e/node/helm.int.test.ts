@@ -147,6 +147,21 @@ async function waitReconciled(name: string): Promise<Json> {
   );
 }
 
+/** Tags the DarwinCluster `housing` (a spec change) and waits until the operator has reconciled it. */
+async function retagAndWait(tags: string[]): Promise<Json> {
+  await kubectlOk([
+    "patch",
+    "darwincluster",
+    "housing",
+    "-n",
+    objects,
+    "--type=merge",
+    "-p",
+    JSON.stringify({ spec: { tags } }),
+  ]);
+  return waitReconciled("housing");
+}
+
 async function processStatus(pod: string): Promise<string> {
   return kubectlOk(["exec", "-n", release, pod, "--", "cat", "/proc/1/status"]);
 }
@@ -368,17 +383,7 @@ describe("charts/darwin installs the operator as pods on the real node", () => {
       firstPods = rolled.map((p) => p.name);
       const holder = await waitForHolder(firstPods);
       // The new leader reconciles a change, and logs at the new level.
-      await kubectlOk([
-        "patch",
-        "darwincluster",
-        "housing",
-        "-n",
-        objects,
-        "--type=merge",
-        "-p",
-        '{"spec":{"tags":["helm","upgraded"]}}',
-      ]);
-      await waitReconciled("housing");
+      await retagAndWait(["helm", "upgraded"]);
       expect(await kubectlOk(["logs", "-n", release, holder])).toContain('"level":20');
     },
     TEST_TIMEOUT,
@@ -393,17 +398,7 @@ describe("charts/darwin installs the operator as pods on the real node", () => {
       await kubectlOk(["delete", "pod", leader, "-n", release, "--grace-period=0", "--force"]);
       const holder = await waitForHolder([survivor]);
       const tookOver = Date.now();
-      await kubectlOk([
-        "patch",
-        "darwincluster",
-        "housing",
-        "-n",
-        objects,
-        "--type=merge",
-        "-p",
-        '{"spec":{"tags":["helm","failover"]}}',
-      ]);
-      const status = await waitReconciled("housing");
+      const status = await retagAndWait(["helm", "failover"]);
       const reconciled = Date.now();
       expect(holder).toBe(survivor);
       expect(status.observedGeneration).toBe(3);
@@ -441,17 +436,7 @@ describe("charts/darwin installs the operator as pods on the real node", () => {
         SLOW,
       );
       const tookOver = Date.now();
-      await kubectlOk([
-        "patch",
-        "darwincluster",
-        "housing",
-        "-n",
-        objects,
-        "--type=merge",
-        "-p",
-        '{"spec":{"tags":["helm","crash"]}}',
-      ]);
-      const status = await waitReconciled("housing");
+      const status = await retagAndWait(["helm", "crash"]);
       const reconciled = Date.now();
       expect(status.observedGeneration).toBe(4);
       // It took the Lease from the dead holder, which had not released it.

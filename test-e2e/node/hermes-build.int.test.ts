@@ -12,11 +12,10 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { SERVES } from "../../controllers/serve/reconciler.ts";
 import { hermes } from "../../controllers/serve/testing/hermes.ts";
-import { API_VERSION } from "../../crds/src/index.ts";
-import { createObject, getObject } from "../../operator/testing/testbed.ts";
+import { getObject } from "../../operator/testing/testbed.ts";
 import { kubectlOk } from "../support/kubectl.ts";
 import { requireEnv } from "../support/testbed-env.ts";
-import { fromPods, podRegistry, statusOf, useRealBuilds } from "./real-builds.ts";
+import { createWaitingServe, fromPods, podRegistry, statusOf, useRealBuilds } from "./real-builds.ts";
 
 const SAMPLE = join(import.meta.dirname, "..", "..", "samples", "local", "iris-server");
 /** The sample's files under serving/ of the repository. */
@@ -71,18 +70,7 @@ describe("hermes build on the real node", () => {
     "builds from a git URL, revision and path, shows BuildKit's steps, and --deploy runs the image in the Serve",
     async () => {
       // A Serve waiting for its first build: it deploys nothing until it is pointed at one that succeeded.
-      await createObject(rb.client, SERVES, {
-        apiVersion: API_VERSION,
-        kind: "Serve",
-        metadata: { name: "iris", namespace: rb.namespace },
-        spec: {
-          environment: rb.environment,
-          type: "api",
-          model: { uri: "s3://models/iris/1" },
-          artifactBuildRef: { name: "iris-first" },
-          resources: { cores: 0.1, memory: "512Mi" },
-        },
-      });
+      await createWaitingServe(rb, "iris-first");
       const result = await build(
         "main",
         requireEnv("DARWIN_IMAGE_DARWIN_MLFLOW_SERVE"),

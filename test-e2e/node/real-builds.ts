@@ -21,7 +21,7 @@ import {
 import { buildJobName } from "../../controllers/artifact-build/render/build-job.ts";
 import type { ArtifactBuildStatus } from "../../controllers/artifact-build/status.ts";
 import { git, gitDaemon } from "../../controllers/artifact-build/testing/local-build.ts";
-import { createServeController, SERVE_ENVIRONMENTS } from "../../controllers/serve/reconciler.ts";
+import { createServeController, SERVE_ENVIRONMENTS, SERVES } from "../../controllers/serve/reconciler.ts";
 import { API_VERSION } from "../../crds/src/index.ts";
 import type { KubeClient } from "../../operator/kube-client.ts";
 import {
@@ -214,3 +214,21 @@ export async function buildLog(rb: RealBuilds, build: string): Promise<string> {
   const result = await kubectl(["-n", rb.namespace, "logs", `job/${buildJobName(build)}`]);
   return result.code === 0 ? result.stdout : "";
 }
+
+/**
+ * Creates the Serve `iris` of the sample model server, pointed at an ArtifactBuild that need not exist or
+ * have succeeded yet: it deploys nothing until the build has succeeded.
+ */
+export const createWaitingServe = (rb: RealBuilds, build: string) =>
+  createObject(rb.client, SERVES, {
+    apiVersion: API_VERSION,
+    kind: "Serve",
+    metadata: { name: "iris", namespace: rb.namespace },
+    spec: {
+      environment: rb.environment,
+      type: "api",
+      model: { uri: "s3://models/iris/1" },
+      artifactBuildRef: { name: build },
+      resources: { cores: 0.1, memory: "512Mi" },
+    },
+  });
