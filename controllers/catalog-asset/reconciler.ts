@@ -9,12 +9,20 @@ import { CatalogAsset, type Condition } from "../../crds/src/index.ts";
 import type { ControllerDefinition, ReconcileContext } from "../../operator/controller.ts";
 import { TerminalError } from "../../operator/controller.ts";
 import type { JsonObject } from "../../operator/json.ts";
+import { darwinKey } from "../shared/labels.ts";
 import { darwinResource } from "../shared/resource-types.ts";
 import { computeCatalogAssetStatus } from "./status.ts";
 
 export const CATALOG_ASSETS = darwinResource(CatalogAsset);
 
 export type CatalogAssetSpec = z.infer<typeof CatalogAsset.spec>;
+
+/**
+ * The finalizer that removes an asset from the index. Named here, not derived by the runtime, because the
+ * assets platform objects register carry it from their first apply (registration.ts): that saves the
+ * separate write that would add it.
+ */
+export const CATALOG_FINALIZER = darwinKey("catalogasset");
 
 /** Where assets are registered. */
 export interface CatalogIndex {
@@ -41,6 +49,7 @@ export function createCatalogAssetController(options: CatalogAssetControllerOpti
   return {
     name: "catalogasset",
     for: CATALOG_ASSETS,
+    finalizerName: CATALOG_FINALIZER,
     async reconcile(ctx) {
       if (!index) {
         await writeStatus(ctx, {
