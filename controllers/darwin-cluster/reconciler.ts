@@ -48,6 +48,8 @@ import { type ClusterInput, rayClusterName, renderRayCluster } from "./render/ra
 import {
   type Blocker,
   computeDarwinClusterStatus,
+  detailWriteDelayMs,
+  headPodCacheView,
   type PackagesFailure,
   type Phase,
   packagesFailure,
@@ -91,6 +93,8 @@ export function createDarwinClusterController(
       // whose install step failed wakes its cluster, and checkPackages reads them from this cache.
       { type: PODS, labelSelector: HEAD_PODS_SELECTOR, map: clusterOfHeadPod },
     ],
+    // The head pods' cache keeps what checkPackages reads, not whole pods.
+    cacheTransforms: [{ type: PODS, transform: headPodCacheView }],
     rbac: [
       // The alert webhook's URL is read from its Secret when an alert is posted.
       ...(secret
@@ -313,6 +317,9 @@ async function writeStatus(
   const { status, requeueAfterMs } = activity
     ? await checkActivity(ctx, cluster, computed, activity)
     : { status: computed, requeueAfterMs: undefined };
+  // A change of Ready's wording alone, just after Ready changed, waits: the next step often replaces it.
+  const settle = detailWriteDelayMs(cluster.status, status, now);
+  if (settle !== undefined) return earliest(requeueAfterMs, alert?.requeueAfterMs, settle);
   await ctx.updateStatus(status as JsonObject);
   const notified = alert && alerts ? await notifyAlerts(ctx, cluster, status, alert.fired, alerts) : {};
   const note = status.phase && PHASE_EVENTS[status.phase];

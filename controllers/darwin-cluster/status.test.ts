@@ -2,7 +2,15 @@ import { describe, expect, it } from "vitest";
 import type { KubeObject } from "../../operator/resource.ts";
 import { cluster } from "./fixtures.ts";
 import { DEFAULT_PRICES } from "./prices.ts";
-import { computeDarwinClusterStatus, formatCost } from "./status.ts";
+import { PACKAGES_CONTAINER } from "./render/packages.ts";
+import {
+  computeDarwinClusterStatus,
+  DETAIL_SETTLE_MS,
+  detailWriteDelayMs,
+  formatCost,
+  headPodCacheView,
+  packagesFailure,
+} from "./status.ts";
 
 const PRICES = DEFAULT_PRICES;
 const NOW = new Date("2026-11-26T10:00:00Z");
@@ -284,5 +292,103 @@ describe("Ready condition stability", () => {
       reason: "WorkersNotReady",
       lastTransitionTime: "2026-11-26T11:00:00Z",
     });
+  });
+});
+
+describe("detailWriteDelayMs", () => {
+  const at = (ms: number) => new Date(NOW.getTime() + ms);
+  const starting = rayCluster({});
+  const headNotReady = rayCluster({ conditions: [cond("HeadPodReady", "False")] });
+  // The status written when the RayCluster was created, at NOW.
+  const written = computeDarwinClusterStatus(cluster(), starting, JUPYTER_UP, PRICES, NOW);
+  const next = (rc: KubeObject, now: Date, spec = {}) =>
+    computeDarwinClusterStatus({ ...cluster(spec), status: written }, rc, JUPYTER_UP, PRICES, now);
+
+  it("holds a change of Ready's wording alone until Ready's last transition has settled", () => {
+    const later = next(headNotReady, at(3_000));
+    expect(later.conditions?.[0]?.reason).toBe("HeadPodNotReady");
+    expect(detailWriteDelayMs(written, later, at(3_000))).toBe(DETAIL_SETTLE_MS - 3_000);
+    expect(detailWriteDelayMs(written, next(headNotReady, at(DETAIL_SETTLE_MS)), at(DETAIL_SETTLE_MS))).toBe(
+      undefined,
+    );
+  });
+
+  it("writes at once a new phase, a new Ready status or any other field that changed", () => {
+    expect(detailWriteDelayMs(written, next(READY_RC, at(1_000)), at(1_000))).toBe(undefined);
+    const failed = rayCluster({
+      conditions: [cond("HeadPodReady", "False"), cond("ReplicaFailure", "True", "FailedCreateHeadPod")],
+    });
+    expect(detailWriteDelayMs(written, next(failed, at(1_000)), at(1_000))).toBe(undefined);
+    const costlier = next(headNotReady, at(1_000), { head: { cores: 8, memory: "8Gi" } });
+    expect(costlier.estimatedCostPerHour).not.toBe(written.estimatedCostPerHour);
+    expect(detailWriteDelayMs(written, costlier, at(1_000))).toBe(undefined);
+    expect(detailWriteDelayMs(undefined, written, NOW)).toBe(undefined);
+  });
+});
+
+describe("headPodCacheView", () => {
+  const failedStep = {
+    name: PACKAGES_CONTAINER,
+    ready: false,
+    restartCount: 1,
+    image: "rayproject/ray:2.37.0-py310",
+    state: { waiting: { reason: "CrashLoopBackOff" } },
+    lastState: {
+      terminated: {
+        exitCode: 1,
+        reason: "Error",
+        message: "ERROR: No matching distribution found for nope==1.0",
+      },
+    },
+  };
+  const pod: KubeObject = {
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: {
+      name: "housing-project-head-x7k2p",
+      namespace: "team-a",
+      uid: "5d0c",
+      resourceVersion: "42",
+      labels: { "darwin.dreamhorizon.org/cluster": "housing-project", "ray.io/node-type": "head" },
+      annotations: { "ray.io/ft-enabled": "false" },
+    },
+    spec: {
+      containers: [
+        { name: "ray-head", image: "rayproject/ray:2.37.0-py310", env: [{ name: "A", value: "b" }] },
+      ],
+      initContainers: [{ name: PACKAGES_CONTAINER, command: ["pip", "install"] }],
+    },
+    status: {
+      phase: "Pending",
+      conditions: [{ type: "Initialized", status: "False" }],
+      initContainerStatuses: [failedStep],
+      containerStatuses: [
+        { name: "ray-head", ready: false, state: { waiting: { reason: "PodInitializing" } } },
+      ],
+    },
+  };
+
+  it("keeps what finds the cluster and its failed install step, and drops the rest of the pod", () => {
+    const view = headPodCacheView(pod);
+    expect(packagesFailure([view])).toEqual(packagesFailure([pod]));
+    expect(packagesFailure([view])?.message).toContain("No matching distribution");
+    expect(view.metadata).toEqual({
+      name: pod.metadata.name,
+      namespace: "team-a",
+      uid: "5d0c",
+      resourceVersion: "42",
+      labels: pod.metadata.labels,
+    });
+    expect(view.spec).toBeUndefined();
+    expect(view.status).toEqual({
+      initContainerStatuses: [
+        { name: PACKAGES_CONTAINER, state: failedStep.state, lastState: failedStep.lastState },
+      ],
+    });
+  });
+
+  it("keeps no status for a pod without install steps", () => {
+    const { initContainerStatuses: _none, ...status } = pod.status as Record<string, unknown>;
+    expect(headPodCacheView({ ...pod, status }).status).toBeUndefined();
   });
 });
