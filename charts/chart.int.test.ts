@@ -244,7 +244,12 @@ describe("charts/darwin on the testbed", () => {
     const deployment = await getJson(["deployment", "darwin-operator", "-n", namespace]);
     expect(deployment.spec.replicas).toBe(2);
     const container = deployment.spec.template.spec.containers[0];
-    expect(container.args).toEqual(["cmd/operator.ts", "--config", "/etc/darwin/operator.yaml"]);
+    expect(container.args).toEqual([
+      "--max-semi-space-size=4",
+      "cmd/operator.ts",
+      "--config",
+      "/etc/darwin/operator.yaml",
+    ]);
     expect(container.securityContext).toEqual({
       allowPrivilegeEscalation: false,
       readOnlyRootFilesystem: true,

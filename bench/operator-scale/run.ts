@@ -32,6 +32,9 @@ const { values: args } = parseArgs({
     "operator-repo": { type: "string" },
     // The operator's resyncPeriodSeconds (every cached object reconciled again); its default is 600.
     "resync-seconds": { type: "string" },
+    // Node's flags for the operator: those the chart, the image and the testbed give it by default
+    // (charts/darwin/templates/operator.yaml); "" for Node's defaults.
+    "node-flags": { type: "string", default: "--max-semi-space-size=4" },
   },
 });
 const CLUSTERS = Number(args.clusters);
@@ -42,6 +45,7 @@ const WORKERS = Number(args.workers);
 const SNAPSHOT_DIR = args["heap-snapshot"];
 const OPERATOR_REPO = args["operator-repo"] ?? REPO;
 const RESYNC_SECONDS = args["resync-seconds"];
+const NODE_FLAGS = (args["node-flags"] ?? "").split(/\s+/).filter((flag) => flag !== "");
 const env = { ...loadTestbedEnv(), ...process.env } as Record<string, string>;
 const RUN = Date.now().toString(36);
 const NAMESPACE = `bench-scale-${RUN}`;
@@ -271,6 +275,7 @@ async function main() {
   const operator: ChildProcess = spawn(
     process.execPath,
     [
+      ...NODE_FLAGS,
       ...(SNAPSHOT_DIR ? ["--heapsnapshot-signal=SIGUSR2", `--diagnostic-dir=${SNAPSHOT_DIR}`] : []),
       join(OPERATOR_REPO, "cmd", "operator.ts"),
       "--config",
@@ -390,7 +395,7 @@ async function main() {
     console.log(`
 machine: ${os.cpus().length} x ${os.cpus()[0]?.model}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB (shared testbed)
 load average (1, 5, 15 min): ${loadBefore} before the applies, ${loadAtReady} when all were Ready, ${loadAverage()} after the steady stretch
-operator workers ${WORKERS}, KubeRay --reconcile-concurrency ${kuberayConcurrency}
+operator workers ${WORKERS}, Node flags ${NODE_FLAGS.join(" ") || "(none)"}, KubeRay --reconcile-concurrency ${kuberayConcurrency}
 
 | figure | value |
 |---|---|
@@ -423,6 +428,11 @@ operator workers ${WORKERS}, KubeRay --reconcile-concurrency ${kuberayConcurrenc
       console.log(`heap snapshot: ${written ? join(SNAPSHOT_DIR, written) : "not written in 4 min"}`);
     }
   } finally {
+    // The clusters first: the garbage collector then deletes their children at once, while the namespace
+    // controller retries the namespace's pods with a growing delay before it gets to custom resources.
+    await client
+      .request({ method: "DELETE", path: `/apis/${API_VERSION}/namespaces/${NAMESPACE}/darwinclusters` })
+      .catch((error) => console.error(`DarwinClusters of ${NAMESPACE} not deleted: ${error}`));
     await client
       .request({ method: "DELETE", path: `/api/v1/namespaces/${NAMESPACE}` })
       .catch((error) => console.error(`namespace ${NAMESPACE} not deleted: ${error}`));
