@@ -431,7 +431,12 @@ operator workers ${WORKERS}, Node flags ${NODE_FLAGS.join(" ") || "(none)"}, Kub
     // The clusters first: the garbage collector then deletes their children at once, while the namespace
     // controller retries the namespace's pods with a growing delay before it gets to custom resources.
     await client
-      .request({ method: "DELETE", path: `/apis/${API_VERSION}/namespaces/${NAMESPACE}/darwinclusters` })
+      .request({
+        method: "DELETE",
+        path: `/apis/${API_VERSION}/namespaces/${NAMESPACE}/darwinclusters`,
+        // The apiserver deletes them one by one before it answers: minutes for 1,000 on a loaded machine.
+        timeoutMs: 600_000,
+      })
       .catch((error) => console.error(`DarwinClusters of ${NAMESPACE} not deleted: ${error}`));
     await client
       .request({ method: "DELETE", path: `/api/v1/namespaces/${NAMESPACE}` })
