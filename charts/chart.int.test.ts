@@ -246,6 +246,7 @@ describe("charts/darwin on the testbed", () => {
     const container = deployment.spec.template.spec.containers[0];
     expect(container.args).toEqual([
       "--max-semi-space-size=4",
+      "--max-old-space-size=384",
       "cmd/operator.ts",
       "--config",
       "/etc/darwin/operator.yaml",

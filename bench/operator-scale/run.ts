@@ -33,8 +33,8 @@ const { values: args } = parseArgs({
     // The operator's resyncPeriodSeconds (every cached object reconciled again); its default is 600.
     "resync-seconds": { type: "string" },
     // Node's flags for the operator: those the chart, the image and the testbed give it by default
-    // (charts/darwin/templates/operator.yaml); "" for Node's defaults.
-    "node-flags": { type: "string", default: "--max-semi-space-size=4" },
+    // (charts/darwin/templates/operator.yaml); --node-flags= for Node's defaults.
+    "node-flags": { type: "string", default: "--max-semi-space-size=4 --max-old-space-size=384" },
   },
 });
 const CLUSTERS = Number(args.clusters);
@@ -429,15 +429,20 @@ operator workers ${WORKERS}, Node flags ${NODE_FLAGS.join(" ") || "(none)"}, Kub
     }
   } finally {
     // The clusters first: the garbage collector then deletes their children at once, while the namespace
-    // controller retries the namespace's pods with a growing delay before it gets to custom resources.
-    await client
-      .request({
-        method: "DELETE",
-        path: `/apis/${API_VERSION}/namespaces/${NAMESPACE}/darwinclusters`,
-        // The apiserver deletes them one by one before it answers: minutes for 1,000 on a loaded machine.
-        timeoutMs: 600_000,
-      })
-      .catch((error) => console.error(`DarwinClusters of ${NAMESPACE} not deleted: ${error}`));
+    // controller retries the namespace's pods with a growing delay before it gets to custom resources. The
+    // apiserver deletes them one by one and ends the request after its own timeout (a few hundred on a
+    // loaded machine), so it is asked again until it answers.
+    for (let attempt = 1; attempt <= 10; attempt++) {
+      const done = await client
+        .request({
+          method: "DELETE",
+          path: `/apis/${API_VERSION}/namespaces/${NAMESPACE}/darwinclusters`,
+          timeoutMs: 120_000,
+        })
+        .then(() => true)
+        .catch(() => false);
+      if (done) break;
+    }
     await client
       .request({ method: "DELETE", path: `/api/v1/namespaces/${NAMESPACE}` })
       .catch((error) => console.error(`namespace ${NAMESPACE} not deleted: ${error}`));

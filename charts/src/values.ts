@@ -49,6 +49,13 @@ export const chartValues = z.strictObject({
       "Operator replicas; one leads (config.leaderElection), all serve the webhook.",
     ),
     resources,
+    maxOldSpaceMiB: z
+      .number()
+      .int()
+      .min(64)
+      .describe(
+        "Node's --max-old-space-size for the operator: about three quarters of resources.limits.memory, so V8 collects before the limit is reached; a small limit also makes V8 grow the heap less after each collection.",
+      ),
     podDisruptionBudget: z.strictObject({ enabled: z.boolean(), minAvailable: z.number().int().min(0) }),
     nodeSelector: z.record(z.string(), z.string()),
     tolerations: z.array(z.record(z.string(), z.unknown())),

@@ -17,7 +17,7 @@ darwin_operator_start() {
   tb_spawn darwin_operator env KUBECONFIG="$DARWIN_RUN/kubeconfig" \
     DARWIN_CHRONOS_URL="http://127.0.0.1:$CHRONOS_PORT" \
     DARWIN_CATALOG_MYSQL_URL="mysql://root:$MARIADB_PASSWORD@127.0.0.1:$MARIADB_PORT/darwin" \
-    "$REPO_DIR/node_modules/.bin/node" --max-semi-space-size=4 "$REPO_DIR/cmd/operator.ts" \
+    "$REPO_DIR/node_modules/.bin/node" --max-semi-space-size=4 --max-old-space-size=384 "$REPO_DIR/cmd/operator.ts" \
     --config "$(_darwin_operator_config)"
 }
 
