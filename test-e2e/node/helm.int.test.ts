@@ -147,9 +147,14 @@ async function waitReconciled(name: string): Promise<Json> {
   );
 }
 
-/** Tags the DarwinCluster `housing` (a spec change) and waits until the operator has reconciled it. */
+/**
+ * Tags the DarwinCluster `housing` (a spec change) and waits until the operator has reconciled it. Right
+ * after a replica is killed, the webhook Service can still route to it until kube-proxy drops its endpoint
+ * (the apiserver then answers "failed calling webhook ... connection refused", as any client would see):
+ * such a patch is retried; any other refusal fails the test.
+ */
 async function retagAndWait(tags: string[]): Promise<Json> {
-  await kubectlOk([
+  const patch = [
     "patch",
     "darwincluster",
     "housing",
@@ -158,7 +163,19 @@ async function retagAndWait(tags: string[]): Promise<Json> {
     "--type=merge",
     "-p",
     JSON.stringify({ spec: { tags } }),
-  ]);
+  ];
+  const result = await waitFor(
+    "the webhook to admit the change",
+    async () => {
+      const attempt = await kubectl(patch);
+      const unrouted =
+        attempt.stderr.includes("failed calling webhook") && attempt.stderr.includes("connection refused");
+      return attempt.code !== 0 && unrouted ? undefined : attempt;
+    },
+    { timeoutMs: 60_000, intervalMs: 500 },
+  );
+  if (result.code !== 0)
+    throw new Error(`kubectl ${patch.join(" ")} failed (${result.code}): ${result.stderr}`);
   return waitReconciled("housing");
 }
 
