@@ -149,10 +149,11 @@ async function waitReconciled(name: string): Promise<Json> {
 
 /**
  * Tags the DarwinCluster `housing` (a spec change) and waits until the operator has reconciled it. Right
- * after a replica is killed, the apiserver can still reach for it: through the webhook Service until
+ * after a replica's pod is deleted, the apiserver can still reach for it: through the webhook Service until
  * kube-proxy drops its endpoint ("connection refused"), or on a connection it kept alive to it ("broken
- * pipe", "connection reset"). Such a patch, "failed calling webhook", is retried, as any client would;
- * a refusal by the webhook itself fails the test.
+ * pipe", "connection reset"), and a force-deleted pod's process runs on for a moment with its token
+ * already revoked, so its webhook cannot read runtimes and answers 503 "retry shortly". Such a patch is
+ * retried, as a client would; any other refusal fails the test.
  */
 async function retagAndWait(tags: string[]): Promise<Json> {
   const patch = [
@@ -169,7 +170,10 @@ async function retagAndWait(tags: string[]): Promise<Json> {
     "the webhook to admit the change",
     async () => {
       const attempt = await kubectl(patch);
-      return attempt.code !== 0 && attempt.stderr.includes("failed calling webhook") ? undefined : attempt;
+      const transient =
+        attempt.stderr.includes("failed calling webhook") ||
+        (attempt.stderr.includes("(ServiceUnavailable)") && attempt.stderr.includes("retry shortly"));
+      return attempt.code !== 0 && transient ? undefined : attempt;
     },
     { timeoutMs: 60_000, intervalMs: 500 },
   );
