@@ -13,6 +13,7 @@ import { DARWIN_CLUSTERS } from "../controllers/darwin-cluster/reconciler.ts";
 import { createDarwinJobController, DARWIN_JOBS } from "../controllers/darwin-job/reconciler.ts";
 import type { DarwinJobStatus } from "../controllers/darwin-job/status.ts";
 import { hermes, hermesOk } from "../controllers/serve/testing/hermes.ts";
+import { directHttp } from "../controllers/shared/cluster-http.ts";
 import { clusterEndpoints } from "../controllers/shared/endpoints.ts";
 import { RayDashboardClient } from "../controllers/shared/ray-dashboard.ts";
 import { getObject, waitFor } from "../operator/testing/testbed.ts";
@@ -97,6 +98,28 @@ describe("hermes job", () => {
     const steps = followed.stdout.split("\n").filter((line) => line.startsWith("step "));
     expect(steps).toEqual(Array.from({ length: 30 }, (_, i) => `step ${i}`));
     expect(followed.stderr).toContain("steps: SUCCEEDED");
+  });
+
+  it("prints the lines the DarwinJob kept once the cluster's Ray no longer has the job", async () => {
+    await hermesOk(
+      [
+        ...["job", "submit", "--cluster", CLUSTER, "-n", tb.namespace, "--name", "forgotten"],
+        ...["--", "python", "-c", `"print('rmse 0.42')"`],
+      ],
+      home,
+    );
+    const done = await status("forgotten");
+    // Ray forgets the job as a restarted head does (the Jobs API's delete of an ended job; node:http, since
+    // the dashboard refuses what fetch sends as a browser's request).
+    const deleted = await directHttp("DELETE", `${dashboard}/api/jobs/${done.submissionId}`);
+    expect(deleted.status).toBe(200);
+    const logs = await hermes(
+      ["job", "logs", "forgotten", "-n", tb.namespace, "--dashboard", dashboard],
+      home,
+    );
+    expect(logs.code, logs.stderr).toBe(0);
+    expect(logs.stdout).toContain("rmse 0.42");
+    expect(logs.stderr).toContain(`the Ray of cluster ${CLUSTER} no longer has this job`);
   });
 
   it("stops a running job: Ray says STOPPED and the DarwinJob stays with it", async () => {

@@ -7,7 +7,7 @@ import { type Command, InvalidArgumentError, Option } from "commander";
 import { z } from "zod";
 import { headServiceName } from "../controllers/darwin-cluster/render/ray-cluster.ts";
 import { apiserverProxyHttp } from "../controllers/shared/cluster-http.ts";
-import { RayDashboardClient } from "../controllers/shared/ray-dashboard.ts";
+import { RayDashboardClient, RayDashboardError } from "../controllers/shared/ray-dashboard.ts";
 import { STOP_ANNOTATION } from "../crds/src/darwin-job.ts";
 import { API_VERSION, DarwinJob } from "../crds/src/index.ts";
 import type { KubeClient } from "../operator/kube-client.ts";
@@ -39,6 +39,7 @@ const JobView = z.looseObject({
       jobStatus: z.string().optional(),
       submissionId: z.string().optional(),
       message: z.string().optional(),
+      logTail: z.string().optional(),
       conditions: z
         .array(z.looseObject({ type: z.string(), reason: z.string(), message: z.string() }))
         .optional(),
@@ -83,9 +84,16 @@ async function readLogs(
   cluster: string,
   submissionId: string,
   dashboard: string | undefined,
-): Promise<string> {
+): Promise<string | undefined> {
   const url = dashboard ?? `http://${headServiceName(cluster)}.${namespace}.svc:8265`;
-  return new RayDashboardClient(url, apiserverProxyHttp(kube)).jobLogs(submissionId);
+  try {
+    return await new RayDashboardClient(url, apiserverProxyHttp(kube)).jobLogs(submissionId);
+  } catch (error) {
+    // The head does not know the job: its Ray restarted (a suspended and resumed cluster, a new head pod)
+    // since the job was submitted.
+    if (error instanceof RayDashboardError && error.status === 404) return undefined;
+    throw error;
+  }
 }
 
 export function addJobCommands(program: Command, c: JobCommandContext): void {
@@ -195,15 +203,28 @@ export function addJobCommands(program: Command, c: JobCommandContext): void {
     ).action(async (name: string, opts) => {
       const namespace = ns(opts.namespace);
       let printed = 0;
+      let forgotten = false;
       for (;;) {
         const view = JobView.parse(await liveJob(namespace, name));
         const jobStatus = view.status?.jobStatus;
         const submissionId = view.status?.submissionId;
         if (submissionId && jobStatus) {
           const logs = await readLogs(c.kube(), namespace, view.spec.cluster, submissionId, opts.dashboard);
-          // Ray's log only grows; print what is new since the last read.
-          c.io.stdout.write(logs.slice(logs.length >= printed ? printed : 0));
-          printed = logs.length;
+          if (logs !== undefined) {
+            // Ray's log only grows; print what is new since the last read.
+            c.io.stdout.write(logs.slice(logs.length >= printed ? printed : 0));
+            printed = logs.length;
+          } else if (!forgotten && jobStatus && ENDED.has(jobStatus)) {
+            forgotten = true;
+            c.io.stderr.write(
+              `${name}: the Ray of cluster ${view.spec.cluster} no longer has this job (it restarted since the job ran); the last lines the DarwinJob kept:\n`,
+            );
+            c.io.stdout.write(view.status?.logTail ?? "");
+          } else if (!opts.follow) {
+            throw new Error(
+              `the Ray of cluster ${view.spec.cluster} does not know job ${submissionId}: it restarted since the job was submitted; the operator submits it again (kubectl get darwinjob ${name} -n ${namespace})`,
+            );
+          }
         } else if (!opts.follow) {
           throw c.usageError(`<name>: DarwinJob ${name} has not been submitted to Ray yet; try -f to wait`);
         }

@@ -1,12 +1,13 @@
 /**
  * Darwin's operator configuration: the runtime's settings (operator/config.ts) plus the application's
  * sections, the admission webhook (`webhook`), the prices clusters are costed at (`capacityClasses`), the
- * DarwinClusters' runtime and cost alerts (`alerts`),
+ * DarwinClusters' runtime and cost alerts (`alerts`), the Ray autoscaler's resources (`rayAutoscaler`),
  * model serving (`serving`), image builds (`artifactBuilds`) and where the operator reaches each cluster's Ray dashboard and Jupyter server
  * (`clusterEndpoints`).
  */
 import { artifactBuildsConfig } from "../controllers/artifact-build/config.ts";
 import { alertsConfig } from "../controllers/darwin-cluster/alerts.ts";
+import { autoscalerConfig } from "../controllers/darwin-cluster/autoscaler.ts";
 import { capacityPrices } from "../controllers/darwin-cluster/prices.ts";
 import { featureStoreConfig } from "../controllers/feature-group/config.ts";
 import { servingConfig } from "../controllers/serve/config.ts";
@@ -19,6 +20,7 @@ export const darwinConfig = extendConfig(
     webhook: webhookConfig,
     capacityClasses: capacityPrices,
     alerts: alertsConfig,
+    rayAutoscaler: autoscalerConfig,
     serving: servingConfig,
     artifactBuilds: artifactBuildsConfig,
     featureStore: featureStoreConfig,

@@ -53,6 +53,7 @@ export function darwinControllers(
           prices: config.capacityClasses,
           activity: { endpoints: config.clusterEndpoints },
           alerts: config.alerts,
+          autoscaler: config.rayAutoscaler,
         }),
         events,
         darwinClusterEvents,

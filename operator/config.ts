@@ -28,6 +28,13 @@ export const operatorConfig = z
       "How often every cached object is reconciled again without a change",
     ).default(600),
     shutdownTimeoutSeconds: seconds("How long a shutdown waits for reconciles in flight").default(30),
+    shutdownDelaySeconds: z
+      .number()
+      .min(0)
+      .default(0)
+      .describe(
+        "After SIGTERM, keep answering HTTP (webhooks, probes; /readyz says 503) at least this long before closing, while Services stop routing here (in a cluster, the endpoint update reaches kube-proxy a moment after the pod starts terminating), in seconds.",
+      ),
     cacheSyncTimeoutSeconds: seconds(
       "How long controllers wait for their caches' first list before the others start without them",
     ).default(120),

@@ -6,6 +6,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
+import { setTimeout as delay } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import type { Logger } from "pino";
 import { ConfigError, type ConfigSchema, loadConfig, type OperatorConfig, RUNTIME_CONFIG } from "./config.ts";
@@ -29,6 +30,11 @@ export interface ComponentDependencies<C extends OperatorConfig> {
 
 /** A running component; close() stops it at shutdown, after the controllers. */
 export interface RunningComponent {
+  /**
+   * Called as shutdown begins, while the process still serves (config.shutdownDelaySeconds): a server
+   * stops keeping connections alive, so that its clients reconnect through the Service to another replica.
+   */
+  drain?(): void;
   close(): Promise<void>;
 }
 
@@ -149,10 +155,18 @@ export async function runOperator<C extends OperatorConfig>(options: RunOptions<
         log.error("Shutdown timed out");
         process.exit(1);
       },
-      (config.shutdownTimeoutSeconds + 10) * 1000,
+      (config.shutdownTimeoutSeconds + config.shutdownDelaySeconds + 10) * 1000,
     );
     forced.unref();
+    const began = Date.now();
+    for (const component of components) component.drain?.();
     await manager.stop();
+    // Services may still route here for a moment: keep the webhook and probes answering until then.
+    const delayMs = config.shutdownDelaySeconds * 1000 - (Date.now() - began);
+    if (delayMs > 0) {
+      log.info({ delayMs }, "Kept serving while Services stop routing here");
+      await delay(delayMs);
+    }
     for (const component of components.reverse()) await component.close();
     await closeGracefully(server);
     client.close();

@@ -23,6 +23,32 @@ function handshake(port: number, ca: string): Promise<{ serial: string; body: st
   });
 }
 
+/**
+ * GET /healthz on a kept-alive connection: whether the server kept it open after answering (its
+ * `Connection` header, and no end of the socket within a moment).
+ */
+function keptAlive(port: number, ca: string): Promise<{ connection: string | undefined; open: boolean }> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: "127.0.0.1", port, ca, servername: "localhost" }, () => {
+      socket.write("GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: keep-alive\r\n\r\n");
+    });
+    let text = "";
+    let timer: NodeJS.Timeout | undefined;
+    const done = (open: boolean) => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve({ connection: /\r\nconnection: ([^\r]+)/i.exec(text)?.[1]?.toLowerCase(), open });
+    };
+    socket.on("data", (chunk: Buffer) => {
+      text += chunk.toString();
+      // The answer is in: does the server end the connection now, or keep it for the next request?
+      if (text.includes("\r\n\r\n") && !timer) timer = setTimeout(() => done(true), 300);
+    });
+    socket.on("end", () => done(false));
+    socket.on("error", reject);
+  });
+}
+
 const DAY = 86_400_000;
 const serving = { dnsNames: ["localhost"], ipAddresses: ["127.0.0.1"], lifetimeMs: DAY };
 const serial = (pem: string) => new X509Certificate(pem).serialNumber;
@@ -44,6 +70,15 @@ describe("webhook server over TLS", () => {
     expect(before).toEqual({ serial: serial(first.cert), body: "ok" });
     app.setCertificate(second);
     expect((await handshake(port, ca.cert)).serial).toBe(serial(second.cert));
+  });
+
+  it("keeps connections alive until it drains, then closes each after its answer", async () => {
+    const ca = await createCertificateAuthority("test-webhook-ca", { lifetimeMs: DAY });
+    app = await buildApp({ lookups, certificate: await issueServingCertificate(ca, serving) });
+    const { port } = await app.listen(0, "127.0.0.1");
+    expect(await keptAlive(port, ca.cert)).toEqual({ connection: "keep-alive", open: true });
+    app.drain();
+    expect(await keptAlive(port, ca.cert)).toEqual({ connection: "close", open: false });
   });
 
   it("keeps the working certificate when given a broken pair", async () => {

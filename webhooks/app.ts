@@ -60,6 +60,11 @@ export interface WebhookApp {
   /** Serves a new certificate to new connections and closes idle ones so clients reconnect to it. */
   setCertificate(pair: KeyPair): void;
   listen(port: number, host: string): Promise<AddressInfo>;
+  /**
+   * From now on every answer says `Connection: close`: the API server's kept-alive connections to this
+   * replica end after their next request, and new ones go through the Service to a replica that stays.
+   */
+  drain(): void;
   close(): Promise<void>;
 }
 
@@ -85,6 +90,11 @@ export async function buildApp(deps: WebhookAppDeps): Promise<WebhookApp> {
   });
   // buildService was given `https`: the server is an HTTPS one.
   const server = app.server as unknown as Server;
+
+  let draining = false;
+  app.addHook("onSend", async (_request, reply) => {
+    if (draining) reply.header("connection", "close");
+  });
 
   for (const validator of deps.validators ?? validatorsForAllKinds()) {
     const webhook = validatePath(validator.kind.plural);
@@ -168,6 +178,9 @@ export async function buildApp(deps: WebhookAppDeps): Promise<WebhookApp> {
     async listen(port, host) {
       await app.listen({ port, host });
       return server.address() as AddressInfo;
+    },
+    drain() {
+      draining = true;
     },
     close: () => closeGracefully(app, 5_000),
   };

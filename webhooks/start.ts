@@ -84,6 +84,8 @@ export interface WebhookServer {
   server: Server;
   /** Self-managed mode: replace the serving certificate now. */
   rotateCertificate(): Promise<void>;
+  /** Answers every request from now on with `Connection: close` (shutdown has begun). */
+  drain(): void;
   /** Stops serving; leaves the webhook configuration in place (see README, failurePolicy). */
   close(): Promise<void>;
 }
@@ -152,6 +154,7 @@ export async function startWebhookServer(options: StartWebhookServerOptions): Pr
         throw new Error("certificates come from cert-manager; rotate the Certificate there");
       await (source as SelfManagedCertificates).rotateNow();
     },
+    drain: () => app.drain(),
     async close() {
       stopped = true;
       source.close();

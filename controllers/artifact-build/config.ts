@@ -5,9 +5,7 @@
  * finished builds are kept.
  */
 import { z } from "zod";
-
-/** A Kubernetes quantity (500m, 2, 1Gi, 1.5G). */
-const QUANTITY = /^[0-9]+(\.[0-9]+)?(m|k|M|G|T|Ki|Mi|Gi|Ti)?$/;
+import { cpuQuantity, memoryQuantity } from "../shared/quantity.ts";
 
 export const artifactBuildsConfig = z
   .strictObject({
@@ -38,8 +36,8 @@ export const artifactBuildsConfig = z
       .describe("Node labels a build pod must match (e.g. a build node pool)."),
     resources: z
       .strictObject({
-        cpu: z.string().regex(QUANTITY, "a Kubernetes quantity, e.g. 500m or 2").optional(),
-        memory: z.string().regex(QUANTITY, "a Kubernetes quantity, e.g. 1Gi").optional(),
+        cpu: cpuQuantity().optional(),
+        memory: memoryQuantity().optional(),
       })
       .default({ cpu: "500m", memory: "1Gi" })
       .describe(

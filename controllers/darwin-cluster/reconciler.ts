@@ -36,6 +36,7 @@ import {
 } from "../shared/resource-types.ts";
 import { type ActivityOptions, checkActivity } from "./activity.ts";
 import { type AlertsConfig, alertsConfig, evaluateAlerts, notifyAlerts } from "./alerts.ts";
+import type { AutoscalerConfig } from "./autoscaler.ts";
 import { type CapacityPrices, DEFAULT_PRICES } from "./prices.ts";
 import {
   jupyterName,
@@ -74,6 +75,11 @@ export interface DarwinClusterControllerOptions {
    * @default alertsConfig's defaults (168 h, no cost limit, no webhook)
    */
   alerts?: AlertsConfig;
+  /**
+   * Resources of the Ray autoscaler beside each head (autoscaler.ts).
+   * @default undefined (KubeRay's defaults)
+   */
+  autoscaler?: AutoscalerConfig | undefined;
 }
 
 export function createDarwinClusterController(
@@ -103,7 +109,7 @@ export function createDarwinClusterController(
       // Activity probes through the apiserver's service proxy, when configured so.
       ...(options.activity ? clusterHttpRules(options.activity.endpoints) : []),
     ],
-    reconcile: (ctx) => reconcileDarwinCluster(ctx, prices, options.activity, alerts),
+    reconcile: (ctx) => reconcileDarwinCluster(ctx, prices, options.activity, alerts, options.autoscaler),
   };
 }
 
@@ -113,6 +119,7 @@ async function reconcileDarwinCluster(
   prices: CapacityPrices,
   activity: ActivityOptions | undefined,
   alerts: AlertsConfig,
+  autoscaler: AutoscalerConfig | undefined,
 ) {
   const object = ctx.object;
   const namespace = object.metadata.namespace;
@@ -145,7 +152,7 @@ async function reconcileDarwinCluster(
   // The autoscaler's replicas are read from the live RayCluster and written back inside KubeRay's atomic
   // workerGroupSpecs: the apply is conditional on the version read, so a stale copy cannot undo a scale.
   const rayCluster = await ctx.applyFromLive(RAY_CLUSTERS, rayName, (live) =>
-    renderRayCluster(cluster, runtime.spec, { liveReplicas: workerReplicas(live) }),
+    renderRayCluster(cluster, runtime.spec, { liveReplicas: workerReplicas(live), autoscaler }),
   );
   const jupyter = await reconcileJupyter(ctx, cluster, runtime);
   const packages = checkPackages(ctx, cluster, rayCluster.object);

@@ -36,6 +36,8 @@ interface OpenApiSchema {
   properties?: Record<string, OpenApiSchema>;
   items?: OpenApiSchema;
   additionalProperties?: OpenApiSchema | boolean;
+  /** A quantity: an integer or a string (`cpu: 2`, `cpu: 500m`). */
+  "x-kubernetes-int-or-string"?: boolean;
 }
 
 const tb = useTestbed();
@@ -68,6 +70,10 @@ function mismatches(schema: z.ZodType, crd: OpenApiSchema | undefined, path: str
     case "custom":
       // A pod template: KubeRay embeds core/v1 PodTemplateSpec.
       return crd.properties?.spec?.properties?.containers ? [] : [`${path}: CRD has no pod template here`];
+    case "string":
+      return crd.type === "string" || crd["x-kubernetes-int-or-string"]
+        ? []
+        : [`${path}: CRD has ${crd.type}, not string`];
     default:
       return crd.type === def.type ? [] : [`${path}: CRD has ${crd.type}, not ${def.type}`];
   }

@@ -25,9 +25,18 @@ export const rayWorkerGroupSpec = z.strictObject({
   template: podTemplate,
 });
 
+/** Amounts of a container's resources by name (cpu, memory: Kubernetes quantities). */
+const amounts = z.record(z.string(), z.string());
+
+/** The autoscaler sidecar KubeRay adds beside the head; left out, KubeRay's defaults (500m, 512Mi). */
+export const autoscalerOptions = z.strictObject({
+  resources: z.strictObject({ requests: amounts, limits: amounts }),
+});
+
 export const rayClusterSpec = z.strictObject({
   rayVersion: z.string(),
   enableInTreeAutoscaling: z.boolean(),
+  autoscalerOptions: autoscalerOptions.optional(),
   suspend: z.boolean(),
   headGroupSpec: rayHeadGroupSpec,
   workerGroupSpecs: z.array(rayWorkerGroupSpec),

@@ -21,14 +21,20 @@ darwin_operator_start() {
     --config "$(_darwin_operator_config)"
 }
 
-# hack/operator-local.yaml, with the HTTP and webhook ports of this testbed slot (lib/common.sh)
+# hack/operator-local.yaml, with the HTTP and webhook ports of this testbed slot (lib/common.sh), and image
+# builds on the real node: the testbed's BuildKit image, pushing to the local registry at the node's address
+# (node.sh, node-images.sh).
 _darwin_operator_config() {
-  local config="$HACK_DIR/operator-local.yaml"
-  if [[ -n $DARWIN_TESTBED_SLOT ]]; then
-    local webhook_port=$((29443 + DARWIN_TESTBED_SLOT * 30))
-    sed -e "s/port: 28480/port: ${DARWIN_OPERATOR_HTTP##*:}/" -e "s/29443/$webhook_port/g" "$config" >"$DARWIN_RUN/operator-local.yaml"
-    config="$DARWIN_RUN/operator-local.yaml"
-  fi
+  local config=$DARWIN_RUN/operator-local.yaml webhook_port=29443
+  [[ -z $DARWIN_TESTBED_SLOT ]] || webhook_port=$((29443 + DARWIN_TESTBED_SLOT * 30))
+  {
+    sed -e "s/port: 28480/port: ${DARWIN_OPERATOR_HTTP##*:}/" -e "s/29443/$webhook_port/g" "$HACK_DIR/operator-local.yaml"
+    cat <<YAML
+artifactBuilds:
+  image: $NODE_REGISTRY/darwin-buildkit:$BUILDKIT_VERSION
+  insecureRegistries: [$NODE_REGISTRY_POD]
+YAML
+  } >"$config"
   echo "$config"
 }
 

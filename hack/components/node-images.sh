@@ -230,10 +230,10 @@ node_registry_has() {
 
 node_images_start() {
   registry_ready || tb_die "the images go to the local registry (hack/testbed up registry)"
-  # Image builds push from pods through the registry's forwarding to the node's address (node.sh); it is
+  # Image builds clone and push from pods through the forwarding to the node's address (node.sh); it is
   # set up again when found missing (route_localnet on the bridge has been seen back at 0 under a running
   # node, cause not found), which node_images_ready checks.
-  if tb_running containerd; then node_registry_forward; fi
+  if tb_running containerd; then node_loopback_forward; fi
   local name tag readable t
   while read -r name tag readable; do
     node_registry_has "$name" "$tag" && continue

@@ -25,9 +25,9 @@ NODE_STREAM_PORT=${DARWIN_NODE_STREAM_PORT:-26456}
 NODE_REGISTRY_PORT=${DARWIN_NODE_REGISTRY_PORT:-25500}
 NODE_REGISTRY=127.0.0.1:$NODE_REGISTRY_PORT
 # The same registry as pods reach it (image builds push there): the node's address, forwarded to loopback
-# (node_registry_forward). The node pulls images named either way.
+# (node_loopback_forward). The node pulls images named either way.
 NODE_REGISTRY_POD=$NODE_IP:$NODE_REGISTRY_PORT
-NODE_REGISTRY_RULE_COMMENT="darwin: the local registry at the node address"
+NODE_FORWARD_RULE_COMMENT="darwin: a loopback service at the node address"
 
 CONTAINERD_VERSION=${DARWIN_CONTAINERD_VERSION:-v2.4.2}
 CONTAINERD_DIR=$DARWIN_CACHE/containerd-$CONTAINERD_VERSION
@@ -181,20 +181,24 @@ node_network_up() {
   echo 1 >/proc/sys/net/ipv4/ip_forward
   # Service traffic between pods on one bridge must pass iptables (kube-proxy's DNAT).
   echo 1 >/proc/sys/net/bridge/bridge-nf-call-iptables
-  node_registry_forward
+  node_loopback_forward
 }
 
-# The registry listens on loopback only; pods (BuildKit pushing a built image) reach it at the node's
-# address: DNAT from the bridge (route_localnet lets the kernel route those packets to 127.0.0.1; the
-# kubelet's KUBE-FIREWALL passes DNATed connections) and from this machine (containerd pulling an image
-# named with that address). node_cleanup removes the rules.
-node_registry_forward() {
+# The registry and the git daemon (hack/components/git-daemon.sh) listen on loopback only; pods (BuildKit
+# cloning a repository and pushing the built image) reach them at the node's address: DNAT from the bridge
+# (route_localnet lets the kernel route those packets to 127.0.0.1; the kubelet's KUBE-FIREWALL passes DNATed
+# connections) and from this machine (containerd pulling an image named with that address). node_cleanup
+# removes the rules.
+node_loopback_forward() {
   echo 1 >"/proc/sys/net/ipv4/conf/$NODE_BRIDGE/route_localnet"
-  local rule=(-d "$NODE_IP/32" -p tcp --dport "$NODE_REGISTRY_PORT" -m comment --comment "$NODE_REGISTRY_RULE_COMMENT"
-    -j DNAT --to-destination "$NODE_REGISTRY")
-  iptables -t nat -C PREROUTING -i "$NODE_BRIDGE" "${rule[@]}" 2>/dev/null ||
-    iptables -t nat -A PREROUTING -i "$NODE_BRIDGE" "${rule[@]}"
-  iptables -t nat -C OUTPUT "${rule[@]}" 2>/dev/null || iptables -t nat -A OUTPUT "${rule[@]}"
+  local port rule
+  for port in "$NODE_REGISTRY_PORT" "$GIT_DAEMON_PORT"; do
+    rule=(-d "$NODE_IP/32" -p tcp --dport "$port" -m comment --comment "$NODE_FORWARD_RULE_COMMENT"
+      -j DNAT --to-destination "127.0.0.1:$port")
+    iptables -t nat -C PREROUTING -i "$NODE_BRIDGE" "${rule[@]}" 2>/dev/null ||
+      iptables -t nat -A PREROUTING -i "$NODE_BRIDGE" "${rule[@]}"
+    iptables -t nat -C OUTPUT "${rule[@]}" 2>/dev/null || iptables -t nat -A OUTPUT "${rule[@]}"
+  done
 }
 
 containerd_start() {
@@ -338,9 +342,9 @@ node_cleanup() (
     ip link delete "$link" 2>/dev/null || true
   done
   ip link delete "$NODE_BRIDGE" 2>/dev/null || true
-  # the registry forwarding's rules (node_registry_forward), matched by their comment
+  # the forwarding rules (node_loopback_forward), matched by their comment
   for chain in PREROUTING OUTPUT; do
-    iptables-save -t nat 2>/dev/null | grep -F -- "-A $chain " | grep -F -- "\"$NODE_REGISTRY_RULE_COMMENT\"" |
+    iptables-save -t nat 2>/dev/null | grep -F -- "-A $chain " | grep -F -- "\"$NODE_FORWARD_RULE_COMMENT\"" |
       sed 's/^-A /-D /' | while read -r rule; do eval "iptables -t nat $rule" 2>/dev/null || true; done
   done
   for cmd in iptables ip6tables; do

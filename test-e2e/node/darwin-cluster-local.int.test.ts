@@ -6,7 +6,8 @@
  * network like the testbed's, reaches the head through the apiserver's service proxy
  * (`clusterEndpoints.via: apiserver`): it reads the cluster's activity, and a DarwinJob it submits runs on
  * the cluster and succeeds. The cluster's `packages.pip` (a wheel this file builds and serves to the node)
- * is installed on every Ray pod before Ray starts: the job's task, on the worker, imports it.
+ * is installed on every Ray pod before Ray starts: the job's task, on the worker, imports it. A requirement
+ * pip cannot fetch makes a cluster PackagesFailed, with pip's message.
  */
 
 import { execFileSync } from "node:child_process";
@@ -18,6 +19,7 @@ import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import { autoscalerConfig } from "../../controllers/darwin-cluster/autoscaler.ts";
 import { createDarwinClusterController } from "../../controllers/darwin-cluster/reconciler.ts";
 import { headServiceName, rayClusterName } from "../../controllers/darwin-cluster/render/ray-cluster.ts";
 import { createDarwinJobController } from "../../controllers/darwin-job/reconciler.ts";
@@ -29,7 +31,8 @@ import { requireEnv } from "../support/testbed-env.ts";
 import { waitFor } from "../support/wait.ts";
 import { nodeName, rayImage, realNodeNamespace, waitPodReady } from "./real-node.ts";
 
-const SAMPLES = join(import.meta.dirname, "..", "..", "samples", "local");
+const REPO = join(import.meta.dirname, "..", "..");
+const SAMPLES = join(REPO, "samples", "local");
 const sample = (kind: string) =>
   parse(
     readFileSync(join(SAMPLES, `darwin.dreamhorizon.org_v1alpha1_${kind}.yaml`), "utf8"),
@@ -54,6 +57,8 @@ const clusterPods = (head: boolean, output: string) =>
 let operator: TestManager;
 let dashboard: string;
 let wheels: Server | undefined;
+/** The wheels' file server as the node's pods reach it. */
+let wheelBase: string;
 const cluster = sample("darwincluster");
 const name = cluster.metadata.name;
 
@@ -99,13 +104,20 @@ beforeAll(async () => {
   namespace = await realNodeNamespace("node-dc");
   const served = await serveFiles(buildProbeWheel());
   wheels = served.server;
-  const wheelURL = `http://${requireEnv("DARWIN_NODE_IP")}:${served.port}/${PROBE_WHEEL}`;
-  cluster.spec.packages = { pip: [`darwin-node-probe @ ${wheelURL}`] };
+  wheelBase = `http://${requireEnv("DARWIN_NODE_IP")}:${served.port}`;
+  cluster.spec.packages = { pip: [`darwin-node-probe @ ${wheelBase}/${PROBE_WHEEL}`] };
   await kubectlOk(["apply", "--server-side", "-f", "-"], sample("darwinruntime"));
   const endpoints = clusterEndpoints.parse({ via: "apiserver" });
   operator = await startManager(
     [
-      createDarwinClusterController({ activity: { endpoints, probeIntervalMs: 2_000 } }),
+      // The testbed operator's autoscaler resources: the node's two CPUs hold this file's clusters beside
+      // the quick start's.
+      createDarwinClusterController({
+        activity: { endpoints, probeIntervalMs: 2_000 },
+        autoscaler: autoscalerConfig.parse(
+          parse(readFileSync(join(REPO, "hack", "operator-local.yaml"), "utf8")).rayAutoscaler,
+        ),
+      }),
       createDarwinJobController({ endpoints, pollIntervalMs: 1_000 }),
     ],
     testConfig(namespace),
@@ -259,6 +271,41 @@ describe("the DarwinCluster sample on the local runtime", () => {
     );
     expect(done.jobStatus, done.message ?? "").toBe("SUCCEEDED");
     expect(done.logTail).toContain("answer 42");
+  }, 360_000);
+
+  it("reports PackagesFailed with pip's message when a requirement cannot be installed", async () => {
+    // A head-only cluster whose one requirement is a wheel the file server does not have (pip gets a 404).
+    const missing = `${wheelBase}/darwin_node_missing-1.0-py3-none-any.whl`;
+    await kubectlOk(["apply", "-n", namespace, "-f", "-"], {
+      ...cluster,
+      metadata: { name: "broken-packages" },
+      spec: { ...cluster.spec, workerGroups: [], packages: { pip: [`darwin-node-missing @ ${missing}`] } },
+    });
+    type Condition = { type: string; status: string; reason: string; message: string };
+    const conditions = await waitFor(
+      "the PackagesFailed condition",
+      async () => {
+        const out = await kubectlOk([
+          "-n",
+          namespace,
+          "get",
+          "darwincluster",
+          "broken-packages",
+          "-o",
+          "jsonpath={.status.conditions}",
+        ]);
+        const list = out.trim() ? (JSON.parse(out) as Condition[]) : [];
+        return list.some((c) => c.type === "PackagesFailed" && c.status === "True") ? list : undefined;
+      },
+      { timeoutMs: 300_000, intervalMs: 1000 },
+    );
+    const failed = conditions.find((c) => c.type === "PackagesFailed");
+    // pip's own words, from the install step's termination message
+    expect(failed?.message).toContain("404");
+    expect(failed?.message).toContain("darwin_node_missing-1.0-py3-none-any.whl");
+    const ready = conditions.find((c) => c.type === "Ready");
+    expect(ready).toMatchObject({ status: "False", reason: "PackagesFailed" });
+    expect(ready?.message).toContain("fix spec.packages.pip");
   }, 360_000);
 });
 

@@ -147,9 +147,16 @@ async function waitReconciled(name: string): Promise<Json> {
   );
 }
 
-/** Tags the DarwinCluster `housing` (a spec change) and waits until the operator has reconciled it. */
+/**
+ * Tags the DarwinCluster `housing` (a spec change) and waits until the operator has reconciled it. Right
+ * after a replica's pod is deleted, the apiserver can still reach for it: through the webhook Service until
+ * kube-proxy drops its endpoint ("connection refused"), or on a connection it kept alive to it ("broken
+ * pipe", "connection reset"), and a force-deleted pod's process runs on for a moment with its token
+ * already revoked, so its webhook cannot read runtimes and answers 503 "retry shortly". Such a patch is
+ * retried, as a client would; any other refusal fails the test.
+ */
 async function retagAndWait(tags: string[]): Promise<Json> {
-  await kubectlOk([
+  const patch = [
     "patch",
     "darwincluster",
     "housing",
@@ -158,8 +165,50 @@ async function retagAndWait(tags: string[]): Promise<Json> {
     "--type=merge",
     "-p",
     JSON.stringify({ spec: { tags } }),
-  ]);
+  ];
+  const result = await waitFor(
+    "the webhook to admit the change",
+    async () => {
+      const attempt = await kubectl(patch);
+      const transient =
+        attempt.stderr.includes("failed calling webhook") ||
+        (attempt.stderr.includes("(ServiceUnavailable)") && attempt.stderr.includes("retry shortly"));
+      return attempt.code !== 0 && transient ? undefined : attempt;
+    },
+    { timeoutMs: 60_000, intervalMs: 500 },
+  );
+  if (result.code !== 0)
+    throw new Error(`kubectl ${patch.join(" ")} failed (${result.code}): ${result.stderr}`);
   return waitReconciled("housing");
+}
+
+/**
+ * Sends the tag change of `housing` through admission (a server-side dry run: validated, not stored) one
+ * after another until stopped; how many were sent, and the errors of those refused.
+ */
+function admitThroughout(): { stop(): Promise<{ sent: number; refused: string[] }> } {
+  let running = true;
+  let sent = 0;
+  const refused: string[] = [];
+  const patch = ["patch", "darwincluster", "housing", "-n", objects, "--type=merge", "--dry-run=server"];
+  const loop = (async () => {
+    while (running) {
+      const result = await kubectl([
+        ...patch,
+        "-p",
+        JSON.stringify({ spec: { tags: ["helm", `try-${sent}`] } }),
+      ]);
+      sent += 1;
+      if (result.code !== 0) refused.push(result.stderr.trim());
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      return { sent, refused };
+    },
+  };
 }
 
 async function processStatus(pod: string): Promise<string> {
@@ -352,9 +401,13 @@ describe("charts/darwin installs the operator as pods on the real node", () => {
   );
 
   it(
-    "rolls out new pods on helm upgrade with a changed value, and they take over",
+    "rolls out new pods on helm upgrade with a changed value, and they take over, admitting throughout",
     async () => {
       const before = await getJson("deployment", "darwin-operator", "-n", release);
+      // A user's change, sent through admission (a server-side dry run) over and over during the rollout:
+      // the old pods keep answering after SIGTERM (config.shutdownDelaySeconds) until the webhook Service no
+      // longer routes to them, so none is refused for want of a webhook.
+      const admission = admitThroughout();
       await helmOk([
         "upgrade",
         RELEASE,
@@ -381,6 +434,9 @@ describe("charts/darwin installs the operator as pods on the real node", () => {
         before.spec.template.metadata.annotations["checksum/config"],
       );
       firstPods = rolled.map((p) => p.name);
+      const { sent, refused } = await admission.stop();
+      expect(sent).toBeGreaterThan(10);
+      expect(refused).toEqual([]);
       const holder = await waitForHolder(firstPods);
       // The new leader reconciles a change, and logs at the new level.
       await retagAndWait(["helm", "upgraded"]);

@@ -113,6 +113,17 @@ describe("renderRayCluster", () => {
     expect(render(cluster({ suspend }), RUNTIME).spec.suspend).toBe(suspend);
   });
 
+  it("gives the autoscaler beside the head the configured resources, and leaves KubeRay's defaults otherwise", () => {
+    expect(render(cluster(), RUNTIME).spec.autoscalerOptions).toBeUndefined();
+    const autoscaler = {
+      requests: { cpu: "100m", memory: "256Mi" },
+      limits: { cpu: "500m", memory: "512Mi" },
+    };
+    expect(render(cluster(), RUNTIME, { autoscaler }).spec.autoscalerOptions).toEqual({
+      resources: autoscaler,
+    });
+  });
+
   it("turns bare-number memory into Gi, and GPUs into nvidia.com/gpu", () => {
     const rc = render(
       cluster({

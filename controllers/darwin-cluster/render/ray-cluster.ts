@@ -11,6 +11,7 @@ import type { RayCluster, RayHeadGroupSpec, RayWorkerGroupSpec } from "../../sha
 import { darwinKey, isLabelName, isLabelValue, MANAGED_BY } from "../../shared/labels.ts";
 import { dns1035Name } from "../../shared/names.ts";
 import { CAPACITY_KEY, placement } from "../../shared/placement.ts";
+import type { AutoscalerConfig } from "../autoscaler.ts";
 import { renderPackageInstall } from "./packages.ts";
 
 export { CAPACITY_KEY, placement };
@@ -44,6 +45,12 @@ export interface RayClusterOptions {
    * @default {} (creation: every group starts at minPods)
    */
   liveReplicas?: Readonly<Record<string, number>>;
+  /**
+   * What the autoscaler sidecar beside each head requests and is limited to (the configuration's
+   * rayAutoscaler).
+   * @default undefined (KubeRay's defaults: 500m and 512Mi, requested and limited)
+   */
+  autoscaler?: AutoscalerConfig | undefined;
 }
 
 /**
@@ -185,6 +192,7 @@ export function renderRayCluster(
       rayVersion: runtime.rayVersion,
       // The autoscaler owns each group's replicas between minReplicas and maxReplicas.
       enableInTreeAutoscaling: true,
+      ...(options.autoscaler && { autoscalerOptions: { resources: options.autoscaler } }),
       // KubeRay deletes every pod and keeps the spec: Darwin's stop.
       suspend: spec.suspend,
       headGroupSpec: head,
