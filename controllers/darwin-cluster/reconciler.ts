@@ -49,7 +49,6 @@ import { type ClusterInput, rayClusterName, renderRayCluster } from "./render/ra
 import {
   type Blocker,
   computeDarwinClusterStatus,
-  detailWriteDelayMs,
   headPodCacheView,
   type PackagesFailure,
   type Phase,
@@ -324,9 +323,6 @@ async function writeStatus(
   const { status, requeueAfterMs } = activity
     ? await checkActivity(ctx, cluster, computed, activity)
     : { status: computed, requeueAfterMs: undefined };
-  // A change of Ready's wording alone, just after Ready changed, waits: the next step often replaces it.
-  const settle = detailWriteDelayMs(cluster.status, status, now);
-  if (settle !== undefined) return earliest(requeueAfterMs, alert?.requeueAfterMs, settle);
   await ctx.updateStatus(status as JsonObject);
   const notified = alert && alerts ? await notifyAlerts(ctx, cluster, status, alert.fired, alerts) : {};
   const note = status.phase && PHASE_EVENTS[status.phase];

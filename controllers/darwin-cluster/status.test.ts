@@ -3,14 +3,7 @@ import type { KubeObject } from "../../operator/resource.ts";
 import { cluster } from "./fixtures.ts";
 import { DEFAULT_PRICES } from "./prices.ts";
 import { PACKAGES_CONTAINER } from "./render/packages.ts";
-import {
-  computeDarwinClusterStatus,
-  DETAIL_SETTLE_MS,
-  detailWriteDelayMs,
-  formatCost,
-  headPodCacheView,
-  packagesFailure,
-} from "./status.ts";
+import { computeDarwinClusterStatus, formatCost, headPodCacheView, packagesFailure } from "./status.ts";
 
 const PRICES = DEFAULT_PRICES;
 const NOW = new Date("2026-11-26T10:00:00Z");
@@ -292,37 +285,6 @@ describe("Ready condition stability", () => {
       reason: "WorkersNotReady",
       lastTransitionTime: "2026-11-26T11:00:00Z",
     });
-  });
-});
-
-describe("detailWriteDelayMs", () => {
-  const at = (ms: number) => new Date(NOW.getTime() + ms);
-  const starting = rayCluster({});
-  const headNotReady = rayCluster({ conditions: [cond("HeadPodReady", "False")] });
-  // The status written when the RayCluster was created, at NOW.
-  const written = computeDarwinClusterStatus(cluster(), starting, JUPYTER_UP, PRICES, NOW);
-  const next = (rc: KubeObject, now: Date, spec = {}) =>
-    computeDarwinClusterStatus({ ...cluster(spec), status: written }, rc, JUPYTER_UP, PRICES, now);
-
-  it("holds a change of Ready's wording alone until Ready's last transition has settled", () => {
-    const later = next(headNotReady, at(3_000));
-    expect(later.conditions?.[0]?.reason).toBe("HeadPodNotReady");
-    expect(detailWriteDelayMs(written, later, at(3_000))).toBe(DETAIL_SETTLE_MS - 3_000);
-    expect(detailWriteDelayMs(written, next(headNotReady, at(DETAIL_SETTLE_MS)), at(DETAIL_SETTLE_MS))).toBe(
-      undefined,
-    );
-  });
-
-  it("writes at once a new phase, a new Ready status or any other field that changed", () => {
-    expect(detailWriteDelayMs(written, next(READY_RC, at(1_000)), at(1_000))).toBe(undefined);
-    const failed = rayCluster({
-      conditions: [cond("HeadPodReady", "False"), cond("ReplicaFailure", "True", "FailedCreateHeadPod")],
-    });
-    expect(detailWriteDelayMs(written, next(failed, at(1_000)), at(1_000))).toBe(undefined);
-    const costlier = next(headNotReady, at(1_000), { head: { cores: 8, memory: "8Gi" } });
-    expect(costlier.estimatedCostPerHour).not.toBe(written.estimatedCostPerHour);
-    expect(detailWriteDelayMs(written, costlier, at(1_000))).toBe(undefined);
-    expect(detailWriteDelayMs(undefined, written, NOW)).toBe(undefined);
   });
 });
 

@@ -6,7 +6,7 @@ import { z } from "zod";
 import { memoryBytes } from "../../api/validation/index.ts";
 import type { Condition, DarwinCluster } from "../../crds/src/index.ts";
 import { type ConditionUpdate, findCondition, setCondition } from "../../operator/conditions.ts";
-import { createMergePatch, isPlainObject } from "../../operator/json.ts";
+import { isPlainObject } from "../../operator/json.ts";
 import type { KubeObject } from "../../operator/resource.ts";
 import type { CapacityPrices } from "./prices.ts";
 import { jupyterURL } from "./render/jupyter.ts";
@@ -327,41 +327,6 @@ export function computeDarwinClusterStatus(
       observedGeneration: generation,
     });
   return status;
-}
-
-/**
- * How long after the Ready condition's last transition a change of only its reason and message waits.
- * A starting cluster goes through several such steps within seconds (the RayCluster created, its head pod
- * not ready, ready): the phase and Ready's status are written at once, the finer wording of a step that is
- * over within this time is not written at all.
- */
-export const DETAIL_SETTLE_MS = 10_000;
-
-/**
- * Milliseconds to wait before writing `next` over `previous`, or undefined to write now: waits only when
- * the Ready condition's reason or message is all that changed (the phase, Ready's status and every other
- * field as they are) and Ready changed status less than DETAIL_SETTLE_MS ago. Pure.
- */
-export function detailWriteDelayMs(
-  previous: unknown,
-  next: DarwinClusterStatus,
-  now: Date,
-): number | undefined {
-  if (!isPlainObject(previous) || previous.phase !== next.phase) return undefined;
-  const before = DarwinClusterStatusView.safeParse(previous).data?.conditions;
-  const ready = findCondition(before, "Ready");
-  const nextReady = findCondition(next.conditions, "Ready");
-  if (!ready || !nextReady || ready.status !== nextReady.status) return undefined;
-  const sameDetail = {
-    ...next,
-    conditions: next.conditions?.map((c) =>
-      c.type === "Ready" ? { ...c, reason: ready.reason, message: ready.message } : c,
-    ),
-  };
-  // Written as it is, the status would change more than Ready's wording.
-  if (createMergePatch(previous, sameDetail) !== undefined) return undefined;
-  const left = Date.parse(ready.lastTransitionTime) + DETAIL_SETTLE_MS - now.getTime();
-  return left > 0 ? left : undefined;
 }
 
 /**
