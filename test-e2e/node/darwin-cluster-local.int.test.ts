@@ -54,6 +54,11 @@ const clusterPods = (head: boolean, output: string) =>
     "-o",
     output,
   ]);
+/** `kubectl get <kind> <object> -o jsonpath=<path>` in the test's namespace as JSON; undefined when empty. */
+async function getJsonpath<T>(kind: string, object: string, path: string): Promise<T | undefined> {
+  const out = await kubectlOk(["-n", namespace, "get", kind, object, "-o", `jsonpath=${path}`]);
+  return out.trim() ? (JSON.parse(out) as T) : undefined;
+}
 let operator: TestManager;
 let dashboard: string;
 let wheels: Server | undefined;
@@ -217,18 +222,11 @@ describe("the DarwinCluster sample on the local runtime", () => {
     const probe = await waitFor(
       "the ActivityProbe condition",
       async () => {
-        const out = await kubectlOk([
-          "-n",
-          namespace,
-          "get",
+        return getJsonpath<{ status: string; reason: string; message: string }>(
           "darwincluster",
           name,
-          "-o",
-          "jsonpath={.status.conditions[?(@.type=='ActivityProbe')]}",
-        ]);
-        return out.trim()
-          ? (JSON.parse(out) as { status: string; reason: string; message: string })
-          : undefined;
+          "{.status.conditions[?(@.type=='ActivityProbe')]}",
+        );
       },
       { timeoutMs: 60_000, intervalMs: 1000 },
     );
@@ -253,18 +251,12 @@ describe("the DarwinCluster sample on the local runtime", () => {
     const done = await waitFor(
       "the DarwinJob to end",
       async () => {
-        const out = await kubectlOk([
-          "-n",
-          namespace,
-          "get",
-          "darwinjob",
-          "answer",
-          "-o",
-          "jsonpath={.status}",
-        ]);
-        const status = out.trim()
-          ? (JSON.parse(out) as { jobStatus?: string; message?: string; logTail?: string })
-          : {};
+        const status =
+          (await getJsonpath<{ jobStatus?: string; message?: string; logTail?: string }>(
+            "darwinjob",
+            "answer",
+            "{.status}",
+          )) ?? {};
         return ["SUCCEEDED", "FAILED", "STOPPED"].includes(status.jobStatus ?? "") ? status : undefined;
       },
       { timeoutMs: 300_000, intervalMs: 1000 },
@@ -285,16 +277,8 @@ describe("the DarwinCluster sample on the local runtime", () => {
     const conditions = await waitFor(
       "the PackagesFailed condition",
       async () => {
-        const out = await kubectlOk([
-          "-n",
-          namespace,
-          "get",
-          "darwincluster",
-          "broken-packages",
-          "-o",
-          "jsonpath={.status.conditions}",
-        ]);
-        const list = out.trim() ? (JSON.parse(out) as Condition[]) : [];
+        const list =
+          (await getJsonpath<Condition[]>("darwincluster", "broken-packages", "{.status.conditions}")) ?? [];
         return list.some((c) => c.type === "PackagesFailed" && c.status === "True") ? list : undefined;
       },
       { timeoutMs: 300_000, intervalMs: 1000 },
